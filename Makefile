@@ -1,0 +1,39 @@
+# Data Generator: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := build
+.PHONY: build lint black test demo bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m flake8 .
+	$(PY) -m black --check .
+
+black: $(STAMP)
+	$(PY) -m black .
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+build: lint test
+
+demo: $(STAMP)
+	$(PY) generate.py providers
+	$(PY) generate.py document -p org -q 1000 --seed 7 --format jsonl
+	$(PY) generate.py document -p starfleet_account -q 10 --seed 7
+	$(PY) generate.py verify output/documents
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) output/documents output/journeys

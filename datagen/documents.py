@@ -1,0 +1,138 @@
+"""Document providers: one Mimesis schema per entity, registered by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, ClassVar, Mapping
+
+from mimesis.random import Random
+
+from datagen.errors import SchemaError
+from datagen.registry import Registry
+from datagen.schema import Compiler, FieldFactory, Key, Ref, Runtime, Spec, walk_specs
+from datagen.seeding import REFERENCE_DATE, derive_seed
+from datagen.types import Document, DocumentFactory
+
+registry: Registry[DocumentProvider] = Registry("document provider", "document_providers")
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One leaf field of a provider's documents, for listings and docs."""
+
+    path: str
+    generator: str
+
+
+class DocumentProvider:
+    """Base class of document providers: subclass it in ``document_providers/``.
+
+    Set ``name`` (the CLI's ``-p`` value) and ``key`` (the field that
+    identifies a document), and return a template from ``create_schema``.
+    Fields made with ``_.ref("org")`` declare references (``org_id`` →
+    ``org.id``). Optionally override ``finalize`` to derive fields from others.
+    """
+
+    name: ClassVar[str]
+    key: ClassVar[str] = "id"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            registry.register(cls.name, cls)
+
+    def create_schema(self, _: FieldFactory) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must define create_schema")
+
+    def finalize(self, document: Document, random: Random) -> None:
+        """Hook: adjust a generated document in place (derived fields)."""
+
+    # Derived from the template -------------------------------------------
+
+    @classmethod
+    def template(cls) -> dict[str, Any]:
+        return _template(cls)
+
+    @classmethod
+    def references(cls) -> dict[str, str]:
+        """Top-level reference fields and the provider each points to."""
+        return {
+            name: value.provider for name, value in cls.template().items() if isinstance(value, Ref)
+        }
+
+    @classmethod
+    def fields(cls) -> list[FieldInfo]:
+        return [FieldInfo(path, _describe(value)) for path, value in walk_specs(cls.template())]
+
+    @classmethod
+    def description(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    # Generation ------------------------------------------------------------
+
+    def factory(
+        self,
+        runtime: Runtime,
+        *,
+        quantity: int,
+        ref_counts: Mapping[str, int] | None = None,
+    ) -> DocumentFactory:
+        """Compile the template against ``runtime`` into ``build(index)``."""
+        compiler = Compiler(runtime, provider=self.name, quantity=quantity, ref_counts=ref_counts)
+        build = compiler.compile(self.template())
+        if type(self).finalize is DocumentProvider.finalize:
+            return build
+        finalize, rnd = self.finalize, runtime.rnd
+
+        def build_and_finalize(index: int) -> Document:
+            document = build(index)
+            finalize(document, rnd)
+            return document
+
+        return build_and_finalize
+
+    def generate(
+        self,
+        *,
+        seed: int = 0,
+        index: int = 0,
+        locale: str = "en",
+        reference_date: datetime = REFERENCE_DATE,
+    ) -> Document:
+        """One document: a convenience for scripts and tests (slow per call)."""
+        runtime = Runtime(locale=locale, run_seed=seed, reference_date=reference_date)
+        build = self.factory(runtime, quantity=index + 1)
+        runtime.reseed(derive_seed(seed, self.name, "single", index))
+        return build(index)
+
+
+@lru_cache(maxsize=None)
+def _template(cls: type[DocumentProvider]) -> dict[str, Any]:
+    template = cls().create_schema(FieldFactory())
+    if not isinstance(template, dict):
+        raise SchemaError("create_schema must return a dict", where=f"provider {cls.name!r}")
+    if cls.key not in template:
+        raise SchemaError(
+            f"key field {cls.key!r} is not in the schema",
+            where=f"provider {cls.name!r}",
+            hint="set 'key' to one of the top-level fields",
+        )
+    return template
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Key):
+        return "key"
+    if isinstance(value, Spec):
+        return value.describe()
+    if isinstance(value, list):
+        return "list"
+    return f"constant:{value!r}"
+
+
+def get_provider(name: str) -> DocumentProvider:
+    """An instance of the provider named ``name`` (unknown → lists the known)."""
+    return registry.get(name)()

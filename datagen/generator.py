@@ -1,0 +1,206 @@
+"""Generate documents of one provider into a folder: the ``document`` command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from mimesis.locales import Locale
+
+from datagen import __version__
+from datagen.atomic import (
+    ensure_writable_folder,
+    ChunkSink,
+    FolderWriter,
+    atomic_directory,
+    atomic_write_bytes,
+)
+from datagen.documents import DocumentProvider, get_provider
+from datagen.errors import InputError
+from datagen.formats import FORMATS, Chunk, Encoder
+from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.parallel import run_shards
+from datagen.schema import Runtime, walk_specs
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
+from datagen.types import DocumentFactory, Progress
+from datagen.verify import register_regenerator
+
+DEFAULT_DOCUMENTS_DIR = Path("output/documents")
+
+
+@dataclass(frozen=True)
+class DocumentJob:
+    """Everything a shard needs: the pure inputs of a run."""
+
+    provider: str
+    quantity: int
+    seed: int
+    locale: str = "en"
+    format: str = "json"
+    reference_date: datetime = REFERENCE_DATE
+    ref_counts: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass
+class RunResult:
+    """What a run wrote: its folder, seed, counts and file digests."""
+
+    path: Path
+    seed: int
+    counts: dict[str, int]
+    files: dict[str, str] = field(default_factory=dict)
+
+
+_compiled: dict[DocumentJob, tuple[Runtime, DocumentFactory, Encoder]] = {}
+
+
+def _prepare(job: DocumentJob) -> tuple[Runtime, DocumentFactory, Encoder]:
+    """Compile once per process and job (workers keep it between shards)."""
+    if job not in _compiled:
+        provider = get_provider(job.provider)
+        runtime = Runtime(locale=job.locale, run_seed=job.seed, reference_date=job.reference_date)
+        build = provider.factory(runtime, quantity=job.quantity, ref_counts=dict(job.ref_counts))
+        columns = [path for path, _ in walk_specs(provider.template())]
+        encoder = Encoder(name=job.provider, fmt=job.format, quantity=job.quantity, columns=columns)
+        _compiled.clear()
+        _compiled[job] = (runtime, build, encoder)
+    return _compiled[job]
+
+
+def document_shard(job: DocumentJob, shard: Shard) -> list[Chunk]:
+    """Generate and encode one shard: a pure function of (job, shard)."""
+    runtime, build, encoder = _prepare(job)
+    runtime.reseed(shard.seed)
+    documents = [build(index) for index in range(shard.start, shard.stop)]
+    return encoder.encode(documents, shard.start)
+
+
+def write_chunks(
+    job: DocumentJob,
+    sink: ChunkSink,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Run every shard of ``job`` and feed its chunks, in order, to ``sink``."""
+    _, _, encoder = _prepare(job)
+    for chunk in encoder.header():
+        sink.add(chunk)
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
+    try:
+        for shard, chunks in zip(shards, run_shards(document_shard, job, shards, workers=workers)):
+            for chunk in chunks:
+                sink.add(chunk)
+            if progress:
+                progress(shard.size)
+    finally:
+        sink.close()
+
+
+def validate_document_options(
+    *, provider: str, quantity: int, fmt: str, locale: str, workers: int | None
+) -> DocumentProvider:
+    """Check options before any work starts; raise InputError naming the bad one."""
+    found = get_provider(provider)
+    if quantity < 1:
+        raise InputError(f"quantity must be at least 1, got {quantity}")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    check_locale(locale)
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    return found
+
+
+def check_locale(locale: str) -> None:
+    known = [item.value for item in Locale]
+    if locale not in known:
+        raise InputError(f"unknown locale {locale!r}; known: {', '.join(known)}")
+
+
+def manifest_for(
+    job: DocumentJob, *, kind: str, files: Mapping[str, str], **options: Any
+) -> Manifest:
+    return Manifest(
+        kind=kind,
+        provider=job.provider,
+        seed=job.seed,
+        quantity=job.quantity,
+        shard_size=SHARD_SIZE,
+        locale=job.locale,
+        format=job.format,
+        reference_date=job.reference_date.isoformat(),
+        generator_version=__version__,
+        counts={job.provider: job.quantity},
+        files=dict(files),
+        options={k: v for k, v in options.items() if v},
+    )
+
+
+def generate_documents(
+    *,
+    provider: str,
+    quantity: int = 1,
+    seed: int | None = None,  # same as --seed; None chooses one (see RunResult.seed)
+    to: str | Path = DEFAULT_DOCUMENTS_DIR,  # same as --to: a folder
+    fmt: str = "json",  # same as --format
+    locale: str = "en",  # same as --locale
+    workers: int | None = None,  # same as --workers; None = all cores
+    ref_counts: Mapping[str, int] | None = None,  # same as --refs org=1000
+    reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
+    progress: Progress | None = None,
+) -> RunResult:
+    """Write ``quantity`` documents of ``provider`` to ``to/<provider>/``.
+
+    The folder holds the documents and a manifest; it is built under a
+    temporary name and appears only when complete.
+    """
+    validate_document_options(
+        provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
+    )
+    job = DocumentJob(
+        provider=provider,
+        quantity=quantity,
+        seed=choose_seed() if seed is None else seed,
+        locale=locale,
+        format=fmt,
+        reference_date=reference_date,
+        ref_counts=tuple(sorted((ref_counts or {}).items())),
+    )
+    ensure_writable_folder(Path(to))
+    target = Path(to) / provider
+    with atomic_directory(target) as partial:
+        writer = FolderWriter(partial)
+        write_chunks(job, writer, workers=workers, progress=progress)
+        files = writer.digests()
+        manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
+        atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
+    return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
+
+
+def document_job_from_manifest(manifest: Manifest) -> DocumentJob:
+    return DocumentJob(
+        provider=manifest.provider,
+        quantity=manifest.quantity,
+        seed=manifest.seed,
+        locale=manifest.locale,
+        format=manifest.format,
+        reference_date=datetime.fromisoformat(manifest.reference_date),
+        ref_counts=tuple(sorted(dict(manifest.options.get("refs", {})).items())),
+    )
+
+
+def regenerate_digests(job: DocumentJob, *, workers: int | None = None) -> dict[str, str]:
+    """The digests a run of ``job`` would write, computed without writing."""
+    sink = ChunkSink()
+    write_chunks(job, sink, workers=workers)
+    return sink.digests()
+
+
+def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
+    return regenerate_digests(document_job_from_manifest(manifest), workers=workers)
+
+
+register_regenerator("documents", _regenerate)

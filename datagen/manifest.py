@@ -1,0 +1,89 @@
+"""The manifest written beside every run: what was asked, and what came out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from datagen.errors import ManifestError
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Inputs of a run (enough to regenerate it) and a SHA-256 per output file."""
+
+    kind: str
+    provider: str
+    seed: int
+    quantity: int
+    shard_size: int
+    locale: str
+    format: str
+    reference_date: str
+    generator_version: str
+    counts: dict[str, int] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    manifest_version: int = MANIFEST_VERSION
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Load ``folder/manifest.json``; any problem is a one-line ManifestError."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(
+            f"no {MANIFEST_NAME} in {folder}",
+            hint="point at a folder written by 'generate.py document' or 'journey'",
+        )
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as err:
+        raise ManifestError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path} is not a JSON object")
+    version = data.get("manifest_version")
+    if version != MANIFEST_VERSION:
+        raise ManifestError(
+            f"{path} has manifest_version {version!r}; this version reads {MANIFEST_VERSION}"
+        )
+    known = {f.name for f in fields(Manifest)}
+    required = {f.name for f in fields(Manifest) if f.name not in ("counts", "files", "options")}
+    missing = sorted(required - data.keys())
+    if missing:
+        raise ManifestError(f"{path} lacks {', '.join(missing)}")
+    try:
+        manifest = Manifest(**{k: v for k, v in data.items() if k in known})
+    except TypeError as err:
+        raise ManifestError(f"{path} is malformed: {err}") from None
+    _check_types(manifest, path)
+    return manifest
+
+
+def _check_types(manifest: Manifest, path: Path) -> None:
+    expected = {
+        "kind": str,
+        "provider": str,
+        "seed": int,
+        "quantity": int,
+        "shard_size": int,
+        "locale": str,
+        "format": str,
+        "reference_date": str,
+        "generator_version": str,
+        "counts": dict,
+        "files": dict,
+        "options": dict,
+    }
+    for name, kind in expected.items():
+        value = getattr(manifest, name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ManifestError(f"{path}: {name!r} should be {kind.__name__}, got {value!r}")

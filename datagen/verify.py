@@ -1,0 +1,86 @@
+"""Regenerate a run from its manifest and compare it with what is on disk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from datagen import __version__
+from datagen.atomic import sha256_file
+from datagen.errors import ManifestError
+from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
+
+Regenerator = Callable[[Manifest, "int | None"], dict[str, str]]
+_regenerators: dict[str, Regenerator] = {}
+
+
+def register_regenerator(kind: str, function: Regenerator) -> None:
+    """Say how to recompute the file digests of runs of one ``kind``."""
+    _regenerators[kind] = function
+
+
+@dataclass
+class VerifyResult:
+    """How a folder compares with what its manifest's inputs produce."""
+
+    path: Path
+    manifest: Manifest
+    changed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.missing or self.extra)
+
+    @property
+    def version_note(self) -> str:
+        if self.manifest.generator_version == __version__:
+            return ""
+        return (
+            f"written by version {self.manifest.generator_version}, " f"checked with {__version__}"
+        )
+
+
+def find_runs(path: Path) -> list[Path]:
+    """``path`` itself if it holds a manifest, else its subfolders that do."""
+    if (path / MANIFEST_NAME).is_file():
+        return [path]
+    if path.is_dir():
+        runs = sorted(p.parent for p in path.glob(f"*/{MANIFEST_NAME}"))
+        if runs:
+            return runs
+    raise ManifestError(
+        f"no {MANIFEST_NAME} in {path} or its subfolders",
+        hint="point at a folder written by 'generate.py document' or 'journey'",
+    )
+
+
+def verify_run(path: Path, *, workers: int | None = None) -> VerifyResult:
+    manifest = read_manifest(path)
+    regenerate = _load_regenerator(manifest.kind, path)
+    expected = regenerate(manifest, workers)
+    actual = {
+        str(p.relative_to(path)): p
+        for p in path.rglob("*")
+        if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
+    }
+    result = VerifyResult(path=path, manifest=manifest)
+    for name, digest in expected.items():
+        if name not in actual:
+            result.missing.append(name)
+        elif sha256_file(actual[name]) != digest:
+            result.changed.append(name)
+    result.extra = sorted(set(actual) - set(expected))
+    return result
+
+
+def _load_regenerator(kind: str, path: Path) -> Regenerator:
+    # Importing the run modules registers their regenerators.
+    import datagen.generator  # noqa: F401
+
+    try:
+        return _regenerators[kind]
+    except KeyError:
+        raise ManifestError(f"{path / MANIFEST_NAME}: unknown kind {kind!r}") from None

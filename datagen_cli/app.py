@@ -1,0 +1,70 @@
+"""The ``generate.py`` command group and its error handling."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from datagen import __version__
+from datagen.errors import DataGenError, InputError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> Any:
+    """Run ``invoke(ctx)``, turning library errors into one-line messages.
+
+    Bad input (InputError) exits 2 like click's own usage errors; any other
+    failure exits 1; ``--debug`` re-raises with the traceback.
+    """
+    debug = ctx.find_root().meta.get("datagen.debug", False)
+    try:
+        return invoke(ctx)
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except InputError as err:
+        if debug:
+            raise
+        raise click.UsageError(str(err), ctx) from None
+    except DataGenError as err:
+        if debug:
+            raise
+        raise click.ClickException(str(err)) from None
+    except OSError as err:
+        if debug:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        raise click.ClickException(f"{where}{err.strerror or err}") from None
+
+
+class DataGenCommand(click.Command):
+    """A command whose library errors become one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return _translate(ctx, super().invoke)
+
+
+class DataGenGroup(click.Group):
+    """The top-level group: every command it makes is a DataGenCommand."""
+
+    command_class = DataGenCommand
+
+
+@click.group(cls=DataGenGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="datagen")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Generate reproducible synthetic documents and user journeys.
+
+    \b
+    Example:
+        python generate.py document -p org -q 1000 --seed 7
+        python generate.py providers
+    """
+    ctx.meta["datagen.debug"] = debug
+
+
+def main() -> None:
+    cli(prog_name="generate.py")

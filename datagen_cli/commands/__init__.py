@@ -1,0 +1,3 @@
+"""Each module adds its commands to the group."""
+
+from datagen_cli.commands import documents, providers, verify  # noqa: F401

@@ -1,0 +1,128 @@
+"""The ``document`` command."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from datagen.atomic import ensure_writable_folder
+from datagen.documents import registry
+from datagen.formats import FORMATS
+from datagen.seeding import choose_seed
+from datagen.generator import DEFAULT_DOCUMENTS_DIR, generate_documents, validate_document_options
+from datagen_cli.app import cli
+from datagen_cli.options import (
+    locale_option,
+    progress_bar,
+    quantity_option,
+    quiet_option,
+    reference_date_option,
+    say,
+    seed_option,
+    workers_option,
+)
+
+
+def parse_refs(values: tuple[str, ...]) -> dict[str, int]:
+    refs: dict[str, int] = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if not count.isdigit() or int(count) < 1:
+            raise click.BadParameter(f"{value!r} should be PROVIDER=COUNT, e.g. org=1000")
+        registry.get(name)
+        refs[name] = int(count)
+    return refs
+
+
+@cli.command()
+@click.option(
+    "-p",
+    "--provider",
+    "--document_provider",
+    "provider",
+    type=click.Choice(registry.names()),
+    required=True,
+    help="Document provider to use.",
+)
+@quantity_option("documents")
+@click.option(
+    "--to",
+    "-o",
+    "--output_path",
+    "to",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_DOCUMENTS_DIR,
+    show_default=True,
+    help="Folder to write to; the run goes to TO/PROVIDER/.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="json",
+    show_default=True,
+    help="json: one file per document; jsonl: one line each; csv: flattened columns.",
+)
+@seed_option
+@locale_option
+@workers_option
+@reference_date_option
+@click.option(
+    "--refs",
+    multiple=True,
+    metavar="PROVIDER=COUNT",
+    help="How many entities a reference field picks from (default: --quantity), "
+    "e.g. --refs org=1000 so that user.org_id matches 'document -p org -q 1000' "
+    "with the same seed.",
+)
+@quiet_option
+def document(
+    provider: str,
+    quantity: int,
+    to: Path,
+    fmt: str,
+    seed: int | None,
+    locale: str,
+    workers: int | None,
+    reference_date: datetime,
+    refs: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Generate documents from a document provider's Mimesis schema.
+
+    Writes TO/PROVIDER/ (default output/documents/PROVIDER/): the documents
+    and a manifest.json that 'verify' uses to check them.
+
+    \b
+    Example:
+        python generate.py document -p org -q 1000 --seed 7
+        python generate.py document -p user -q 5000 --format jsonl --refs org=1000
+        python generate.py document --output_path ./my_dir --document_provider starfleet_application -q 10
+    """
+    validate_document_options(
+        provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
+    )
+    ref_counts = parse_refs(refs)
+    ensure_writable_folder(to)
+    if seed is None:
+        seed = choose_seed()
+        say(f"Seed: {seed} (chosen; pass --seed {seed} to reproduce)", quiet=quiet, err=True)
+    with progress_bar(quantity, "doc", quiet=quiet) as progress:
+        result = generate_documents(
+            provider=provider,
+            quantity=quantity,
+            seed=seed,
+            to=to,
+            fmt=fmt,
+            locale=locale,
+            workers=workers,
+            ref_counts=ref_counts,
+            reference_date=reference_date,
+            progress=progress,
+        )
+    say(
+        f"Wrote {quantity} {provider} documents ({fmt}, seed {result.seed}) to {result.path}",
+        quiet=quiet,
+    )

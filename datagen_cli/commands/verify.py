@@ -1,0 +1,53 @@
+"""The ``verify`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from datagen.verify import find_runs, verify_run
+from datagen_cli.app import cli
+from datagen_cli.options import say, workers_option
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@workers_option
+@click.option("--quiet", is_flag=True, help="Print only differences.")
+def verify(folder: Path, workers: int | None, quiet: bool) -> None:
+    """Regenerate a run from its manifest and check the files are identical.
+
+    FOLDER is a run folder (holding manifest.json) or a folder of runs.
+    Exit 0 when every file is exactly what the recorded seed produces, 1
+    when any file was changed, is missing, or was added.
+
+    \b
+    Example:
+        python generate.py document -p org -q 100 --seed 7
+        python generate.py verify output/documents/org
+    """
+    failed = False
+    for run in find_runs(folder):
+        result = verify_run(run, workers=workers)
+        m = result.manifest
+        note = f"; {result.version_note}" if result.version_note else ""
+        if result.ok:
+            say(
+                f"OK {run}: {m.quantity} {m.provider} {m.kind} match seed {m.seed}{note}",
+                quiet=quiet,
+            )
+            continue
+        failed = True
+        parts = [
+            f"{label}: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}"
+            for label, names in (
+                ("changed", result.changed),
+                ("missing", result.missing),
+                ("extra", result.extra),
+            )
+            if names
+        ]
+        click.echo(f"DIFFERS {run}: {'; '.join(parts)}{note}")
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""Document providers: one module per entity, discovered by scanning this folder."""

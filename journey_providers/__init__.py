@@ -1,0 +1,1 @@
+"""Journey providers: one module per journey, discovered by scanning this folder."""
