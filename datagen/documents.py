@@ -82,10 +82,13 @@ class DocumentProvider:
     ) -> DocumentFactory:
         """Compile the template against ``runtime`` into ``build(index)``."""
         compiler = Compiler(runtime, provider=self.name, quantity=quantity, ref_counts=ref_counts)
+        return self.factory_from(compiler)
+
+    def factory_from(self, compiler: Compiler) -> DocumentFactory:
         build = compiler.compile(self.template())
         if type(self).finalize is DocumentProvider.finalize:
             return build
-        finalize, rnd = self.finalize, runtime.rnd
+        finalize, rnd = self.finalize, compiler.rnd
 
         def build_and_finalize(index: int) -> Document:
             document = build(index)

@@ -19,9 +19,9 @@ from datagen.atomic import (
 )
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import InputError
-from datagen.formats import FORMATS, Chunk, Encoder
+from datagen.formats import FORMATS, Encoder
 from datagen.manifest import MANIFEST_NAME, Manifest
-from datagen.parallel import run_shards
+from datagen.runs import ShardResult, execute
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.types import DocumentFactory, Progress
@@ -69,34 +69,33 @@ def _prepare(job: DocumentJob) -> tuple[Runtime, DocumentFactory, Encoder]:
     return _compiled[job]
 
 
-def document_shard(job: DocumentJob, shard: Shard) -> list[Chunk]:
+def document_shard(job: DocumentJob, shard: Shard) -> ShardResult:
     """Generate and encode one shard: a pure function of (job, shard)."""
     runtime, build, encoder = _prepare(job)
     runtime.reseed(shard.seed)
     documents = [build(index) for index in range(shard.start, shard.stop)]
-    return encoder.encode(documents, shard.start)
+    return ShardResult(encoder.encode(documents, shard.start), {job.provider: shard.size})
 
 
-def write_chunks(
+def write_documents(
     job: DocumentJob,
     sink: ChunkSink,
     *,
     workers: int | None = None,
     progress: Progress | None = None,
-) -> None:
-    """Run every shard of ``job`` and feed its chunks, in order, to ``sink``."""
+) -> dict[str, int]:
+    """Run every shard of ``job`` into ``sink``; returns documents per provider."""
     _, _, encoder = _prepare(job)
-    for chunk in encoder.header():
-        sink.add(chunk)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    try:
-        for shard, chunks in zip(shards, run_shards(document_shard, job, shards, workers=workers)):
-            for chunk in chunks:
-                sink.add(chunk)
-            if progress:
-                progress(shard.size)
-    finally:
-        sink.close()
+    return execute(
+        document_shard,
+        job,
+        shards,
+        sink,
+        header=encoder.header(),
+        workers=workers,
+        progress=progress,
+    )
 
 
 def validate_document_options(
@@ -173,7 +172,7 @@ def generate_documents(
     target = Path(to) / provider
     with atomic_directory(target) as partial:
         writer = FolderWriter(partial)
-        write_chunks(job, writer, workers=workers, progress=progress)
+        write_documents(job, writer, workers=workers, progress=progress)
         files = writer.digests()
         manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
         atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
@@ -195,7 +194,7 @@ def document_job_from_manifest(manifest: Manifest) -> DocumentJob:
 def regenerate_digests(job: DocumentJob, *, workers: int | None = None) -> dict[str, str]:
     """The digests a run of ``job`` would write, computed without writing."""
     sink = ChunkSink()
-    write_chunks(job, sink, workers=workers)
+    write_documents(job, sink, workers=workers)
     return sink.digests()
 
 

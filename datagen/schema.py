@@ -74,7 +74,7 @@ class Key(Spec):
     kind = "key"
 
     def emit(self, c: Compiler) -> str:
-        return f"{c.bind(c.key_function(c.provider))}(i)"
+        return f"{c.bind(c.key_function(c.key_namespace))}(i)"
 
 
 @dataclass(frozen=True)
@@ -276,16 +276,18 @@ class Runtime:
 
     def __init__(self, *, locale: str, run_seed: int, reference_date: datetime = REFERENCE_DATE):
         self.generic = Generic(Locale(locale), seed=0)
+        # Create every Mimesis provider now (Generic makes them lazily), so that
+        # reseed() reaches them all, whenever a template is compiled.
+        self.providers = [getattr(self.generic, name) for name in self.generic.__dir__()]
         self.rnd = Random(0)
         self.run_seed = run_seed
         self.reference_date = reference_date
 
     def reseed(self, seed: int) -> None:
         self.rnd.seed(derive_seed(seed, "helpers"))
-        for name in self.generic.__dir__():
-            provider = self.generic.__dict__.get(name)
-            if provider is not None and hasattr(provider, "reseed"):
-                provider.reseed(derive_seed(seed, name))
+        for provider in self.providers:
+            if hasattr(provider, "reseed"):
+                provider.reseed(derive_seed(seed, type(provider).__name__))
 
 
 class Compiler:
@@ -298,8 +300,10 @@ class Compiler:
         provider: str,
         quantity: int,
         ref_counts: Mapping[str, int] | None = None,
+        key_namespace: str | None = None,
     ):
         self.runtime = runtime
+        self.key_namespace = key_namespace or provider
         self.rnd = runtime.rnd
         self.reference_date = runtime.reference_date
         self.provider = provider

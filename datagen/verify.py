@@ -79,6 +79,7 @@ def verify_run(path: Path, *, workers: int | None = None) -> VerifyResult:
 def _load_regenerator(kind: str, path: Path) -> Regenerator:
     # Importing the run modules registers their regenerators.
     import datagen.generator  # noqa: F401
+    import datagen.journey_run  # noqa: F401
 
     try:
         return _regenerators[kind]

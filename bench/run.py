@@ -1,0 +1,18 @@
+"""Run every benchmark: ``make bench``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import bench_documents  # noqa: E402
+
+
+def main() -> None:
+    bench_documents.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Generate journeys into a folder of zips plus metadata: the ``journey`` command.
+
+Each journey becomes ``<journey>-<n>-<user_id>.zip`` (its step documents,
+named so that sorting gives step order, and ``metadata.json``) with the same
+metadata beside it as ``<journey>-<n>-<user_id>.metadata.json``. The zips are
+byte-identical for the same inputs: entries are stored (not deflated, whose
+output may differ between zlib builds) with fixed timestamps and order.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from datagen import __version__
+from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
+from datagen.atomic import ensure_writable_folder
+from datagen.errors import InputError
+from datagen.formats import Chunk, dumps_pretty
+from datagen.generator import check_locale
+from datagen.journeys import JourneyContext, JourneyProvider, get_journey
+from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.runs import ShardResult, execute
+from datagen.schema import Runtime
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
+from datagen.types import Progress
+from datagen.verify import register_regenerator
+
+DEFAULT_JOURNEYS_DIR = Path("output/journeys")
+METADATA_VERSION = 1
+METADATA_NAME = "metadata.json"
+JOURNEY_START_WINDOW_DAYS = 30
+"""Journeys start within this many days before the reference date."""
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class JourneyJob:
+    """The pure inputs of a journey run."""
+
+    journey: str
+    quantity: int
+    seed: int
+    locale: str = "en"
+    reference_date: datetime = REFERENCE_DATE
+
+
+@dataclass
+class JourneyRunResult:
+    path: Path
+    seed: int
+    counts: dict[str, int]
+
+
+_contexts: dict[JourneyJob, JourneyContext] = {}
+
+
+def _context(job: JourneyJob) -> JourneyContext:
+    if job not in _contexts:
+        runtime = Runtime(locale=job.locale, run_seed=job.seed, reference_date=job.reference_date)
+        _contexts.clear()
+        _contexts[job] = JourneyContext(runtime, journey=job.journey)
+    return _contexts[job]
+
+
+def build_journey(job: JourneyJob, index: int) -> JourneyProvider:
+    """Create journey ``index`` (the shard's random state must be set)."""
+    context = _context(job)
+    window = JOURNEY_START_WINDOW_DAYS * 86400
+    start = job.reference_date - timedelta(seconds=context.runtime.rnd.randint(0, window))
+    journey = get_journey(job.journey)(context, index=index, start=start)
+    journey.create_journey()
+    return journey
+
+
+def journey_stem(journey: JourneyProvider, width: int) -> str:
+    return f"{journey.name}-{journey.index + 1:0{width}d}-{journey.user_id}"
+
+
+def journey_metadata(journey: JourneyProvider, *, seed: int, stem: str) -> dict[str, Any]:
+    """The versioned metadata of one journey (documented in the README)."""
+    width = max(3, len(str(len(journey.steps) - 1)))
+    return {
+        "metadata_version": METADATA_VERSION,
+        "journey": journey.name,
+        "journey_index": journey.index,
+        "user_id": journey.user_id,
+        "seed": seed,
+        "generator_version": __version__,
+        "zip": f"{stem}.zip",
+        "start": journey.start.isoformat(),
+        "duration_seconds": max((s.offset for s in journey.steps), default=0),
+        "step_count": len(journey.steps),
+        "steps": [
+            {
+                "index": step.index,
+                "document_type": step.document_type,
+                "file": step.file_name(width),
+                "delay_seconds": step.delay,
+                "anchor_step_index": step.anchor,
+                "offset_seconds": step.offset,
+            }
+            for step in journey.steps
+        ],
+    }
+
+
+def build_zip(entries: list[tuple[str, bytes]]) -> bytes:
+    """A zip of ``entries`` in order, with fixed timestamps and permissions."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
+    """Build and encode one shard of journeys: a pure function of (job, shard)."""
+    _context(job).runtime.reseed(shard.seed)
+    width = max(6, len(str(job.quantity)))
+    chunks: list[Chunk] = []
+    counts: dict[str, int] = {"journeys": 0, "steps": 0}
+    for index in range(shard.start, shard.stop):
+        journey = build_journey(job, index)
+        stem = journey_stem(journey, width)
+        metadata = journey_metadata(journey, seed=job.seed, stem=stem)
+        metadata_bytes = dumps_pretty(metadata)
+        entries = [
+            (entry["file"], dumps_pretty(step.document))
+            for entry, step in zip(metadata["steps"], journey.steps)
+        ]
+        entries.append((METADATA_NAME, metadata_bytes))
+        chunks.append(Chunk(f"{stem}.zip", build_zip(entries), whole=True))
+        chunks.append(Chunk(f"{stem}.metadata.json", metadata_bytes, whole=True))
+        counts["journeys"] += 1
+        counts["steps"] += len(journey.steps)
+        for step in journey.steps:
+            counts[step.document_type] = counts.get(step.document_type, 0) + 1
+    return ShardResult(chunks, counts)
+
+
+def write_journeys(
+    job: JourneyJob,
+    sink: ChunkSink,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
+    return execute(journey_shard, job, shards, sink, workers=workers, progress=progress)
+
+
+def generate_journeys(
+    *,
+    journey: str,
+    quantity: int = 1,
+    seed: int | None = None,  # same as --seed; None chooses one
+    to: str | Path = DEFAULT_JOURNEYS_DIR,  # same as --to
+    locale: str = "en",  # same as --locale
+    workers: int | None = None,  # same as --workers
+    reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
+    progress: Progress | None = None,
+) -> JourneyRunResult:
+    """Write ``quantity`` journeys of ``journey`` to ``to/<journey>/``."""
+    get_journey(journey)
+    if quantity < 1:
+        raise InputError(f"quantity must be at least 1, got {quantity}")
+    check_locale(locale)
+    ensure_writable_folder(Path(to))
+    job = JourneyJob(
+        journey=journey,
+        quantity=quantity,
+        seed=choose_seed() if seed is None else seed,
+        locale=locale,
+        reference_date=reference_date,
+    )
+    target = Path(to) / journey
+    with atomic_directory(target) as partial:
+        writer = FolderWriter(partial)
+        counts = write_journeys(job, writer, workers=workers, progress=progress)
+        manifest = Manifest(
+            kind="journeys",
+            provider=journey,
+            seed=job.seed,
+            quantity=quantity,
+            shard_size=SHARD_SIZE,
+            locale=locale,
+            format="zip",
+            reference_date=reference_date.isoformat(),
+            generator_version=__version__,
+            counts=counts,
+            files=writer.digests(),
+            options={"metadata_version": METADATA_VERSION},
+        )
+        atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
+    return JourneyRunResult(path=target, seed=job.seed, counts=counts)
+
+
+def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
+    job = JourneyJob(
+        journey=manifest.provider,
+        quantity=manifest.quantity,
+        seed=manifest.seed,
+        locale=manifest.locale,
+        reference_date=datetime.fromisoformat(manifest.reference_date),
+    )
+    sink = ChunkSink()
+    write_journeys(job, sink, workers=workers)
+    return sink.digests()
+
+
+register_regenerator("journeys", _regenerate)

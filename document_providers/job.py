@@ -1,0 +1,49 @@
+"""A job of an org: a pipeline version bound to an engine, scheduled or run by hand."""
+
+from typing import Any
+
+from mimesis.random import Random
+
+from datagen.documents import DocumentProvider
+from datagen.schema import FieldFactory
+
+CRONS = ["0 * * * *", "*/15 * * * *", "*/5 * * * *", "0 2 * * *", "30 6 * * 1-5", "0 0 * * 0"]
+
+VERBS = ["Ingest", "Sync", "Replicate", "Load", "Archive", "Backfill", "Mask"]
+DATASETS = ["orders", "customers", "events", "invoices", "clicks", "inventory", "payments"]
+
+
+def job_name(random: Random) -> str:
+    cadence = random.choice(["hourly", "daily", "stream", "cdc"])
+    return f"{random.choice(VERBS)} {random.choice(DATASETS)} ({cadence})"
+
+
+class Job(DocumentProvider):
+    """A job running a pipeline on an engine (production: mostly inactive)."""
+
+    name = "job"
+    key = "id"
+
+    def create_schema(self, _: FieldFactory) -> dict[str, Any]:
+        return {
+            "id": _.key(),
+            "org_id": _.ref("org"),
+            "pipeline_id": _.ref("pipeline"),
+            "engine_id": _.ref("engine"),
+            "name": _.call(job_name),
+            "status": _.weighted({"INACTIVE": 0.7, "ACTIVE": 0.2, "ERROR": 0.1}),
+            "execution_engine_label": _.choice(["all", "prod", "staging", "dev"]),
+            "schedule": _.nullable(_.choice(CRONS), 0.75),
+            "stats_refresh_interval_ms": _.choice([60000, 60000, 120000, 300000]),
+            "number_of_instances": _.weighted({1: 0.9, 2: 0.07, 3: 0.03}),
+            "runtime_parameters": {
+                "batch_size": _.choice([100, 500, 1000, 5000]),
+                "max_retries": _.integer(0, 10),
+                "log_level": _.weighted({"INFO": 0.8, "DEBUG": 0.1, "WARN": 0.07, "ERROR": 0.03}),
+                "source_table": _("text.word"),
+                "target_schema": _.choice(["public", "raw", "staging", "analytics"]),
+            },
+            "enable_failover": _("development.boolean"),
+            "created_at": _.timestamp(days=(30, 1500)),
+            "last_run_at": _.nullable(_.timestamp(days=(0.01, 30)), 0.3),
+        }

@@ -1,0 +1,89 @@
+"""A data pipeline of an org: an origin, processors and destinations."""
+
+from typing import Any
+
+from mimesis.random import Random
+
+from datagen.documents import DocumentProvider
+from datagen.schema import FieldFactory
+
+
+def catalog(*stages: tuple[str, str]) -> list[tuple[str, str, str]]:
+    """(label, stage library, instance name prefix) of common stages."""
+    return [(label, library, label.replace(" ", "")) for label, library in stages]
+
+
+ORIGINS = catalog(
+    ("Kafka Consumer", "kafka"),
+    ("JDBC Multitable Consumer", "jdbc"),
+    ("Amazon S3", "aws"),
+    ("Directory", "basic"),
+    ("HTTP Client", "basic"),
+)
+PROCESSORS = catalog(
+    ("Expression Evaluator", "basic"),
+    ("Field Renamer", "basic"),
+    ("Stream Selector", "basic"),
+    ("JavaScript Evaluator", "javascript"),
+    ("Field Type Converter", "basic"),
+    ("Jython Evaluator", "jython"),
+)
+DESTINATIONS = catalog(
+    ("Kafka Producer", "kafka"),
+    ("JDBC Producer", "jdbc"),
+    ("Amazon S3", "aws"),
+    ("Snowflake", "snowflake"),
+    ("Elasticsearch", "elasticsearch"),
+    ("Google BigQuery", "google-cloud"),
+    ("Trash", "basic"),
+)
+TAGS = ["prod", "staging", "etl", "cdc", "streaming", "batch", "finance", "marketing", "pii"]
+
+
+def stage(kind: str, choice: tuple[str, str, str], number: int) -> dict[str, Any]:
+    label, library, prefix = choice
+    return {
+        "instance_name": f"{prefix}_{number:02d}",
+        "label": label,
+        "type": kind,
+        "library": library,
+    }
+
+
+def stages(random: Random) -> list[dict[str, Any]]:
+    """An origin, 0-5 processors and 1-2 destinations, numbered in order."""
+    choice = random.choice
+    middle = random.randint(0, 5)
+    ends = random.randint(1, 2)
+    result = [stage("ORIGIN", choice(ORIGINS), 1)]
+    result += [stage("PROCESSOR", choice(PROCESSORS), n + 2) for n in range(middle)]
+    result += [stage("DESTINATION", choice(DESTINATIONS), n + middle + 2) for n in range(ends)]
+    return result
+
+
+def pipeline_name(random: Random) -> str:
+    source, target = random.choice(ORIGINS)[0], random.choice(DESTINATIONS)[0]
+    return f"{source} to {target} {random.randint(1, 999)}"
+
+
+class Pipeline(DocumentProvider):
+    """A data pipeline of an org, created by a user, with its stages."""
+
+    name = "pipeline"
+    key = "id"
+
+    def create_schema(self, _: FieldFactory) -> dict[str, Any]:
+        return {
+            "id": _.key(),
+            "org_id": _.ref("org"),
+            "created_by": _.ref("user"),
+            "name": _.call(pipeline_name),
+            "description": _.nullable(_("text.sentence"), 0.4),
+            "version": _.integer(1, 60),
+            "draft": _.weighted({False: 0.85, True: 0.15}),
+            "execution_mode": _.weighted({"STANDALONE": 0.8, "CLUSTER_BATCH": 0.1, "EDGE": 0.1}),
+            "stages": _.call(stages),
+            "tags": _.call(lambda random: random.sample(TAGS, random.randint(0, 3))),
+            "created_at": _.timestamp(days=(60, 1500)),
+            "last_modified_at": _.timestamp(days=(0.01, 60)),
+        }

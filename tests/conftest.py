@@ -1,0 +1,19 @@
+"""Shared fixtures: a CLI runner that runs commands the way users do."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from datagen_cli import cli
+
+
+@pytest.fixture
+def run():
+    """Invoke the CLI; returns click's Result (exit_code, output, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, [str(a) for a in args], prog_name="generate.py")
+
+    return invoke
