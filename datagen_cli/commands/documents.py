@@ -99,7 +99,7 @@ def document(
     Example:
         python generate.py document -p org -q 1000 --seed 7
         python generate.py document -p user -q 5000 --format jsonl --refs org=1000
-        python generate.py document --output_path ./my_dir --document_provider starfleet_application -q 10
+        python generate.py document -o ./my_dir --document_provider starfleet_application -q 10
     """
     validate_document_options(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
