@@ -7,11 +7,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_documents  # noqa: E402
+from bench import bench_documents, bench_journeys  # noqa: E402
 
 
 def main() -> None:
     bench_documents.main()
+    bench_journeys.main()
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ class JourneyRunResult:
 _contexts: dict[JourneyJob, JourneyContext] = {}
 
 
-def _context(job: JourneyJob) -> JourneyContext:
+def journey_context(job: JourneyJob) -> JourneyContext:
     if job not in _contexts:
         runtime = Runtime(locale=job.locale, run_seed=job.seed, reference_date=job.reference_date)
         _contexts.clear()
@@ -70,7 +70,7 @@ def _context(job: JourneyJob) -> JourneyContext:
 
 def build_journey(job: JourneyJob, index: int) -> JourneyProvider:
     """Create journey ``index`` (the shard's random state must be set)."""
-    context = _context(job)
+    context = journey_context(job)
     window = JOURNEY_START_WINDOW_DAYS * 86400
     start = job.reference_date - timedelta(seconds=context.runtime.rnd.randint(0, window))
     journey = get_journey(job.journey)(context, index=index, start=start)
@@ -124,7 +124,7 @@ def build_zip(entries: list[tuple[str, bytes]]) -> bytes:
 
 def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
     """Build and encode one shard of journeys: a pure function of (job, shard)."""
-    _context(job).runtime.reseed(shard.seed)
+    journey_context(job).runtime.reseed(shard.seed)
     width = max(6, len(str(job.quantity)))
     chunks: list[Chunk] = []
     counts: dict[str, int] = {"journeys": 0, "steps": 0}

@@ -19,9 +19,9 @@ from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
 
 def journeys(name: str, count: int, seed: int = 5) -> list[JourneyProvider]:
     job = JourneyJob(journey=name, quantity=count, seed=seed)
-    from datagen.journey_run import _context
+    from datagen.journey_run import journey_context
 
-    _context(job).runtime.reseed(seed)
+    journey_context(job).runtime.reseed(seed)
     return [build_journey(job, i) for i in range(count)]
 
 
