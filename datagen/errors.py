@@ -29,3 +29,7 @@ class SchemaError(DataGenError):
 
 class ManifestError(DataGenError):
     """A manifest is missing, malformed or of an unknown version."""
+
+
+class SinkError(DataGenError):
+    """A target could not be reached or written (never carries a secret)."""
