@@ -12,7 +12,7 @@ from mimesis.random import Random
 from datagen.errors import SchemaError
 from datagen.registry import Registry
 from datagen.schema import Compiler, FieldFactory, Key, Ref, Runtime, Spec, walk_specs
-from datagen.seeding import REFERENCE_DATE, derive_seed
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, plan_shards
 from datagen.types import Document, DocumentFactory
 
 registry: Registry[DocumentProvider] = Registry("document provider", "document_providers")
@@ -102,13 +102,23 @@ class DocumentProvider:
         *,
         seed: int = 0,
         index: int = 0,
+        quantity: int | None = None,
         locale: str = "en",
         reference_date: datetime = REFERENCE_DATE,
     ) -> Document:
-        """One document: a convenience for scripts and tests (slow per call)."""
+        """Document ``index`` of a run of ``quantity`` (default ``index + 1``).
+
+        The same document as ``generate.py document --seed SEED -q QUANTITY``
+        writes at that index; a convenience for scripts and tests that builds
+        the documents before it in its shard.
+        """
+        quantity = max(quantity or index + 1, index + 1)
         runtime = Runtime(locale=locale, run_seed=seed, reference_date=reference_date)
-        build = self.factory(runtime, quantity=index + 1)
-        runtime.reseed(derive_seed(seed, self.name, "single", index))
+        build = self.factory(runtime, quantity=quantity)
+        shard = plan_shards(quantity=quantity, seed=seed, name=self.name)[index // SHARD_SIZE]
+        runtime.reseed(shard.seed)
+        for earlier in range(shard.start, index):
+            build(earlier)
         return build(index)
 
 

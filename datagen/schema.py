@@ -10,9 +10,10 @@ constants, nested dicts and lists, or *specs* made by the field factory ``_``:
   own UUID, derived from seed and index), ``_.ref("org")`` (the key of an
   entity of another provider), ``_.weighted({...})``, ``_.choice([...])``,
   ``_.integer(lo, hi)``, ``_.decimal(lo, hi)``, ``_.timestamp(days=(lo, hi))``
-  (before the fixed reference date, never ``now()``), ``_.uuid()``,
+  (strictly before the fixed reference date, never ``now()``), ``_.uuid()``,
   ``_.sequence()``, ``_.list_of(item, lo, hi)``, ``_.nullable(item, p)``,
-  ``_.call(fn)`` (``fn(random)``).
+  ``_.call(fn)`` (``fn(random)``). Choices are plain values (a spec inside a
+  choice list is not evaluated); dict and list choices are copied per document.
 
 The template is compiled once per process into one Python function whose body
 is a dict display calling the bound Mimesis methods directly, so generating a
@@ -21,6 +22,7 @@ document costs what calling those methods in a loop costs.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import uuid
 from dataclasses import dataclass, field
@@ -106,7 +108,9 @@ class Weighted(Spec):
             total += weight
             cumulative.append(total)
         pick = c.bind(c.rnd.choices)
-        return f"{pick}({c.bind(values)}, cum_weights={c.bind(cumulative)})[0]"
+        return c.fresh_copy(
+            values, f"{pick}({c.bind(values)}, cum_weights={c.bind(cumulative)})[0]"
+        )
 
     def describe(self) -> str:
         return "weighted:" + "|".join(str(v) for v in self.choices)
@@ -118,7 +122,8 @@ class Choice(Spec):
     kind = "choice"
 
     def emit(self, c: Compiler) -> str:
-        return f"{c.bind(c.rnd.choice)}({c.bind(list(self.values))})"
+        values = list(self.values)
+        return c.fresh_copy(values, f"{c.bind(c.rnd.choice)}({c.bind(values)})")
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,8 @@ class Timestamp(Spec):
         low, high = sorted(self.days)
         ref = c.reference_date
         randint = c.rnd.randint
-        lo_s, hi_s = int(low * 86400), int(high * 86400)
+        # At least one second before the reference date: strictly "before".
+        lo_s, hi_s = max(int(low * 86400), 1), max(int(high * 86400), 1)
 
         def timestamp() -> datetime:
             return ref - timedelta(seconds=randint(lo_s, hi_s))
@@ -234,8 +240,8 @@ class FieldFactory:
         return Ref(provider)
 
     def weighted(self, choices: Mapping[Any, float]) -> Spec:
-        if not choices or any(w < 0 for w in choices.values()):
-            raise SchemaError("weighted() needs at least one choice and weights >= 0")
+        if not choices or any(w < 0 for w in choices.values()) or not sum(choices.values()):
+            raise SchemaError("weighted() needs at least one choice, weights >= 0, sum > 0")
         return Weighted(dict(choices))
 
     def choice(self, values: Sequence[Any]) -> Spec:
@@ -313,6 +319,12 @@ class Compiler:
         self._ids: dict[int, str] = {}
         self._counter = 0
         self._key_functions: dict[str, Callable[[int], str]] = {}
+
+    def fresh_copy(self, values: list[Any], expr: str) -> str:
+        """``expr`` picking from ``values``, copied if a value is mutable."""
+        if any(isinstance(v, (dict, list)) for v in values):
+            return f"{self.bind(copy.deepcopy)}({expr})"
+        return expr
 
     def fresh(self, prefix: str) -> str:
         self._counter += 1

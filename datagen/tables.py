@@ -55,9 +55,6 @@ def table_for(provider: str, *, journeys: bool = False) -> TableSpec:
     if journeys:
         columns.extend(JOURNEY_COLUMNS)
     foreign = {
-        field: (target, get_provider(target).key)
-        for field, target in instance.references().items()
+        field: (target, get_provider(target).key) for field, target in instance.references().items()
     }
-    return TableSpec(
-        name=provider, key=instance.key, columns=tuple(columns), foreign_keys=foreign
-    )
+    return TableSpec(name=provider, key=instance.key, columns=tuple(columns), foreign_keys=foreign)

@@ -1,0 +1,88 @@
+"""The schema language: compilation, helpers and their edge cases."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from datagen.documents import get_provider
+from datagen.errors import SchemaError
+from datagen.schema import Compiler, FieldFactory, Runtime
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE
+
+_ = FieldFactory()
+
+
+def build(template, *, seed=1, quantity=10):
+    runtime = Runtime(locale="en", run_seed=seed)
+    factory = Compiler(runtime, provider="t", quantity=quantity).compile(template)
+    runtime.reseed(seed)
+    return factory
+
+
+def test_timestamps_are_strictly_before_the_reference_date_even_at_zero_days():
+    make = build({"at": _.timestamp(days=(0, 0))})
+    assert all(make(i)["at"] < REFERENCE_DATE for i in range(20))
+
+
+def test_mutable_choices_are_copied_per_document():
+    make = build({"a": _.choice([{"x": []}]), "b": _.weighted({("t",): 1})})
+    first, second = make(0), make(1)
+    first["a"]["x"].append(1)
+    assert second["a"] == {"x": []}
+
+
+def test_nested_templates_and_lists_are_fresh_objects():
+    make = build({"auth": {"logins": []}, "tags": ["a"]})
+    first, second = make(0), make(1)
+    first["auth"]["logins"].append("x")
+    first["tags"].append("b")
+    assert second == {"auth": {"logins": []}, "tags": ["a"]}
+
+
+@pytest.mark.parametrize("choices", [{}, {"a": 0}, {"a": -1, "b": 2}])
+def test_weighted_rejects_impossible_weights(choices):
+    with pytest.raises(SchemaError):
+        _.weighted(choices)
+
+
+def test_unknown_mimesis_field_names_the_provider_and_field():
+    with pytest.raises(SchemaError, match=r"provider 't': unknown Mimesis field 'person.nope'"):
+        build({"x": _("person.nope")})
+
+
+def test_key_function_may_take_the_random_instance():
+    make = build(
+        {"n": _("numeric.integer_number", start=1, end=9, key=lambda v, r: (v, r.random()))}
+    )
+    value, fraction = make(0)["n"]
+    assert 1 <= value <= 9 and 0 <= fraction < 1
+
+
+def test_sequence_and_key_follow_the_global_index():
+    make = build({"id": _.key(), "n": _.sequence(start=100)})
+    assert make(5)["n"] == 105
+    assert make(5)["id"] == make(5)["id"] != make(6)["id"]
+
+
+def test_generate_matches_the_cli_output_at_the_same_index(run, tmp_path):
+    quantity = SHARD_SIZE + 10
+    result = run(
+        "document",
+        "-p",
+        "user",
+        "-q",
+        quantity,
+        "--seed",
+        "4",
+        "--format",
+        "jsonl",
+        "--to",
+        tmp_path,
+        "--quiet",
+    )
+    assert result.exit_code == 0
+    lines = (tmp_path / "user" / "user.jsonl").read_bytes().splitlines()
+    for index in (0, 7, SHARD_SIZE + 3):
+        document = get_provider("user").generate(seed=4, index=index, quantity=quantity)
+        assert orjson.dumps(document) == lines[index]
