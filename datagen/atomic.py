@@ -6,8 +6,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -103,54 +101,37 @@ class ChunkSink:
 class FolderWriter(ChunkSink):
     """Writes chunks as files under ``root`` (a folder being built atomically).
 
-    Whole files (one per document) are written by a few threads, since
-    creating a file mostly waits on the file system; streamed files are
-    appended in order by the caller's thread.
+    Files are written by the caller's thread: measured here, writer threads
+    only add contention (file creation is serialised by the file system).
     """
-
-    WRITE_THREADS = 4
-    MAX_PENDING = 2000
 
     def __init__(self, root: Path):
         super().__init__()
         self.root = root
+        self._prefix = f"{root}{os.sep}"
         self._open: dict[str, BinaryIO] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: deque[Future[None]] = deque()
 
     def add(self, chunk: Chunk) -> None:
         super().add(chunk)
         if chunk.whole:
-            self._write_whole(chunk)
+            fd = os.open(self._prefix + chunk.path, _CREATE, 0o666)
+            try:
+                os.write(fd, chunk.data)
+            finally:
+                os.close(fd)
             return
         handle = self._open.get(chunk.path)
         if handle is None:
             handle = self._open[chunk.path] = open(self.root / chunk.path, "wb")
         handle.write(chunk.data)
 
-    def _write_whole(self, chunk: Chunk) -> None:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.WRITE_THREADS, thread_name_prefix="write")
-        self._pending.append(self._pool.submit(_write_file, self.root / chunk.path, chunk.data))
-        while len(self._pending) > self.MAX_PENDING:
-            self._pending.popleft().result()
-
     def close(self) -> None:
-        try:
-            while self._pending:
-                self._pending.popleft().result()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
-            for handle in self._open.values():
-                handle.close()
-            self._open.clear()
+        for handle in self._open.values():
+            handle.close()
+        self._open.clear()
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 def sha256_file(path: Path) -> str:
