@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+AZURITE := node_modules/.installed
 
 .DEFAULT_GOAL := build
 .PHONY: build lint black test demo bench clean
@@ -14,6 +15,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# Azurite, the Azure Blob Storage emulator the tests run against (pinned in package.json).
+$(AZURITE): package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $(AZURITE)
+
 lint: $(STAMP)
 	$(PY) -m flake8 .
 	$(PY) -m black --check .
@@ -21,7 +27,7 @@ lint: $(STAMP)
 black: $(STAMP)
 	$(PY) -m black .
 
-test: $(STAMP)
+test: $(STAMP) $(AZURITE)
 	$(PY) -m pytest
 
 build: lint test
@@ -30,10 +36,12 @@ demo: $(STAMP)
 	$(PY) generate.py providers
 	$(PY) generate.py document -p org -q 1000 --seed 7 --format jsonl
 	$(PY) generate.py document -p starfleet_account -q 10 --seed 7
+	$(PY) generate.py journey -p job_lifecycle -q 10 --seed 7
 	$(PY) generate.py verify output/documents
+	$(PY) generate.py verify output/journeys
 
 bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) output/documents output/journeys
+	rm -rf $(VENV) node_modules output/documents output/journeys
