@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +22,13 @@ from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
+from datagen.sinks.base import is_database_url, is_file_target_url
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
-from datagen.types import DocumentFactory, Progress
+from datagen.tables import table_for
+from datagen.types import Document, DocumentFactory, Progress
 from datagen.verify import register_regenerator
 
 DEFAULT_DOCUMENTS_DIR = Path("output/documents")
@@ -45,12 +49,13 @@ class DocumentJob:
 
 @dataclass
 class RunResult:
-    """What a run wrote: its folder, seed, counts and file digests."""
+    """What a run wrote: its folder or target, seed, counts and file digests."""
 
-    path: Path
+    path: Path | str
     seed: int
     counts: dict[str, int]
     files: dict[str, str] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)  # per table or container
 
 
 _compiled: dict[DocumentJob, tuple[Runtime, DocumentFactory, Encoder]] = {}
@@ -143,18 +148,22 @@ def generate_documents(
     provider: str,
     quantity: int = 1,
     seed: int | None = None,  # same as --seed; None chooses one (see RunResult.seed)
-    to: str | Path = DEFAULT_DOCUMENTS_DIR,  # same as --to: a folder
+    to: str | Path = DEFAULT_DOCUMENTS_DIR,  # same as --to: a folder or a target URL
     fmt: str = "json",  # same as --format
     locale: str = "en",  # same as --locale
     workers: int | None = None,  # same as --workers; None = all cores
     ref_counts: Mapping[str, int] | None = None,  # same as --refs org=1000
     reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
+    reset: bool = False,  # same as --reset (databases)
+    foreign_keys: bool = False,  # same as --foreign-keys (databases)
     progress: Progress | None = None,
 ) -> RunResult:
-    """Write ``quantity`` documents of ``provider`` to ``to/<provider>/``.
+    """Write ``quantity`` documents of ``provider`` to ``to``.
 
-    The folder holds the documents and a manifest; it is built under a
-    temporary name and appears only when complete.
+    A folder gets ``to/<provider>/`` with the documents and a manifest, built
+    under a temporary name and renamed when complete. A database URL gets the
+    documents upserted into the provider's table, streamed shard by shard.
+    Other targets (``azure://…``, ``*.zip``) get the run's files.
     """
     validate_document_options(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
@@ -168,6 +177,34 @@ def generate_documents(
         reference_date=reference_date,
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
+    if is_database_url(str(to)):
+        written = documents_to_database(
+            job,
+            str(to),
+            reset=reset,
+            foreign_keys=foreign_keys,
+            workers=workers,
+            progress=progress,
+        )
+        return RunResult(str(to), job.seed, {provider: quantity}, written=written)
+    if is_file_target_url(str(to)):
+        from datagen.publish import publish
+
+        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+            result = generate_documents(
+                provider=provider,
+                quantity=quantity,
+                seed=job.seed,
+                to=folder,
+                fmt=fmt,
+                locale=locale,
+                workers=workers,
+                ref_counts=ref_counts,
+                reference_date=reference_date,
+                progress=progress,
+            )
+            summary = publish(Path(folder) / provider, to=str(to))
+        return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
     ensure_writable_folder(Path(to))
     target = Path(to) / provider
     with atomic_directory(target) as partial:
@@ -177,6 +214,41 @@ def generate_documents(
         manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
         atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
     return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
+
+
+def document_records_shard(job: DocumentJob, shard: Shard) -> list[Document]:
+    """The documents of one shard (for record sinks)."""
+    runtime, build, _ = _prepare(job)
+    runtime.reseed(shard.seed)
+    return [build(index) for index in range(shard.start, shard.stop)]
+
+
+def documents_to_database(
+    job: DocumentJob,
+    url: str,
+    *,
+    reset: bool,
+    foreign_keys: bool,
+    workers: int | None,
+    progress: Progress | None,
+) -> dict[str, int]:
+    """Upsert the documents of ``job`` into their table, shard by shard."""
+    from datagen.sinks.database import open_database_sink
+
+    table = table_for(job.provider)
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
+    sink = open_database_sink(url, foreign_keys=foreign_keys)
+    try:
+        sink.open([table], reset=reset)
+        for shard, documents in zip(
+            shards, run_shards(document_records_shard, job, shards, workers=workers)
+        ):
+            sink.write(table, documents)
+            if progress:
+                progress(shard.size)
+    finally:
+        summary = sink.close()
+    return dict(summary.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:

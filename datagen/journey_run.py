@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from datagen.generator import check_locale
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.runs import ShardResult, execute
+from datagen.sinks.base import is_database_url, is_file_target_url
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.types import Progress
@@ -36,7 +38,7 @@ METADATA_NAME = "metadata.json"
 JOURNEY_START_WINDOW_DAYS = 30
 """Journeys start within this many days before the reference date."""
 
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,10 @@ class JourneyJob:
 
 @dataclass
 class JourneyRunResult:
-    path: Path
+    path: Path | str
     seed: int
     counts: dict[str, int]
+    written: dict[str, int] = field(default_factory=dict)  # per table or container
 
 
 _contexts: dict[JourneyJob, JourneyContext] = {}
@@ -115,7 +118,7 @@ def build_zip(entries: list[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
             info.create_system = 3
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
@@ -163,17 +166,41 @@ def generate_journeys(
     journey: str,
     quantity: int = 1,
     seed: int | None = None,  # same as --seed; None chooses one
-    to: str | Path = DEFAULT_JOURNEYS_DIR,  # same as --to
+    to: str | Path = DEFAULT_JOURNEYS_DIR,  # same as --to: a folder or a target URL
     locale: str = "en",  # same as --locale
     workers: int | None = None,  # same as --workers
     reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
+    reset: bool = False,  # same as --reset (databases)
+    foreign_keys: bool = False,  # same as --foreign-keys (databases)
     progress: Progress | None = None,
 ) -> JourneyRunResult:
-    """Write ``quantity`` journeys of ``journey`` to ``to/<journey>/``."""
+    """Write ``quantity`` journeys of ``journey`` to ``to``.
+
+    A folder gets ``to/<journey>/`` (zips, metadata, manifest). Any other
+    target (database, blob container, zip) gets that run published to it.
+    """
     get_journey(journey)
     if quantity < 1:
         raise InputError(f"quantity must be at least 1, got {quantity}")
     check_locale(locale)
+    if is_database_url(str(to)) or is_file_target_url(str(to)):
+        from datagen.publish import publish
+
+        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+            result = generate_journeys(
+                journey=journey,
+                quantity=quantity,
+                seed=seed,
+                to=folder,
+                locale=locale,
+                workers=workers,
+                reference_date=reference_date,
+                progress=progress,
+            )
+            summary = publish(
+                Path(folder) / journey, to=str(to), reset=reset, foreign_keys=foreign_keys
+            )
+        return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
     ensure_writable_folder(Path(to))
     job = JourneyJob(
         journey=journey,

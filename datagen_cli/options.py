@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 import click
 from tqdm import tqdm
 
+from datagen.atomic import ensure_writable_folder
 from datagen.types import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,7 +81,7 @@ def reference_date_option(fn: F) -> F:
 
 
 @contextmanager
-def progress_bar(total: int, unit: str, *, quiet: bool) -> Iterator[Progress]:
+def progress_bar(total: int | None, unit: str, *, quiet: bool) -> Iterator[Progress]:
     """A progress bar on a terminal; nothing when piped or ``--quiet``."""
     disable = quiet or not sys.stderr.isatty()
     with tqdm(total=total, unit=unit, disable=disable, file=sys.stderr, leave=False) as bar:
@@ -89,3 +91,56 @@ def progress_bar(total: int, unit: str, *, quiet: bool) -> Iterator[Progress]:
 def say(message: str, *, quiet: bool, err: bool = False) -> None:
     if not quiet:
         click.echo(message, err=err)
+
+
+class Target(click.ParamType):
+    """A folder path, ``NAME.zip``, or a target URL (database, blob container)."""
+
+    name = "TARGET"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if "://" in text or text.endswith(".zip"):
+            return text
+        path = Path(text)
+        if path.is_file():
+            self.fail(f"{text!r} is a file, not a folder", param, ctx)
+        return path
+
+
+def to_option(default: Path, what: str) -> Callable[[F], F]:
+    """``--to`` (with the seed README's ``-o/--output_path``): one name for one place."""
+    return click.option(
+        "--to",
+        "-o",
+        "--output_path",
+        "to",
+        type=Target(),
+        default=default,
+        show_default=True,
+        help=f"Where to write: a folder (the run goes to TO/{what}/), NAME.zip, "
+        "sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, azure://CONTAINER/PREFIX.",
+    )
+
+
+def database_options(fn: F) -> F:
+    fn = click.option(
+        "--foreign-keys",
+        is_flag=True,
+        help="Databases: create declared references as FOREIGN KEY constraints.",
+    )(fn)
+    return click.option(
+        "--reset",
+        is_flag=True,
+        help="Databases: drop and recreate the tables this run writes (an empty schema).",
+    )(fn)
+
+
+def check_folder_target(to: Path | str) -> None:
+    """Before any work: a folder target must be writable."""
+    if isinstance(to, Path):
+        ensure_writable_folder(to)
+
+
+def describe_written(written: dict[str, int]) -> str:
+    return ", ".join(f"{name}: {count}" for name, count in written.items()) or "nothing"

@@ -79,6 +79,11 @@ def is_database_url(url: str) -> bool:
     return scheme in DATABASE_SCHEMES
 
 
+def is_file_target_url(url: str) -> bool:
+    """A blob container or a zip file (targets that receive a run's files)."""
+    return url.startswith(("azure://", "http://", "https://")) or url.endswith(".zip")
+
+
 def redact(url: str) -> str:
     """``url`` without its password or query secrets (for messages and logs)."""
     parts = urlsplit(url)

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import click
 
-from datagen.atomic import ensure_writable_folder
 from datagen.documents import registry
 from datagen.formats import FORMATS
 from datagen.seeding import choose_seed
 from datagen.generator import DEFAULT_DOCUMENTS_DIR, generate_documents, validate_document_options
+from datagen.sinks.base import redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
+    check_folder_target,
+    database_options,
+    describe_written,
+    to_option,
     locale_option,
     progress_bar,
     quantity_option,
@@ -47,16 +51,7 @@ def parse_refs(values: tuple[str, ...]) -> dict[str, int]:
     help="Document provider to use.",
 )
 @quantity_option("documents")
-@click.option(
-    "--to",
-    "-o",
-    "--output_path",
-    "to",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_DOCUMENTS_DIR,
-    show_default=True,
-    help="Folder to write to; the run goes to TO/PROVIDER/.",
-)
+@to_option(DEFAULT_DOCUMENTS_DIR, "PROVIDER")
 @click.option(
     "--format",
     "fmt",
@@ -77,17 +72,20 @@ def parse_refs(values: tuple[str, ...]) -> dict[str, int]:
     "e.g. --refs org=1000 so that user.org_id matches 'document -p org -q 1000' "
     "with the same seed.",
 )
+@database_options
 @quiet_option
 def document(
     provider: str,
     quantity: int,
-    to: Path,
+    to: Path | str,
     fmt: str,
     seed: int | None,
     locale: str,
     workers: int | None,
     reference_date: datetime,
     refs: tuple[str, ...],
+    reset: bool,
+    foreign_keys: bool,
     quiet: bool,
 ) -> None:
     """Generate documents from a document provider's Mimesis schema.
@@ -105,7 +103,7 @@ def document(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     ref_counts = parse_refs(refs)
-    ensure_writable_folder(to)
+    check_folder_target(to)
     if seed is None:
         seed = choose_seed()
         say(f"Seed: {seed} (chosen; pass --seed {seed} to reproduce)", quiet=quiet, err=True)
@@ -120,9 +118,14 @@ def document(
             workers=workers,
             ref_counts=ref_counts,
             reference_date=reference_date,
+            reset=reset,
+            foreign_keys=foreign_keys,
             progress=progress,
         )
     say(
-        f"Wrote {quantity} {provider} documents ({fmt}, seed {result.seed}) to {result.path}",
+        f"Wrote {quantity} {provider} documents ({fmt}, seed {result.seed}) "
+        f"to {redact(str(result.path))}",
         quiet=quiet,
     )
+    if result.written:
+        say(f"Written: {describe_written(result.written)}", quiet=quiet)

@@ -7,13 +7,17 @@ from pathlib import Path
 
 import click
 
-from datagen.atomic import ensure_writable_folder
 from datagen.generator import check_locale
 from datagen.journey_run import DEFAULT_JOURNEYS_DIR, generate_journeys
 from datagen.journeys import registry
 from datagen.seeding import choose_seed
+from datagen.sinks.base import redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
+    check_folder_target,
+    database_options,
+    describe_written,
+    to_option,
     locale_option,
     progress_bar,
     quantity_option,
@@ -36,29 +40,23 @@ from datagen_cli.options import (
     help="Journey provider to use.",
 )
 @quantity_option("journeys")
-@click.option(
-    "--to",
-    "-o",
-    "--output_path",
-    "to",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DEFAULT_JOURNEYS_DIR,
-    show_default=True,
-    help="Folder to write to; the run goes to TO/JOURNEY/.",
-)
+@to_option(DEFAULT_JOURNEYS_DIR, "JOURNEY")
 @seed_option
 @locale_option
 @workers_option
 @reference_date_option
+@database_options
 @quiet_option
 def journey(
     provider: str,
     quantity: int,
-    to: Path,
+    to: Path | str,
     seed: int | None,
     locale: str,
     workers: int | None,
     reference_date: datetime,
+    reset: bool,
+    foreign_keys: bool,
     quiet: bool,
 ) -> None:
     """Generate user journeys: timed sequences of documents, one zip each.
@@ -73,7 +71,7 @@ def journey(
         python generate.py journey --output_path ./my_dir --journey_provider starfleet
     """
     check_locale(locale)
-    ensure_writable_folder(to)
+    check_folder_target(to)
     if seed is None:
         seed = choose_seed()
         say(f"Seed: {seed} (chosen; pass --seed {seed} to reproduce)", quiet=quiet, err=True)
@@ -86,10 +84,14 @@ def journey(
             locale=locale,
             workers=workers,
             reference_date=reference_date,
+            reset=reset,
+            foreign_keys=foreign_keys,
             progress=progress,
         )
     say(
         f"Wrote {result.counts['journeys']} {provider} journeys "
-        f"({result.counts['steps']} steps, seed {result.seed}) to {result.path}",
+        f"({result.counts['steps']} steps, seed {result.seed}) to {redact(str(result.path))}",
         quiet=quiet,
     )
+    if result.written:
+        say(f"Written: {describe_written(result.written)}", quiet=quiet)

@@ -336,7 +336,7 @@ def test_unwritable_output_path(run, tmp_path):
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
         "Error: Invalid value for '--to' / '-o' / '--output_path': "
-        f"Directory '{blocker}' is a file."
+        f"'{blocker}' is a file, not a folder"
     )
     result = run("journey", "-p", "starfleet", "--to", blocker / "sub")
     assert result.exit_code == 2

@@ -1,0 +1,330 @@
+"""Per-backend details of the database sinks: URLs, drivers, column types, values.
+
+The sinks in :mod:`datagen.sinks.database` move values to and from the
+database drivers themselves (COPY, ``executemany``), so the conversions live
+here rather than in SQLAlchemy types: ``encoder`` turns a record's value into
+what the driver takes, ``decode`` turns what the driver returns back into the
+value a document holds (JSON decoded, timestamps as aware UTC datetimes).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Double, Float, ForeignKeyConstraint
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import Integer, MetaData, Table, Text
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.types import TypeEngine
+
+from datagen.errors import InputError, SchemaError
+from datagen.sinks.base import DATABASE_SCHEMES, TableSpec, redact, require_scheme
+
+UTC = timezone.utc
+KINDS = ("text", "integer", "float", "boolean", "timestamp", "date", "json")
+MYSQL_KEY_LENGTH = 64  # VARCHAR length of MySQL keys and foreign-key columns (TEXT can't be keyed)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One kind of database: its name in messages, SQLAlchemy driver and pip package."""
+
+    name: str
+    drivername: str
+    drivers: tuple[str, ...]  # accepted ``scheme+driver`` suffixes ("" = none)
+    module: str
+    package: str
+    default_port: int | None
+    example: str
+
+
+POSTGRESQL = Backend(
+    "PostgreSQL",
+    "postgresql+psycopg",
+    ("", "psycopg"),
+    "psycopg",
+    "psycopg[binary]",
+    5432,
+    "postgresql://USER:PASSWORD@HOST:5432/DATABASE",
+)
+MYSQL = Backend(
+    "MySQL",
+    "mysql+pymysql",
+    ("", "pymysql"),
+    "pymysql",
+    "PyMySQL",
+    3306,
+    "mysql+pymysql://USER:PASSWORD@HOST:3306/DATABASE",
+)
+SQLITE = Backend("SQLite", "sqlite", ("", "pysqlite"), "sqlite3", "", None, "sqlite:///FILE.db")
+BACKENDS = {
+    "postgresql": POSTGRESQL,
+    "postgres": POSTGRESQL,
+    "mysql": MYSQL,
+    "mariadb": MYSQL,
+    "sqlite": SQLITE,
+}
+
+
+def safe_redact(url: str) -> str:
+    """``redact(url)``, even for URLs too malformed to split."""
+    try:
+        return redact(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://***"
+
+
+def parse_database_url(url: str) -> tuple[Backend, URL]:
+    """The backend of ``url`` and its SQLAlchemy URL with the driver we use.
+
+    ``postgres://`` and ``postgresql://`` become ``postgresql+psycopg://``;
+    ``mysql://`` and ``mariadb://`` become ``mysql+pymysql://`` (utf8mb4).
+    Raises InputError for unknown schemes or drivers and malformed URLs.
+    """
+    try:
+        scheme = require_scheme(url, DATABASE_SCHEMES)
+    except ValueError:
+        raise InputError(f"malformed database URL {safe_redact(url)!r}") from None
+    family, _, driver = scheme.partition("+")
+    backend = BACKENDS[family]
+    if driver not in backend.drivers:
+        raise InputError(
+            f"unsupported {backend.name} driver {driver!r} in {safe_redact(url)!r}",
+            hint=f"use {backend.example}",
+        )
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise InputError(
+            f"malformed database URL {safe_redact(url)!r}", hint=f"use {backend.example}"
+        ) from None
+    parsed = parsed.set(drivername=backend.drivername)
+    if backend is MYSQL:
+        if not parsed.database:
+            raise InputError(
+                f"no database named in {safe_redact(url)!r}", hint=f"use {backend.example}"
+            )
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend is SQLITE and urlsplit(url).netloc:
+        raise InputError(
+            f"SQLite URLs have no host: {safe_redact(url)!r}",
+            hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db",
+        )
+    return backend, parsed
+
+
+def location(backend: Backend, url: URL) -> str:
+    """Where the database is, for messages: ``host:port`` or the SQLite file."""
+    if backend is SQLITE:
+        return url.database or ":memory:"
+    return f"{url.host or 'localhost'}:{url.port or backend.default_port}"
+
+
+# Schema ------------------------------------------------------------------------------
+
+
+def sql_type(kind: str, backend: Backend, *, keyed: bool = False) -> TypeEngine[Any]:
+    """The column type of a TableSpec ``kind`` (``keyed``: key or foreign-key column)."""
+    if kind == "text":
+        return mysql.VARCHAR(MYSQL_KEY_LENGTH) if backend is MYSQL and keyed else Text()
+    if kind == "integer":
+        return BigInteger()
+    if kind == "float":
+        return Double()
+    if kind == "boolean":
+        return Boolean()
+    if kind == "timestamp":
+        return mysql.DATETIME(fsp=6) if backend is MYSQL else DateTime(timezone=True)
+    if kind == "date":
+        return Date()
+    if kind == "json":
+        return postgresql.JSONB() if backend is POSTGRESQL else JSON()
+    raise SchemaError(f"unknown column type {kind!r}", hint=f"use one of {', '.join(KINDS)}")
+
+
+def build_table(
+    spec: TableSpec,
+    metadata: MetaData,
+    backend: Backend,
+    *,
+    foreign_keys: bool,
+    collation: str | None = None,
+) -> Table:
+    """The SQLAlchemy table of ``spec``: its key is the primary key.
+
+    With ``foreign_keys``, references to tables already in ``metadata`` become
+    FOREIGN KEY constraints (references to other tables are left out).
+    """
+    names = [column.name for column in spec.columns]
+    if spec.key not in names:
+        raise SchemaError(f"key {spec.key!r} is not a column", where=f"table {spec.name!r}")
+    columns = [
+        SqlColumn(
+            column.name,
+            sql_type(column.type, backend, keyed=column.name in spec.foreign_keys),
+            nullable=column.nullable and column.name != spec.key,
+        )
+        for column in spec.columns
+        if column.name != spec.key
+    ]
+    key_column = next(column for column in spec.columns if column.name == spec.key)
+    key = SqlColumn(
+        spec.key,
+        sql_type(key_column.type, backend, keyed=True),
+        primary_key=True,
+        autoincrement=False,
+    )
+    constraints = []
+    if foreign_keys:
+        for name, (target, target_column) in spec.foreign_keys.items():
+            if name in names and (target in metadata.tables or target == spec.name):
+                constraints.append(ForeignKeyConstraint([name], [f"{target}.{target_column}"]))
+    options: dict[str, str] = {}
+    if backend is MYSQL:
+        options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+        if collation:
+            options["mysql_collate"] = collation
+    return Table(spec.name, metadata, key, *columns, *constraints, **options)
+
+
+def parents_first(specs: Sequence[TableSpec]) -> list[TableSpec]:
+    """``specs`` ordered so referenced tables come before those that refer to them.
+
+    Stable: the given order is kept where references don't decide (cycles
+    keep their given order too).
+    """
+    remaining = list(specs)
+    names = {spec.name for spec in specs}
+    done: set[str] = set()
+    ordered: list[TableSpec] = []
+    while remaining:
+        for spec in remaining:
+            parents = {target for target, _ in spec.foreign_keys.values()} & names
+            if not parents - done - {spec.name}:
+                break
+        else:
+            spec = remaining[0]  # a cycle: take the first
+        remaining.remove(spec)
+        done.add(spec.name)
+        ordered.append(spec)
+    return ordered
+
+
+# Values ------------------------------------------------------------------------------
+
+Encoder = Callable[[Any], Any]
+
+
+def to_json(value: Any) -> str:
+    """A JSON document of ``value`` (nested datetimes as ISO 8601 strings)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # e.g. integers beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def to_utc(value: Any) -> Any:
+    """An aware UTC datetime of a datetime or ISO string (naive ones are taken as UTC)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return to_json(value)
+    if isinstance(value, datetime):
+        return to_utc(value).isoformat()
+    return str(value)
+
+
+def _json(value: Any) -> Any:
+    return None if value is None else to_json(value)
+
+
+def _utc_naive(value: Any) -> Any:
+    value = to_utc(value)
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
+def _sqlite_timestamp(value: Any) -> Any:
+    value = _utc_naive(value)
+    return value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
+
+
+def _sqlite_date(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def encoder(kind: str, backend: Backend) -> Encoder | None:
+    """How a value of ``kind`` is passed to ``backend``'s driver (None: as it is)."""
+    if kind == "text":
+        return _text
+    if kind == "json":
+        return _json
+    if kind == "timestamp":
+        if backend is POSTGRESQL:
+            return to_utc
+        return _sqlite_timestamp if backend is SQLITE else _utc_naive
+    if kind == "date" and backend is SQLITE:
+        return _sqlite_date
+    return None
+
+
+def decode(kind: str, value: Any) -> Any:
+    """A value read from any backend as the document held it."""
+    if value is None:
+        return None
+    if kind == "json":
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode()
+        return json.loads(value) if isinstance(value, str) else value
+    if kind == "timestamp":
+        return to_utc(value)
+    if kind == "date":
+        if isinstance(value, str):
+            return date.fromisoformat(value[:10])
+        return value.date() if isinstance(value, datetime) else value
+    if kind == "boolean":
+        return bool(value)
+    if kind == "integer" and not isinstance(value, int):
+        return int(value)
+    if kind == "float" and not isinstance(value, float):
+        return float(value)
+    return value
+
+
+def kind_of(sql: TypeEngine[Any]) -> str:
+    """The TableSpec kind of a reflected column type."""
+    if isinstance(sql, JSON):
+        return "json"
+    if isinstance(sql, mysql.TINYINT) and getattr(sql, "display_width", None) == 1:
+        return "boolean"
+    if isinstance(sql, Boolean):
+        return "boolean"
+    if isinstance(sql, DateTime):
+        return "timestamp"
+    if isinstance(sql, Date):
+        return "date"
+    if isinstance(sql, Integer):
+        return "integer"
+    if isinstance(sql, Float):
+        return "float"
+    return "text"
