@@ -1,0 +1,144 @@
+"""publish and --to: runs into SQLite (embedded), zips and folders, end to end."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import orjson
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_publish_jsonl_run_to_sqlite_is_idempotent(run, tmp_path):
+    assert (
+        run(
+            "document",
+            "-p",
+            "org",
+            "-q",
+            "1200",
+            "--seed",
+            "2",
+            "--format",
+            "jsonl",
+            "--to",
+            tmp_path / "out",
+            "--quiet",
+        ).exit_code
+        == 0
+    )
+    db = tmp_path / "dev.db"
+    for _ in range(2):
+        result = run("publish", tmp_path / "out", "--to", f"sqlite:///{db}")
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == f"Published to sqlite:///{db}: org: 1200"
+    assert rows(db, "select count(*) from org") == [(1200,)]
+    lines = (tmp_path / "out" / "org" / "org.jsonl").read_bytes().splitlines()
+    first = orjson.loads(lines[0])
+    [(name, seats, settings)] = rows(
+        db, f"select name, seats, settings from org where id = '{first['id']}'"
+    )
+    assert (name, seats) == (first["name"], first["seats"])
+    assert json.loads(settings) == first["settings"]
+
+
+def test_document_to_sqlite_streams_the_same_rows_as_publishing_files(run, tmp_path):
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    result = run(
+        "document",
+        "-p",
+        "user",
+        "-q",
+        "1500",
+        "--seed",
+        "3",
+        "--to",
+        f"sqlite:///{a}",
+        "--workers",
+        "2",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Written: user: 1500" in result.output
+    run(
+        "document",
+        "-p",
+        "user",
+        "-q",
+        "1500",
+        "--seed",
+        "3",
+        "--format",
+        "jsonl",
+        "--to",
+        tmp_path / "files",
+        "--quiet",
+    )
+    assert run("publish", tmp_path / "files", "--to", f"sqlite:///{b}").exit_code == 0
+    query = "select * from user order by id"
+    assert rows(a, query) == rows(b, query)
+    assert len(rows(a, query)) == 1500
+
+
+def test_journeys_go_to_their_document_tables_with_journey_id_and_step(run, tmp_path):
+    db = tmp_path / "j.db"
+    result = run("journey", "-p", "starfleet", "-q", "20", "--seed", "5", "--to", f"sqlite:///{db}")
+    assert result.exit_code == 0, result.output
+    run("journey", "-p", "starfleet", "-q", "20", "--seed", "5", "--to", tmp_path / "j", "--quiet")
+    manifest = json.loads((tmp_path / "j" / "starfleet" / "manifest.json").read_text())
+    counts = manifest["counts"]
+    for table in ("starfleet_account", "starfleet_login", "starfleet_claim"):
+        assert rows(db, f"select count(*) from {table}") == [(counts[table],)]
+    accounts = rows(db, "select id, journey_id, step_index from starfleet_account")
+    assert all(id_ == journey and step == 0 for id_, journey, step in accounts)
+    claims = rows(db, "select account_id, journey_id from starfleet_claim")
+    assert all(account == journey for account, journey in claims)
+
+
+def test_reset_empties_the_tables_it_writes(run, tmp_path):
+    db = tmp_path / "r.db"
+    run("document", "-p", "org", "-q", "30", "--seed", "1", "--to", f"sqlite:///{db}")
+    run("document", "-p", "org", "-q", "10", "--seed", "2", "--to", f"sqlite:///{db}")
+    assert rows(db, "select count(*) from org") == [(40,)]
+    run("document", "-p", "org", "-q", "10", "--seed", "2", "--to", f"sqlite:///{db}", "--reset")
+    assert rows(db, "select count(*) from org") == [(10,)]
+
+
+def test_publish_to_a_zip_and_a_folder(run, tmp_path):
+    run("journey", "-p", "starfleet", "-q", "2", "--seed", "1", "--to", tmp_path / "j", "--quiet")
+    result = run("publish", tmp_path / "j", "--to", tmp_path / "all.zip")
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "all.zip") as archive:
+        names = archive.namelist()
+    assert "starfleet/manifest.json" in names and len(names) == 5
+    result = run("publish", tmp_path / "j" / "starfleet", "--to", tmp_path / "copy")
+    assert result.exit_code == 0, result.output
+    assert run("verify", tmp_path / "copy" / "starfleet").exit_code == 0
+
+
+def test_publishing_a_csv_run_to_a_database_is_refused(run, tmp_path):
+    run(
+        "document",
+        "-p",
+        "org",
+        "-q",
+        "3",
+        "--seed",
+        "1",
+        "--format",
+        "csv",
+        "--to",
+        tmp_path,
+        "--quiet",
+    )
+    result = run("publish", tmp_path, "--to", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: {tmp_path / 'org'}: publishing csv runs to a database is not supported "
+        "(regenerate with --format jsonl (csv loses the types))"
+    )
