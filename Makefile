@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 AZURITE := node_modules/.installed
 
 .DEFAULT_GOAL := build
-.PHONY: build lint black test demo bench clean
+.PHONY: build lint black test demo bench clean azcopy_output
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Upload ./output to BLOB_CONTAINER_URL with BLOB_SAS_TOKEN: azcopy when installed,
+# otherwise our own publisher (azure-storage-blob). It says which it used.
+azcopy_output: $(STAMP)
+	scripts/azcopy_output.sh
 
 clean:
 	rm -rf $(VENV) node_modules output/documents output/journeys

@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure.core.exceptions import (
@@ -39,7 +39,11 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.storage.blob import ContainerClient, ContentSettings, ExponentialRetry
+from azure.core.pipeline.transport import RequestsTransport
+from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings, ExponentialRetry
+from requests import Session
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from datagen.atomic import ChunkSink
 from datagen.errors import InputError, SinkError
@@ -139,7 +143,7 @@ class AzureBlobWriter(ChunkSink):
     blobs written per container; ``digests()`` gives each file's SHA-256.
     """
 
-    THREADS = 8
+    THREADS = 16
     MAX_IN_FLIGHT = 64
     MAX_IN_FLIGHT_BYTES = 64 << 20
     BLOCK_SIZE = 8 << 20
@@ -151,8 +155,10 @@ class AzureBlobWriter(ChunkSink):
         prefix: str = "",
         target: str | None = None,
         secrets: Sequence[str] = (),
+        credential: str = "the credentials",
     ) -> None:
         super().__init__()
+        self.credential = credential  # what to check when access is denied
         self.container = container
         self.container_name: str = container.container_name
         self.prefix = prefix.strip("/")
@@ -185,8 +191,10 @@ class AzureBlobWriter(ChunkSink):
             code = _error_code(err)
             if code == "ContainerAlreadyExists":
                 pass
-            elif err.status_code == 403 and code in _NOT_PERMITTED:
-                self._probe_container()  # e.g. a SAS scoped to the container
+            elif err.status_code == 403:
+                # Not allowed to create containers (e.g. a SAS for one container;
+                # services differ in the code they answer): see if it exists.
+                self._probe_container()
             else:
                 raise self._error(err, "creating the container") from None
         except AzureError as err:
@@ -278,7 +286,8 @@ class AzureBlobWriter(ChunkSink):
 
     def _commit(self, name: str, blocks: list[str]) -> int:
         self.container.get_blob_client(name).commit_block_list(
-            blocks, content_settings=ContentSettings(content_type=content_type(name))
+            [BlobBlock(block_id=ident) for ident in blocks],
+            content_settings=ContentSettings(content_type=content_type(name)),
         )
         return 1
 
@@ -320,6 +329,7 @@ class AzureBlobWriter(ChunkSink):
             self._pool = None
         self._buffers.clear()
         self._blocks.clear()
+        self.container.close()
 
     def __enter__(self) -> "AzureBlobWriter":
         return self
@@ -375,9 +385,9 @@ class AzureBlobWriter(ChunkSink):
             )
         if status in (401, 403) or code in _AUTH_FAILED:
             return SinkError(
-                f"authentication failed at {where} for container {container!r} ({code or status})",
-                hint=f"check the account key in {CONNECTION_STRING_ENV} or the SAS token "
-                f"in {SAS_TOKEN_ENV} (wrong, expired or for another account)",
+                f"access denied at {where} for container {container!r} ({code or status})",
+                hint=f"check {self.credential}: it may be wrong, expired or for another "
+                "account; or the account's network rules block this machine",
             )
         return SinkError(
             f"Azure Blob Storage answered {status} {code or 'error'} at {where} "
@@ -400,11 +410,36 @@ class BlobTarget:
 
 
 def _retry_policy(retry_total: int) -> ExponentialRetry:
-    # Waits about 1, 3, 5, 9, 17 s; retries throttling (503), server errors and
-    # dropped connections. The SDK's default starts at 15 s.
+    """The SDK's retries, shorter than its default (which waits 15 s, then 18 s, …).
+
+    Throttling (503), server errors and dropped connections are retried after
+    about 3, 5, 9 and 17 s; a refused connection (a wrong host or port) only
+    twice, so a typo fails in seconds.
+    """
     return ExponentialRetry(
-        initial_backoff=1, increment_base=2, retry_total=retry_total, random_jitter_range=1
+        initial_backoff=1,
+        increment_base=2,
+        retry_total=retry_total,
+        retry_connect=min(2, retry_total),
+        random_jitter_range=1,
     )
+
+
+def _transport(connections: int) -> RequestsTransport:
+    """The SDK's transport with one pooled connection per upload thread.
+
+    (requests keeps 10 per host by default; more threads would open and drop
+    connections.) Retries are left to the SDK's policy, as in its own transport.
+    """
+    session = Session()
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=connections,
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return RequestsTransport(session=session, session_owner=True)
 
 
 def _check_container(name: str, url: str) -> str:
@@ -496,13 +531,14 @@ def open_blob_writer(
     url: str,
     *,
     env: Mapping[str, str] | None = None,
-    retry_total: int = 5,
+    retry_total: int = 4,
     prepare: bool = True,
 ) -> AzureBlobWriter:
     """An ``AzureBlobWriter`` for ``url``; with ``prepare`` the container is checked now."""
     target = parse_blob_url(url, env=env)
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "retry_policy": _retry_policy(retry_total),
+        "transport": _transport(AzureBlobWriter.THREADS + 2),
         "connection_timeout": 20,
         "read_timeout": 300,
         "max_single_put_size": 64 << 20,
@@ -535,7 +571,15 @@ def open_blob_writer(
             f"cannot use {what} for {redact(url)!r}: {type(err).__name__}",
             hint="copy it again from the Azure portal",
         ) from None
-    writer = AzureBlobWriter(client, prefix=target.prefix, target=url, secrets=secrets)
+    if target.connection_string is not None:
+        credential = f"the account key or SAS in {CONNECTION_STRING_ENV}"
+    elif _sas_from_query(urlsplit(url).query):
+        credential = "the SAS token in the URL"
+    else:
+        credential = f"the SAS token in {SAS_TOKEN_ENV}"
+    writer = AzureBlobWriter(
+        client, prefix=target.prefix, target=url, secrets=secrets, credential=credential
+    )
     if prepare:
         writer.prepare()
     return writer
@@ -565,7 +609,7 @@ def upload_folder(
     url: str,
     *,
     env: Mapping[str, str] | None = None,
-    retry_total: int = 5,
+    retry_total: int = 4,
 ) -> Summary:
     """Upload every file under ``folder`` to ``url``; blob names keep relative paths."""
     folder = Path(folder)

@@ -16,13 +16,23 @@ from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Double, Float, ForeignKeyConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Float,
+    ForeignKeyConstraint,
+)
 from sqlalchemy import Column as SqlColumn
 from sqlalchemy import Integer, MetaData, Table, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from datagen.errors import InputError, SchemaError
 from datagen.sinks.base import DATABASE_SCHEMES, TableSpec, redact, require_scheme
@@ -131,6 +141,19 @@ def location(backend: Backend, url: URL) -> str:
 # Schema ------------------------------------------------------------------------------
 
 
+class SQLiteJSON(UserDefinedType[Any]):
+    """JSON in SQLite, declared ``JSON TEXT``.
+
+    A column declared just ``JSON`` has NUMERIC affinity: SQLite would turn the
+    JSON text ``42`` into an integer (and big ones into lossy reals).
+    """
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        return "JSON TEXT"
+
+
 def sql_type(kind: str, backend: Backend, *, keyed: bool = False) -> TypeEngine[Any]:
     """The column type of a TableSpec ``kind`` (``keyed``: key or foreign-key column)."""
     if kind == "text":
@@ -146,6 +169,8 @@ def sql_type(kind: str, backend: Backend, *, keyed: bool = False) -> TypeEngine[
     if kind == "date":
         return Date()
     if kind == "json":
+        if backend is SQLITE:
+            return SQLiteJSON()
         return postgresql.JSONB() if backend is POSTGRESQL else JSON()
     raise SchemaError(f"unknown column type {kind!r}", hint=f"use one of {', '.join(KINDS)}")
 
@@ -182,17 +207,17 @@ def build_table(
         primary_key=True,
         autoincrement=False,
     )
-    constraints = []
+    items: list[SchemaItem] = [key, *columns]
     if foreign_keys:
         for name, (target, target_column) in spec.foreign_keys.items():
             if name in names and (target in metadata.tables or target == spec.name):
-                constraints.append(ForeignKeyConstraint([name], [f"{target}.{target_column}"]))
-    options: dict[str, str] = {}
+                items.append(ForeignKeyConstraint([name], [f"{target}.{target_column}"]))
+    options: dict[str, Any] = {}
     if backend is MYSQL:
         options = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
         if collation:
             options["mysql_collate"] = collation
-    return Table(spec.name, metadata, key, *columns, *constraints, **options)
+    return Table(spec.name, metadata, *items, **options)
 
 
 def parents_first(specs: Sequence[TableSpec]) -> list[TableSpec]:
@@ -245,7 +270,8 @@ def to_utc(value: Any) -> Any:
     return value.astimezone(UTC)
 
 
-def _text(value: Any) -> Any:
+def to_text(value: Any) -> Any:
+    """A text column's value: strings as they are, JSON of nested values, else ``str``."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, (dict, list)):
@@ -266,7 +292,9 @@ def _utc_naive(value: Any) -> Any:
 
 def _sqlite_timestamp(value: Any) -> Any:
     value = _utc_naive(value)
-    return value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
+    return (
+        value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
+    )
 
 
 def _sqlite_date(value: Any) -> Any:
@@ -276,7 +304,7 @@ def _sqlite_date(value: Any) -> Any:
 def encoder(kind: str, backend: Backend) -> Encoder | None:
     """How a value of ``kind`` is passed to ``backend``'s driver (None: as it is)."""
     if kind == "text":
-        return _text
+        return to_text
     if kind == "json":
         return _json
     if kind == "timestamp":
@@ -295,7 +323,7 @@ def decode(kind: str, value: Any) -> Any:
     if kind == "json":
         if isinstance(value, (bytes, bytearray)):
             value = value.decode()
-        return json.loads(value) if isinstance(value, str) else value
+        return json.loads(value)  # read as text: a JSON string stays a string
     if kind == "timestamp":
         return to_utc(value)
     if kind == "date":

@@ -1,0 +1,593 @@
+"""Database sinks: SQLite, PostgreSQL and MySQL/MariaDB through SQLAlchemy Core.
+
+``open_database_sink(url)`` picks the backend by the URL's scheme. Every sink
+creates a table per TableSpec (the spec's key is the primary key) and upserts
+batches of records on that key, on each backend's bulk path:
+
+- PostgreSQL: COPY into a temporary staging table, then one
+  ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``;
+- MySQL/MariaDB: ``INSERT … ON DUPLICATE KEY UPDATE``, sent by PyMySQL's
+  ``executemany`` as multi-row statements;
+- SQLite: ``INSERT … ON CONFLICT (key) DO UPDATE`` with ``executemany``.
+
+Each batch is one transaction. Timestamps are stored in UTC; nested values
+as JSON (JSONB on PostgreSQL). Failures raise SinkError, whose message names
+the backend and ``host:port`` (or the SQLite file) and never a password. A
+violated constraint, such as a foreign key, raises SinkError too; its
+``__cause__`` is the driver's IntegrityError.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from operator import itemgetter
+from typing import Any, Callable, ClassVar, Iterator, Sequence
+
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+from sqlalchemy.exc import SQLAlchemyError
+
+from datagen.errors import InputError, SinkError
+from datagen.sinks.base import Column, RecordSink, Summary, TableSpec
+from datagen.sinks.dialects import (
+    MYSQL,
+    POSTGRESQL,
+    SQLITE,
+    Backend,
+    Encoder,
+    build_table,
+    decode,
+    encoder,
+    kind_of,
+    location,
+    parents_first,
+    parse_database_url,
+    to_text,
+)
+from datagen.types import Document
+
+CONNECT_TIMEOUT = 10  # seconds
+_SHORT_REASONS = (
+    ("connection refused", "connection refused"),
+    ("timed out", "connection timed out"),
+    ("timeout expired", "connection timed out"),
+    ("name or service not known", "unknown host"),
+    ("could not translate host name", "unknown host"),
+    ("nodename nor servname", "unknown host"),
+    ("temporary failure in name resolution", "unknown host"),
+    ("no route to host", "no route to host"),
+)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one table's records are written: column order, encoders, statement."""
+
+    spec: TableSpec
+    names: tuple[str, ...]
+    get: Callable[[Document], tuple[Any, ...]]  # the record's values in column order
+    texts: tuple[int, ...]  # text columns: anything but str and None goes through to_text
+    encoders: tuple[tuple[int, Encoder], ...]  # other columns the driver can't take as they are
+    statement: str
+
+
+class DatabaseSink(RecordSink):
+    """A database reached through SQLAlchemy; subclasses add the bulk upsert.
+
+    ``foreign_keys``: create the TableSpecs' references as FOREIGN KEY
+    constraints (between tables opened on this sink), so the database rejects
+    a record whose parent row is missing.
+    """
+
+    backend: ClassVar[Backend]
+
+    def __init__(self, url: str, *, foreign_keys: bool = False) -> None:
+        backend, self._url = parse_database_url(url)
+        if backend is not self.backend:
+            raise InputError(f"{type(self).__name__} does not take {backend.name} URLs")
+        super().__init__(url)
+        self.foreign_keys = foreign_keys
+        self.label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
+        self.where = location(backend, self._url)
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+        self._metadata = MetaData()
+        self._plans: dict[str, _Plan] = {}
+
+    # Connection and schema -------------------------------------------------------
+
+    def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
+        """Connect; create the missing ``tables`` (``reset``: drop and recreate them)."""
+        if self._conn is None:
+            self._engine = create_engine_for(self.backend, self._url, self.label, self.where)
+            self._conn = connect(self._engine, self.label, self.where, self._url.password)
+        try:
+            self._prepare(parents_first(tables), reset=reset)
+        except SinkError:
+            self.close()
+            raise
+        except (SQLAlchemyError, self._driver_error()) as exc:
+            self.close()
+            raise SinkError(
+                f"cannot create tables in {self.label} at {self.where}: {self._reason(exc)}"
+            ) from None
+
+    def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
+        conn = self._connection()
+        collation = self._collation(conn)
+        if self.foreign_keys:
+            self._reflect_parents(conn, specs)
+        tables = []
+        for spec in specs:
+            if spec.name in self._metadata.tables:
+                self._metadata.remove(self._metadata.tables[spec.name])
+            table = build_table(
+                spec,
+                self._metadata,
+                self.backend,
+                foreign_keys=self.foreign_keys,
+                collation=collation,
+            )
+            tables.append(table)
+        with conn.begin():
+            existing = set(inspect(conn).get_table_names())
+            if reset:
+                for table in reversed(tables):  # children first
+                    if table.name in existing:
+                        self._drop(conn, table)
+                        existing.discard(table.name)
+            for spec, table in zip(specs, tables):
+                if table.name in existing:
+                    self._check_columns(conn, spec)
+                else:
+                    table.create(conn)
+        for spec in specs:
+            self._plans[spec.name] = self._plan(spec)
+
+    def _reflect_parents(self, conn: Connection, specs: list[TableSpec]) -> None:
+        """Load the referenced tables not opened here, so constraints can name them."""
+        opening = {spec.name for spec in specs}
+        existing: set[str] | None = None
+        for spec in specs:
+            for column, (parent, _) in spec.foreign_keys.items():
+                if parent in opening or parent in self._metadata.tables:
+                    continue
+                if existing is None:
+                    existing = set(inspect(conn).get_table_names())
+                if parent not in existing:
+                    raise SinkError(
+                        f"{spec.name}.{column} refers to table {parent!r}, which is not in "
+                        f"{self.label} at {self.where}",
+                        hint=f"write the {parent!r} records first, or leave foreign keys off",
+                    )
+                Table(parent, self._metadata, autoload_with=conn, resolve_fks=False)
+        if existing is not None:
+            conn.rollback()  # end the reflection's implicit transaction
+
+    def _drop(self, conn: Connection, table: Table) -> None:
+        try:
+            table.drop(conn)
+        except (SQLAlchemyError, self._driver_error()) as exc:
+            raise SinkError(
+                f"cannot drop table {table.name!r} in {self.label} at {self.where}: "
+                f"{self._reason(exc)}",
+                hint="if other tables refer to it, reset them too",
+            ) from None
+
+    def _check_columns(self, conn: Connection, spec: TableSpec) -> None:
+        found = {column["name"] for column in inspect(conn).get_columns(spec.name)}
+        missing = [column.name for column in spec.columns if column.name not in found]
+        if missing:
+            raise SinkError(
+                f"table {spec.name!r} in {self.label} at {self.where} has no column "
+                + ", ".join(repr(name) for name in missing),
+                hint="it was made for other data: reset it to recreate it",
+            )
+
+    def _collation(self, conn: Connection) -> str | None:
+        return None
+
+    def _plan(self, spec: TableSpec) -> _Plan:
+        names = tuple(column.name for column in spec.columns)
+        texts, encoders = [], []
+        for index, column in enumerate(spec.columns):
+            encode = encoder(column.type, self.backend)
+            if encode is to_text:
+                texts.append(index)
+            elif encode is not None:
+                encoders.append((index, encode))
+        get = itemgetter(*names) if len(names) > 1 else (lambda record: (record[names[0]],))
+        return _Plan(spec, names, get, tuple(texts), tuple(encoders), self._statement(spec, names))
+
+    def quote(self, name: str) -> str:
+        assert self._engine is not None
+        return self._engine.dialect.identifier_preparer.quote_identifier(name)
+
+    # Writing -----------------------------------------------------------------------
+
+    def write(self, table: TableSpec, records: Sequence[Document]) -> int:
+        """Upsert ``records`` in one transaction; returns the rows written.
+
+        Records without a column's field write NULL there; of records sharing
+        a key the last wins (so the count is of distinct keys).
+        """
+        conn = self._connection()
+        plan = self._plans.get(table.name)
+        if plan is None or plan.spec != table:
+            raise SinkError(
+                f"table {table.name!r} was not opened on {self.label} at {self.where}",
+                hint="pass its TableSpec to open() first",
+            )
+        rows = self._rows(plan, records)
+        if not rows:
+            return 0
+        try:
+            with conn.begin():
+                self._upsert(conn.connection.dbapi_connection, plan, rows)
+        except (SQLAlchemyError, self._driver_error()) as exc:
+            cause = getattr(exc, "orig", None) or exc
+            integrity = isinstance(exc, (SqlIntegrityError, self._driver_integrity_error()))
+            raise SinkError(
+                f"cannot write {len(rows)} {table.name!r} records to {self.label} "
+                f"at {self.where}: {self._reason(exc, full=True)}",
+                hint=(
+                    "write the referenced records first, or create the tables without "
+                    "foreign keys"
+                    if integrity
+                    else None
+                ),
+            ) from cause
+        self.summary.add(table.name, len(rows))
+        return len(rows)
+
+    @staticmethod
+    def _rows(plan: _Plan, records: Sequence[Document]) -> list[list[Any]]:
+        key = plan.spec.key
+        unique: dict[Any, Document] = {}
+        for record in records:
+            value = record.get(key)
+            if value is None:
+                raise SinkError(f"a {plan.spec.name!r} record has no key {key!r}")
+            unique[value] = record
+        rows = []
+        get, names, texts, encoders = plan.get, plan.names, plan.texts, plan.encoders
+        for record in unique.values():
+            try:
+                row = list(get(record))
+            except KeyError:  # missing fields are NULL
+                row = [record.get(name) for name in names]
+            for index in texts:
+                value = row[index]
+                if value is not None and value.__class__ is not str:
+                    row[index] = to_text(value)
+            for index, encode in encoders:
+                row[index] = encode(row[index])
+            rows.append(row)
+        return rows
+
+    @abstractmethod
+    def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
+        """The upsert statement of ``spec``'s table."""
+
+    @abstractmethod
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[list[Any]]) -> None:
+        """Write ``rows`` (encoded, distinct keys) inside the open transaction."""
+
+    def _update_list(self, spec: TableSpec, names: tuple[str, ...], template: str) -> str:
+        return ", ".join(
+            template.format(column=self.quote(name)) for name in names if name != spec.key
+        )
+
+    # Closing and errors ----------------------------------------------------------------
+
+    def close(self) -> Summary:
+        """Disconnect (idempotent); returns what was written."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except (SQLAlchemyError, self._driver_error()):
+                pass
+            self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        return self.summary
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            raise SinkError(f"the {self.label} sink at {self.where} is not open")
+        return self._conn
+
+    def _driver_error(self) -> type[Exception]:
+        return driver_errors(self._engine)[0]
+
+    def _driver_integrity_error(self) -> type[Exception]:
+        return driver_errors(self._engine)[1]
+
+    def _reason(self, exc: BaseException, *, full: bool = False) -> str:
+        return reason(exc, self._url.password, full=full)
+
+
+class PostgresSink(DatabaseSink):
+    """PostgreSQL via psycopg 3: COPY into a staging table, then one upsert."""
+
+    backend = POSTGRESQL
+
+    def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
+        columns = ", ".join(self.quote(name) for name in names)
+        updates = self._update_list(spec, names, "{column} = EXCLUDED.{column}")
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return (
+            f"INSERT INTO {self.quote(spec.name)} ({columns}) "
+            f"SELECT {columns} FROM {self._stage(spec)} "
+            f"ON CONFLICT ({self.quote(spec.key)}) {action}"
+        )
+
+    def _stage(self, spec: TableSpec) -> str:
+        return self.quote(f"datagen_stage_{spec.name}"[:63])
+
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[list[Any]]) -> None:
+        stage = self._stage(plan.spec)
+        columns = ", ".join(self.quote(name) for name in plan.names)
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage} "
+                f"(LIKE {self.quote(plan.spec.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
+            )
+            with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(plan.statement)
+
+
+class MySQLSink(DatabaseSink):
+    """MySQL and MariaDB via PyMySQL: multi-row INSERT … ON DUPLICATE KEY UPDATE.
+
+    Keys and foreign-key columns are VARCHAR(64) (TEXT can't be a key), with a
+    binary collation so keys differing in case or trailing spaces stay distinct.
+    Timestamps are DATETIME(6) in UTC.
+    """
+
+    backend = MYSQL
+
+    def _collation(self, conn: Connection) -> str | None:
+        dialect = conn.dialect
+        version = dialect.server_version_info or ()
+        if getattr(dialect, "is_mariadb", False):
+            return "utf8mb4_nopad_bin" if version >= (10, 2) else "utf8mb4_bin"
+        return "utf8mb4_0900_bin" if version >= (8, 0) else "utf8mb4_bin"
+
+    def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
+        columns = ", ".join(self.quote(name) for name in names)
+        values = ", ".join(["%s"] * len(names))
+        updates = self._update_list(spec, names, "{column} = VALUES({column})")
+        if not updates:
+            key = self.quote(spec.key)
+            updates = f"{key} = {key}"
+        return (
+            f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values}) "
+            f"ON DUPLICATE KEY UPDATE {updates}"
+        )
+
+    def quote(self, name: str) -> str:
+        return super().quote(name).replace("%", "%%")  # the statements are %-formatted
+
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[list[Any]]) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.executemany(plan.statement, rows)  # batched into multi-row INSERTs
+
+
+class SQLiteSink(DatabaseSink):
+    """An SQLite file: INSERT … ON CONFLICT DO UPDATE, foreign keys enforced."""
+
+    backend = SQLITE
+
+    def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
+        columns = ", ".join(self.quote(name) for name in names)
+        values = ", ".join(["?"] * len(names))
+        updates = self._update_list(spec, names, "{column} = excluded.{column}")
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return (
+            f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values}) "
+            f"ON CONFLICT ({self.quote(spec.key)}) {action}"
+        )
+
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[list[Any]]) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.executemany(plan.statement, rows)
+        finally:
+            cursor.close()
+
+
+SINKS: dict[Backend, type[DatabaseSink]] = {
+    POSTGRESQL: PostgresSink,
+    MYSQL: MySQLSink,
+    SQLITE: SQLiteSink,
+}
+
+
+def open_database_sink(url: str, *, foreign_keys: bool = False) -> DatabaseSink:
+    """The sink of a database URL (not yet connected: call ``open``).
+
+    ``sqlite:///FILE.db``, ``postgresql://…`` or ``postgres://…`` (psycopg 3),
+    ``mysql://…``, ``mysql+pymysql://…`` or ``mariadb://…`` (PyMySQL).
+    Raises InputError for other or malformed URLs.
+    """
+    backend, _ = parse_database_url(url)
+    return SINKS[backend](url, foreign_keys=foreign_keys)
+
+
+# Engines, connections and messages -------------------------------------------------
+
+
+def create_engine_for(backend: Backend, url: Any, label: str, where: str) -> Engine:
+    """An engine for ``url``; SinkError if its driver is missing or its file can't be made."""
+    connect_args: dict[str, Any] = {}
+    if backend is SQLITE:
+        database = url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise SinkError(
+                    f"cannot open {label} database at {where}: {exc.strerror or exc}"
+                ) from None
+    elif "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    try:
+        engine = create_engine(url, connect_args=connect_args)
+    except ImportError:
+        raise SinkError(
+            f"{label} needs the {backend.module} driver, which is not installed",
+            hint=f"pip install '{backend.package}'",
+        ) from None
+    if backend is SQLITE:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def connect(engine: Engine, label: str, where: str, password: str | None) -> Connection:
+    """A connection; SinkError naming ``where`` (never the password) if it fails."""
+    try:
+        return engine.connect()
+    except (SQLAlchemyError, driver_errors(engine)[0]) as exc:
+        engine.dispose()
+        raise SinkError(
+            f"cannot connect to {label} at {where}: {reason(exc, password)}",
+            hint="check that the server runs and the URL's host, port, user and database",
+        ) from None
+
+
+def driver_errors(engine: Engine | None) -> tuple[type[Exception], type[Exception]]:
+    """The driver's base Error and IntegrityError classes."""
+    dbapi = getattr(engine.dialect, "loaded_dbapi", None) if engine is not None else None
+    if dbapi is None:
+        return SQLAlchemyError, SqlIntegrityError
+    return dbapi.Error, dbapi.IntegrityError
+
+
+def reason(exc: BaseException, password: str | None, *, full: bool = False) -> str:
+    """A short cause of a driver error: its message, never the SQL, params or password."""
+    orig = getattr(exc, "orig", None) or exc
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        message = args[1]  # PyMySQL: (code, message)
+    else:
+        message = str(orig)
+    lowered = message.lower()
+    short = next((text for needle, text in _SHORT_REASONS if needle in lowered), None)
+    if short is not None and not full:
+        return short
+    message = re.sub(r"^connection failed: (connection to server at .*? failed: )?", "", message)
+    message = re.sub(r"^(FATAL|ERROR):\s+", "", message.strip())
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return type(orig).__name__
+    message = " ".join(lines) if full else lines[0]
+    if password:
+        message = message.replace(password, "***")
+    return message[:400]
+
+
+@contextmanager
+def _connected(url: str) -> Iterator[tuple[Backend, Connection, str]]:
+    backend, parsed = parse_database_url(url)
+    label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
+    where = location(backend, parsed)
+    if backend is SQLITE and not Path(parsed.database or "").is_file():
+        raise SinkError(f"no {label} database at {where}")
+    engine = create_engine_for(backend, parsed, label, where)
+    try:
+        with connect(engine, label, where, parsed.password) as conn:
+            try:
+                yield backend, conn, where
+            except (SQLAlchemyError, driver_errors(engine)[0]) as exc:
+                raise SinkError(
+                    f"cannot read {label} at {where}: {reason(exc, parsed.password, full=True)}"
+                ) from None
+    finally:
+        engine.dispose()
+
+
+def quote_name(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def _reflect(conn: Connection, backend: Backend, name: str, where: str) -> TableSpec:
+    inspector = inspect(conn)
+    if not inspector.has_table(name):
+        raise SinkError(f"no table {name!r} in the database at {where}")
+    columns = inspector.get_columns(name)
+    primary = inspector.get_pk_constraint(name).get("constrained_columns") or []
+    json_columns: set[str] = set()
+    if backend is SQLITE:  # declared JSON TEXT, reflected as TEXT
+        info = conn.exec_driver_sql(f"PRAGMA table_info({quote_name(conn, name)})").fetchall()
+        json_columns = {row[1] for row in info if str(row[2]).upper().startswith("JSON")}
+    if backend is MYSQL and getattr(conn.dialect, "is_mariadb", False):
+        # MariaDB's JSON is LONGTEXT CHECK (json_valid(`column`))
+        checks = conn.execute(
+            text(
+                "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = :name"
+            ),
+            {"name": name},
+        )
+        for (clause,) in checks:
+            json_columns.update(re.findall(r"json_valid\(`([^`]+)`\)", str(clause)))
+    return TableSpec(
+        name=name,
+        key=primary[0] if primary else columns[0]["name"],
+        columns=tuple(
+            Column(c["name"], "json" if c["name"] in json_columns else kind_of(c["type"]))
+            for c in columns
+        ),
+    )
+
+
+def read_rows(url: str, table: str | TableSpec) -> list[Document]:
+    """Every row of ``table``, ordered by key, as documents.
+
+    JSON columns are decoded, timestamps are aware UTC datetimes and booleans
+    bools. Given a table name the column types come from the database itself.
+    """
+    with _connected(url) as (backend, conn, where):
+        spec = table if isinstance(table, TableSpec) else _reflect(conn, backend, table, where)
+        if isinstance(table, TableSpec) and not inspect(conn).has_table(spec.name):
+            raise SinkError(f"no table {spec.name!r} in the database at {where}")
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        columns = ", ".join(
+            # JSON comes back as text everywhere (psycopg would decode JSONB itself)
+            (
+                f"CAST({quote(column.name)} AS TEXT)"
+                if column.type == "json" and backend is POSTGRESQL
+                else quote(column.name)
+            )
+            for column in spec.columns
+        )
+        fetched = conn.exec_driver_sql(f"SELECT {columns} FROM {quote(spec.name)}").fetchall()
+    kinds = [(column.name, column.type) for column in spec.columns]
+    rows = [
+        {name: decode(kind, value) for (name, kind), value in zip(kinds, row)} for row in fetched
+    ]
+    return sorted(rows, key=lambda row: row[spec.key])
+
+
+def count_rows(url: str, table_name: str) -> int:
+    """How many rows ``table_name`` has (SinkError if there is no such table)."""
+    with _connected(url) as (_, conn, where):
+        if not inspect(conn).has_table(table_name):
+            raise SinkError(f"no table {table_name!r} in the database at {where}")
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quote(table_name)}").scalar_one()
+    return int(count)

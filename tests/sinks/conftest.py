@@ -1,0 +1,87 @@
+"""Database servers for the sink tests: a fresh database per backend per session.
+
+PostgreSQL and MariaDB are expected on 127.0.0.1 (override the admin URLs
+with DATAGEN_TEST_POSTGRES / DATAGEN_TEST_MARIADB). A server that can't be
+reached skips its tests, except under CI=true, where it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Iterator, NoReturn
+
+import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+
+from datagen.sinks.dialects import parse_database_url
+
+POSTGRES_ADMIN = os.environ.get(
+    "DATAGEN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+MARIADB_ADMIN = os.environ.get("DATAGEN_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_MARIADB = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
+
+
+def unavailable(server: str, error: BaseException, start: str) -> NoReturn:
+    """Skip (or, under CI=true, fail) the tests that need ``server``."""
+    cause = getattr(error, "orig", None) or error
+    message = f"{server} is not available: {str(cause).strip().splitlines()[0]} (start it: {start})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def scratch_url(admin: str, name: str) -> str:
+    """``admin`` (a datagen database URL) pointing at database ``name``."""
+    _, url = parse_database_url(admin)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def admin_engine(admin: str) -> tuple[Engine, URL]:
+    _, url = parse_database_url(admin)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    return engine, url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database for this session (dropped after it)."""
+    name = f"datagen_test_{secrets.token_hex(4)}"
+    engine, _ = admin_engine(POSTGRES_ADMIN)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except SQLAlchemyError as error:
+        engine.dispose()
+        unavailable("PostgreSQL", error, START_POSTGRES)
+    try:
+        yield scratch_url(POSTGRES_ADMIN, name)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A new, empty MariaDB database for this session (dropped after it)."""
+    name = f"datagen_test_{secrets.token_hex(4)}"
+    engine, _ = admin_engine(MARIADB_ADMIN)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            )
+    except SQLAlchemyError as error:
+        engine.dispose()
+        unavailable("MariaDB", error, START_MARIADB)
+    try:
+        yield scratch_url(MARIADB_ADMIN, name)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        engine.dispose()
