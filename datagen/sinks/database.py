@@ -28,6 +28,7 @@ from operator import itemgetter
 from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,8 +80,9 @@ class DatabaseSink(RecordSink):
     """A database reached through SQLAlchemy; subclasses add the bulk upsert.
 
     ``foreign_keys``: create the TableSpecs' references as FOREIGN KEY
-    constraints (between tables opened on this sink), so the database rejects
-    a record whose parent row is missing.
+    constraints, so the database rejects a record whose parent row is missing.
+    A referenced table must be opened too (parents are created first, whatever
+    the order given) or already be in the database; otherwise open() fails.
     """
 
     backend: ClassVar[Backend]
@@ -425,7 +427,7 @@ def open_database_sink(url: str, *, foreign_keys: bool = False) -> DatabaseSink:
 # Engines, connections and messages -------------------------------------------------
 
 
-def create_engine_for(backend: Backend, url: Any, label: str, where: str) -> Engine:
+def create_engine_for(backend: Backend, url: URL, label: str, where: str) -> Engine:
     """An engine for ``url``; SinkError if its driver is missing or its file can't be made."""
     connect_args: dict[str, Any] = {}
     if backend is SQLITE:

@@ -185,8 +185,8 @@ def build_table(
 ) -> Table:
     """The SQLAlchemy table of ``spec``: its key is the primary key.
 
-    With ``foreign_keys``, references to tables already in ``metadata`` become
-    FOREIGN KEY constraints (references to other tables are left out).
+    With ``foreign_keys``, references to tables already in ``metadata`` (or to
+    itself) become FOREIGN KEY constraints; references to other tables are left out.
     """
     names = [column.name for column in spec.columns]
     if spec.key not in names:
