@@ -23,12 +23,7 @@ from datagen.sinks.azure import (
     upload_folder,
 )
 
-try:  # `python -m pytest` (make test) has the repo on sys.path ...
-    from tests.sinks.azurite import ACCOUNT_KEY, REPO, Azurite, azurite_server, free_port
-except ModuleNotFoundError:  # ... a bare `pytest` only this folder (tests has no __init__.py)
-    from azurite import ACCOUNT_KEY, REPO, Azurite, azurite_server, free_port  # type: ignore
-
-__all__ = ["azurite_server"]  # the `azurite` fixture
+from tests.azurite import ACCOUNT_KEY, REPO, Azurite, free_port
 
 needs_azurite = pytest.mark.azurite
 SCRIPT = REPO / "scripts" / "azcopy_output.sh"

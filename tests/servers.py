@@ -1,4 +1,4 @@
-"""Database servers for the sink tests: a fresh database per backend per session.
+"""Database servers for tests: a fresh database per backend per session (a plugin module).
 
 PostgreSQL and MariaDB are expected on 127.0.0.1 (override the admin URLs
 with DATAGEN_TEST_POSTGRES / DATAGEN_TEST_MARIADB). A server that can't be

@@ -27,7 +27,7 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 AZURITE_BIN = REPO / "node_modules" / ".bin" / "azurite-blob"
 ACCOUNT = "devstoreaccount1"
 # The emulator's well-known key (public, documented by Microsoft).
