@@ -196,9 +196,9 @@ class AzureBlobWriter(ChunkSink):
                 # services differ in the code they answer): see if it exists.
                 self._probe_container()
             else:
-                raise self._error(err, "creating the container") from None
+                raise self.error(err, "creating the container") from None
         except AzureError as err:
-            raise self._error(err, "creating the container") from None
+            raise self.error(err, "creating the container") from None
         self._ready = True
 
     def _probe_container(self) -> None:
@@ -207,9 +207,9 @@ class AzureBlobWriter(ChunkSink):
         except HttpResponseError as err:
             if err.status_code == 403 and _error_code(err) in _NOT_PERMITTED:
                 return  # may not list: the first upload will tell
-            raise self._error(err, "checking the container") from None
+            raise self.error(err, "checking the container") from None
         except AzureError as err:
-            raise self._error(err, "checking the container") from None
+            raise self.error(err, "checking the container") from None
 
     # -- chunks ---------------------------------------------------------------
 
@@ -268,7 +268,7 @@ class AzureBlobWriter(ChunkSink):
         try:
             return fn(name, *args)
         except AzureError as err:
-            raise self._error(err, f"writing {name!r}") from None
+            raise self.error(err, f"writing {name!r}") from None
 
     def _upload_whole(self, name: str, data: bytes) -> int:
         self.container.upload_blob(
@@ -348,7 +348,7 @@ class AzureBlobWriter(ChunkSink):
         self.summary.add(self.container_name, blobs)
         self.bytes_uploaded += size
 
-    def _error(self, err: AzureError, doing: str) -> SinkError:
+    def error(self, err: AzureError, doing: str) -> SinkError:
         """A one-line SinkError for ``err`` that never carries a secret."""
         where = self.endpoint
         container = self.container_name
