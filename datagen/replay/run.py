@@ -1,0 +1,112 @@
+"""``replay()``: the ``replay`` command as a function (keyword arguments = its options)."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Callable, Mapping
+
+import orjson
+
+from datagen.atomic import atomic_write_bytes
+from datagen.errors import InputError
+from datagen.replay.checkpoint import Checkpoint, journeys_digest, read_checkpoint
+from datagen.replay.clock import Clock
+from datagen.replay.engine import Replayer, ReplayOptions
+from datagen.replay.report import ReplayReport
+from datagen.replay.schedule import build_schedule
+from datagen.replay.source import load_journeys
+from datagen.replay.targets import open_target
+from datagen.sinks.base import redact
+
+DEFAULT_CHECKPOINT = Path("output/replay.checkpoint.json")
+
+Monitor = Callable[[Replayer], AbstractContextManager[None]]
+
+
+def replay(
+    source: str | Path,
+    *,
+    to: str,  # same as --to
+    speed: float | None = 1.0,  # same as --speed; None is "max"
+    ramp_up: float = 0.0,  # same as --ramp-up, in schedule seconds
+    duration: float | None = None,  # same as --duration, in schedule seconds
+    concurrency: int = 4,  # same as --concurrency
+    headers: Mapping[str, str] | None = None,  # same as --header
+    retries: int = 5,  # same as --retries
+    report: Path | None = None,  # same as --report
+    checkpoint: Path = DEFAULT_CHECKPOINT,  # same as --checkpoint
+    resume: Path | None = None,  # same as --resume
+    clock: Clock | None = None,
+    stop: threading.Event | None = None,  # set it to stop as Ctrl-C does
+    abandon: threading.Event | None = None,  # set it to give up writes in flight too
+    monitor: Monitor | None = None,  # e.g. a live status line, while it runs
+    backoff: float = 0.1,
+) -> ReplayReport:
+    """Perform the steps of the journeys in ``source`` against ``to`` on their clock.
+
+    Returns the report. When the replay is interrupted or a step failed, a
+    checkpoint of the steps done is written to ``checkpoint`` (give it to
+    ``resume`` to continue without repeating them).
+    """
+    if speed is not None and speed <= 0:
+        raise InputError(f"speed must be positive, got {speed}", hint="e.g. --speed 60 or max")
+    if concurrency < 1:
+        raise InputError(f"concurrency must be at least 1, got {concurrency}")
+    journeys = load_journeys(source)
+    done: frozenset[tuple[str, int]] = frozenset()
+    start_at = 0.0
+    if resume is not None:
+        previous = read_checkpoint(resume, journeys)
+        done, start_at, ramp_up = previous.done, previous.schedule_elapsed, previous.ramp_up
+    schedule = build_schedule(journeys, ramp_up=ramp_up, duration=duration, done=done)
+    result = ReplayReport(
+        source=redact(str(source)),
+        target=redact(to),
+        speed=speed,
+        journeys=len(journeys),
+        steps_total=schedule.total,
+        steps_planned=len(schedule.planned),
+        beyond_duration=schedule.beyond_duration,
+        already_done=schedule.already_done,
+        schedule_span=schedule.span,
+    )
+    target = open_target(to, headers=headers)
+    try:
+        target.open({p.step.document_type for p in schedule.planned})
+        replayer = Replayer(
+            schedule,
+            target,
+            result,
+            options=ReplayOptions(
+                speed=speed,
+                ramp_up=ramp_up,
+                duration=duration,
+                concurrency=concurrency,
+                retries=retries,
+                backoff=backoff,
+            ),
+            clock=clock,
+            start_at=start_at,
+            stop=stop,
+            abandon=abandon,
+        )
+        with monitor(replayer) if monitor else nullcontext():
+            replayer.run()
+    finally:
+        target.close()
+    if not result.ok:
+        Checkpoint(
+            digest=journeys_digest(journeys),
+            done=frozenset(done | replayer.done),
+            schedule_elapsed=replayer.schedule_elapsed(),
+            ramp_up=ramp_up,
+        ).save(checkpoint)
+        result.checkpoint = str(checkpoint)
+    if report is not None:
+        atomic_write_bytes(
+            report,
+            orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE),
+        )
+    return result

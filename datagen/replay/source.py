@@ -1,0 +1,184 @@
+"""Journeys to replay: journey zips read from a folder, one zip, or a blob prefix.
+
+Every zip is validated before anything is written: it must be a zip, hold a
+``metadata.json`` of a known version, list steps whose files are in the zip,
+and have no entry whose path would escape an extraction folder (zip slip).
+A zip that fails raises JourneyFormatError naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from datagen.errors import DataGenError, InputError
+from datagen.journey_run import METADATA_NAME, METADATA_VERSION
+
+
+class JourneyFormatError(DataGenError):
+    """A file given as a journey is not a valid journey zip."""
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    """One step to perform: a document of a type, at an offset from its journey's start."""
+
+    journey: str  # the journey's id: its zip's name without ``.zip``
+    index: int
+    offset: float  # seconds from the journey's start
+    document_type: str
+    file: str
+    data: bytes = field(repr=False)  # the document as stored (JSON)
+    user_id: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.journey, self.index)
+
+
+@dataclass(frozen=True)
+class ReplayJourney:
+    id: str
+    user_id: str
+    steps: tuple[ReplayStep, ...]  # in the order they happen (offset, then index)
+
+
+def is_blob_source(source: str) -> bool:
+    return source.startswith(("azure://", "http://", "https://"))
+
+
+def load_journeys(source: str | Path) -> list[ReplayJourney]:
+    """Read and validate every journey of ``source``, in order of their ids."""
+    journeys = [read_journey(name, data) for name, data in _zips(str(source))]
+    if not journeys:
+        raise InputError(
+            f"{source}: no journey zips found",
+            hint="generate some first: python generate.py journey -p job_lifecycle -q 10",
+        )
+    seen: dict[str, str] = {}
+    for journey in journeys:
+        if journey.id in seen:
+            raise JourneyFormatError(f"two journeys are named {journey.id!r}", where=str(source))
+        seen[journey.id] = journey.id
+    return sorted(journeys, key=lambda j: j.id)
+
+
+def _zips(source: str) -> Iterator[tuple[str, bytes]]:
+    if is_blob_source(source):
+        from datagen.replay.blobs import download_zips
+
+        yield from download_zips(source)
+        return
+    path = Path(source)
+    if path.is_file():
+        yield str(path), path.read_bytes()
+    elif path.is_dir():
+        for file in sorted(path.rglob("*.zip")):
+            if not any(part.startswith(".") for part in file.relative_to(path).parts):
+                yield str(file), file.read_bytes()
+    else:
+        raise InputError(
+            f"{source}: no such file or folder",
+            hint="give a folder of journey zips, one zip, or an azure://CONTAINER/PREFIX",
+        )
+
+
+def read_journey(name: str, data: bytes) -> ReplayJourney:
+    """Validate the journey zip ``name`` (its bytes ``data``) and read its steps."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise JourneyFormatError("not a zip file", where=name) from None
+    with archive:
+        entries = archive.namelist()
+        for entry in entries:
+            if _escapes(entry):
+                raise JourneyFormatError(
+                    f"zip entry {entry!r} escapes the extraction folder (zip slip); "
+                    "the journey is refused",
+                    where=name,
+                )
+        if METADATA_NAME not in entries:
+            raise JourneyFormatError(
+                f"not a journey: the zip has no {METADATA_NAME}",
+                where=name,
+                hint="journey zips are made by: python generate.py journey",
+            )
+        metadata = _metadata(name, archive.read(METADATA_NAME))
+        journey_id = posixpath.basename(name.replace("\\", "/")).removesuffix(".zip")
+        user_id = str(metadata.get("user_id", ""))
+        steps = []
+        for number, entry in enumerate(metadata["steps"]):
+            step = _step(name, number, entry)
+            if step["file"] not in entries:
+                raise JourneyFormatError(
+                    f"step {step['index']} names the file {step['file']!r}, "
+                    "which is missing from the zip",
+                    where=name,
+                )
+            steps.append(
+                ReplayStep(
+                    journey=journey_id,
+                    index=step["index"],
+                    offset=float(step["offset_seconds"]),
+                    document_type=step["document_type"],
+                    file=step["file"],
+                    data=archive.read(step["file"]),
+                    user_id=user_id,
+                )
+            )
+    if len({s.index for s in steps}) != len(steps):
+        raise JourneyFormatError("two steps have the same index", where=name)
+    steps.sort(key=lambda s: (s.offset, s.index))
+    return ReplayJourney(id=journey_id, user_id=user_id, steps=tuple(steps))
+
+
+def _escapes(entry: str) -> bool:
+    """Would extracting ``entry`` write outside the folder it is extracted into?"""
+    path = entry.replace("\\", "/")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return True
+    return ".." in path.split("/")
+
+
+def _metadata(name: str, raw: bytes) -> dict[str, Any]:
+    try:
+        metadata = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise JourneyFormatError(f"{METADATA_NAME} is not valid JSON", where=name) from None
+    if not isinstance(metadata, dict) or "metadata_version" not in metadata:
+        raise JourneyFormatError(
+            f"not a journey: {METADATA_NAME} has no metadata_version", where=name
+        )
+    version = metadata["metadata_version"]
+    if version != METADATA_VERSION:
+        raise JourneyFormatError(
+            f"metadata version {version!r} is not supported "
+            f"(this datagen reads version {METADATA_VERSION})",
+            where=name,
+            hint="replay it with the datagen version that generated it",
+        )
+    if not isinstance(metadata.get("steps"), list):
+        raise JourneyFormatError(f"{METADATA_NAME} has no list of steps", where=name)
+    return metadata
+
+
+def _step(name: str, number: int, entry: Any) -> dict[str, Any]:
+    required = {"index": int, "document_type": str, "file": str, "offset_seconds": (int, float)}
+    if not isinstance(entry, dict):
+        raise JourneyFormatError(f"step #{number} of {METADATA_NAME} is not an object", where=name)
+    for key, kind in required.items():
+        value = entry.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise JourneyFormatError(
+                f"step #{number} of {METADATA_NAME} has no valid {key!r}", where=name
+            )
+    if entry["offset_seconds"] < 0:
+        raise JourneyFormatError(f"step {entry['index']} has a negative offset", where=name)
+    return entry

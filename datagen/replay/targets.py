@@ -1,0 +1,201 @@
+"""Where replayed steps go: a database, a folder, a blob container or an HTTP endpoint.
+
+A target is opened once (in the main thread, so a wrong URL fails before
+anything is written), then ``write`` is called from several threads with
+steps of one document type. A failed write raises WriteFailed, which says
+whether trying again may help (a dropped connection, a 5xx, a deadlock) or
+not (a constraint violated, a 4xx). Every write is idempotent: an upsert on
+the document's key, a file or blob overwritten by name, an HTTP POST with an
+``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Collection, Mapping, Sequence
+from urllib.parse import quote, urlsplit
+
+import orjson
+
+from datagen.atomic import atomic_write_bytes
+from datagen.errors import DataGenError, InputError, SinkError
+from datagen.replay.source import ReplayStep
+from datagen.sinks.base import TableSpec, is_database_url, redact
+
+TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
+_TRANSIENT_DB_ERRORS = {"OperationalError", "InterfaceError", "TimeoutError", "ConnectionError"}
+
+
+class WriteFailed(DataGenError):
+    """A write did not happen; ``transient`` if trying again may succeed."""
+
+    def __init__(self, message: str, *, transient: bool, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.transient = transient
+
+
+class StepTarget(ABC):
+    """The interface every replay target implements."""
+
+    max_workers: int | None = None  # a bound on concurrent writers, if the target has one
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.label = redact(url)
+
+    def open(self, document_types: Collection[str]) -> None:
+        """Check the target and prepare it for these document types."""
+
+    @abstractmethod
+    def write(self, steps: Sequence[ReplayStep]) -> None:
+        """Perform ``steps`` (all of one document type), or raise WriteFailed."""
+
+    def close(self) -> None:
+        """Release connections (idempotent)."""
+
+
+def open_target(url: str, *, headers: Mapping[str, str] | None = None) -> StepTarget:
+    """The target named by ``url`` (not yet opened)."""
+    if url.startswith(("http://", "https://")):
+        from datagen.replay.http import HttpTarget
+
+        return HttpTarget(url, headers=headers or {})
+    if headers:
+        raise InputError("--header is for http(s):// targets only")
+    if is_database_url(url):
+        return DatabaseTarget(url)
+    if url.startswith("azure://"):
+        from datagen.replay.blobs import BlobStepTarget
+
+        return BlobStepTarget(url)
+    if "://" in url or url.endswith(".zip"):
+        raise InputError(
+            f"cannot replay into {redact(url)!r}",
+            hint="use a folder, sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, "
+            "azure://CONTAINER/PREFIX or an http(s):// endpoint",
+        )
+    return FolderTarget(url)
+
+
+class FolderTarget(StepTarget):
+    """Each step's document as ``FOLDER/<journey>/<step file>``, written atomically."""
+
+    def open(self, document_types: Collection[str]) -> None:
+        root = Path(self.url)
+        if root.exists() and not root.is_dir():
+            raise InputError(f"{self.url!r} exists and is not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+
+    def write(self, steps: Sequence[ReplayStep]) -> None:
+        for step in steps:
+            try:
+                atomic_write_bytes(Path(self.url) / step.journey / step.file, step.data)
+            except OSError as err:
+                raise WriteFailed(
+                    f"cannot write {step.journey}/{step.file} in {self.url}: "
+                    f"{err.strerror or err}",
+                    transient=False,
+                ) from None
+
+
+class DatabaseTarget(StepTarget):
+    """Rows upserted in each document type's table (with journey_id and step_index).
+
+    Each writer thread has its own connection; SQLite takes one writer at a
+    time (it locks the whole file on write).
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        if url.lower().startswith("sqlite"):
+            self.max_workers = 1
+        self.tables: dict[str, TableSpec] = {}
+        self._local = threading.local()
+        self._sinks: list[Any] = []
+        self._lock = threading.Lock()
+
+    def open(self, document_types: Collection[str]) -> None:
+        from datagen.documents import registry
+        from datagen.publish import order_by_references
+        from datagen.tables import table_for
+
+        known = set(registry.names())
+        for kind in sorted(document_types):
+            if kind not in known:
+                raise InputError(
+                    f"journeys hold {kind!r} documents, which no document provider defines",
+                    hint="a database table is made from the provider; add "
+                    f"document_providers/{kind}.py or replay to a folder or HTTP",
+                )
+        specs = order_by_references([table_for(k, journeys=True) for k in document_types])
+        self.tables = {spec.name: spec for spec in specs}
+        self._sink()  # connect and create the tables now: a wrong URL fails before any write
+
+    def _sink(self) -> Any:
+        sink = getattr(self._local, "sink", None)
+        if sink is None:
+            from datagen.sinks.database import open_database_sink
+
+            sink = open_database_sink(self.url)
+            sink.open(list(self.tables.values()))
+            self._local.sink = sink
+            with self._lock:
+                self._sinks.append(sink)
+        return sink
+
+    def write(self, steps: Sequence[ReplayStep]) -> None:
+        from datagen.publish import coerce
+
+        table = self.tables[steps[0].document_type]
+        records = []
+        for step in steps:
+            record = orjson.loads(step.data)
+            record["journey_id"] = step.user_id
+            record["step_index"] = step.index
+            records.append(coerce(record, table))
+        try:
+            self._sink().write(table, records)
+        except SinkError as err:
+            transient = _transient_database_error(err)
+            if transient:
+                self._drop_sink()
+            raise WriteFailed(str(err), transient=transient) from None
+
+    def _drop_sink(self) -> None:
+        sink = getattr(self._local, "sink", None)
+        self._local.sink = None
+        if sink is not None:
+            sink.close()
+            with self._lock:
+                self._sinks.remove(sink)
+
+    def close(self) -> None:
+        with self._lock:
+            sinks, self._sinks = self._sinks, []
+        for sink in sinks:
+            sink.close()
+
+
+def _transient_database_error(err: SinkError) -> bool:
+    """A lost connection, a deadlock, a lock or statement timeout: worth another try.
+
+    The drivers (psycopg, PyMySQL, sqlite3) name these classes alike; a
+    failure to (re)connect carries no cause and is transient too, as the
+    target was reachable when it was opened.
+    """
+    cause = err.__cause__
+    if cause is None:
+        return "cannot connect" in err.message
+    names = {kind.__name__ for kind in type(cause).__mro__}
+    return bool(names & _TRANSIENT_DB_ERRORS) and "IntegrityError" not in names
+
+
+def endpoint_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def document_url(template: str, document_type: str) -> str:
+    return template.replace("{type}", quote(document_type, safe=""))

@@ -1,0 +1,284 @@
+"""The ``replay`` command: journeys performed against a target on their own clock."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any, Iterator
+
+import click
+from tqdm import tqdm
+
+from datagen.replay import replay as run_replay
+from datagen.replay.engine import Replayer
+from datagen.replay.report import ReplayReport
+from datagen.replay.run import DEFAULT_CHECKPOINT
+from datagen.sinks.base import redact
+from datagen_cli.app import cli
+from datagen_cli.options import quiet_option, say
+
+EXIT_INTERRUPTED = 130
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)([smhd]))+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+class Speed(click.ParamType):
+    """A positive number (schedule seconds per real second), or ``max``."""
+
+    name = "SPEED"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, float):
+            return value
+        if str(value).strip().lower() == "max":
+            return None
+        try:
+            speed = float(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a number or 'max'", param, ctx)
+        if not speed > 0 or speed == float("inf"):
+            self.fail(f"{value!r}: the speed must be a positive number, e.g. 60, or 'max'")
+        return speed
+
+
+class Duration(click.ParamType):
+    """Seconds, or a duration such as ``90s``, ``5m``, ``1h30m``, ``2d``."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            if not _DURATION.match(text):
+                self.fail(f"{value!r} is not a duration such as 90, 90s, 5m, 1h30m", param, ctx)
+            seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
+        if seconds < 0:
+            self.fail(f"{value!r}: a duration cannot be negative", param, ctx)
+        return seconds
+
+
+def parse_headers(values: tuple[str, ...]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, colon, content = value.partition(":")
+        if not colon or not name.strip() or " " in name.strip():
+            raise click.BadParameter(
+                f"{name.strip() or value!r} is not 'Name: value'", param_hint="'--header'"
+            )
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+@contextmanager
+def interruptible() -> Iterator[tuple[threading.Event, threading.Event]]:
+    """SIGINT/SIGTERM set ``stop`` (finish writes in flight); a second one ``abandon``."""
+    stop, abandon = threading.Event(), threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop, abandon
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            abandon.set()
+            click.echo("Abandoning the writes in flight.", err=True)
+            return
+        stop.set()
+        click.echo(
+            "Stopping: finishing the writes in flight (Ctrl-C again to abandon them).", err=True
+        )
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop, abandon
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def live_line(quiet: bool) -> Any:
+    """A status line on a terminal: steps done / total, rate, lag of the latest, errors."""
+
+    @contextmanager
+    def monitor(replayer: Replayer) -> Iterator[None]:
+        if quiet or not sys.stderr.isatty():
+            yield
+            return
+        report = replayer.report
+        finished = threading.Event()
+        bar = tqdm(total=report.steps_planned, unit="step", file=sys.stderr, leave=False)
+
+        def refresh() -> None:
+            while not finished.wait(0.25):
+                done = report.steps_written + len(report.failures) + report.skipped
+                bar.update(done - bar.n)
+                bar.set_postfix_str(
+                    f"lag {replayer.last_lag * 1000:.0f} ms, {len(report.failures)} errors, "
+                    f"{report.retries} retries",
+                    refresh=False,
+                )
+
+        thread = threading.Thread(target=refresh, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            thread.join()
+            bar.close()
+
+    return monitor
+
+
+def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> None:
+    outcome = "Interrupted" if result.interrupted else "Replayed"
+    say(f"{outcome} into {result.target}: {result.summary_line()}", quiet=quiet)
+    if report is not None:
+        say(f"Report: {report}", quiet=quiet)
+    for failure in result.failures[:10]:
+        click.echo(
+            f"Failed: journey {failure.journey} step {failure.step} "
+            f"({failure.document_type}): {failure.error}",
+            err=True,
+        )
+    if len(result.failures) > 10:
+        click.echo(f"… and {len(result.failures) - 10} more failed steps", err=True)
+    if result.checkpoint:
+        click.echo(
+            f"Checkpoint: {result.checkpoint} (continue with --resume {result.checkpoint})",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("source")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, azure://CONTAINER/PREFIX, "
+    "a folder, or http(s)://HOST/PATH (each document POSTed; {type} is replaced by its type).",
+)
+@click.option(
+    "--speed",
+    type=Speed(),
+    default="1",
+    show_default=True,
+    help="How many times faster than the journeys' clock, or 'max': as fast as the target "
+    "allows, in schedule order.",
+)
+@click.option(
+    "--ramp-up",
+    type=Duration(),
+    default="0",
+    help="Spread the journeys' starts evenly over this schedule time (e.g. 5m). "
+    "Default: they start together.",
+)
+@click.option(
+    "--duration", type=Duration(), default=None, help="Stop after this much schedule time."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Writes in flight at most (SQLite takes one at a time).",
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="HTTP targets: a header to send (repeatable). Values are never printed.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Attempts after a transient failure (connection lost, 5xx, deadlock, timeout).",
+)
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a JSON report: steps per type, throughput, lag percentiles, failures.",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=DEFAULT_CHECKPOINT,
+    show_default=True,
+    help="Where an interrupted or failed replay records the steps it finished.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Continue the replay of this checkpoint without repeating finished steps.",
+)
+@quiet_option
+def replay(
+    source: str,
+    to: str,
+    speed: float | None,
+    ramp_up: float,
+    duration: float | None,
+    concurrency: int,
+    headers: tuple[str, ...],
+    retries: int,
+    report: Path | None,
+    checkpoint: Path,
+    resume: Path | None,
+    quiet: bool,
+) -> None:
+    """Perform journeys' steps against a target, on the journeys' own clock.
+
+    SOURCE is a folder of journey zips (as written by the journey command), one
+    zip, or azure://CONTAINER/PREFIX. Each step is performed at its journey's
+    start plus its offset, divided by --speed. Every journey is checked before
+    anything is written. Writes are idempotent (upserts, overwrites, an
+    Idempotency-Key header), so replaying twice leaves the same data. Ctrl-C
+    stops cleanly and writes a checkpoint for --resume.
+
+    \b
+    Example:
+        python generate.py journey -p job_lifecycle -q 100 --seed 7
+        python generate.py replay output/journeys --to sqlite:///output/staging.db --speed 60
+        python generate.py replay output/journeys --to http://127.0.0.1:8080/api/{type} \\
+            --speed max --concurrency 8 --header 'Authorization: Bearer …' --report replay.json
+    """
+    header_map = parse_headers(headers)
+    pace = "as fast as possible" if speed is None else f"at {speed:g}× speed"
+    say(f"Replaying {redact(source)} into {redact(to)} {pace}", quiet=quiet)
+    with interruptible() as (stop, abandon):
+        result = run_replay(
+            source,
+            to=to,
+            speed=speed,
+            ramp_up=ramp_up,
+            duration=duration,
+            concurrency=concurrency,
+            headers=header_map,
+            retries=retries,
+            report=report,
+            checkpoint=checkpoint,
+            resume=resume,
+            stop=stop,
+            abandon=abandon,
+            monitor=live_line(quiet),
+        )
+    print_outcome(result, report, quiet)
+    if result.interrupted:
+        raise click.exceptions.Exit(EXIT_INTERRUPTED)
+    if result.failures:
+        raise click.ClickException(f"{len(result.failures)} steps failed after retries (see above)")
