@@ -1,0 +1,292 @@
+"""Load a scenario: YAML with line numbers, includes in order, JSON Schema validation.
+
+Each file is parsed by PyYAML into mappings and lists that remember the line
+of every key and item, checked against ``scenario.schema.json`` (published
+beside this module), then merged with the files it includes: included files
+first, in the order given, then the including file. A later definition of an
+entity replaces an earlier one, field overrides are merged field by field,
+and records are appended.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from datagen.errors import InputError
+from datagen.scenarios.distributions import check, from_mapping
+from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, RefDef, Scenario, Where
+
+SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
+OVERRIDE_KINDS = ("value", "weighted", "choice", "template", "mimesis", "lookup")
+
+
+class Marked(dict):  # type: ignore[type-arg]
+    """A YAML mapping that knows its line and the line of each key."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class MarkedList(list):  # type: ignore[type-arg]
+    """A YAML sequence that knows its line and the line of each item."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, building Marked mappings and lists."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> Marked:
+    loader.flatten_mapping(node)
+    result = Marked()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a scalar", key_node.start_mark
+            ) from None
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
+    result = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def read_yaml(path: Path, shown: str) -> Marked:
+    """Parse ``path``; a syntax error names ``shown`` and its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"no scenario file {shown!r}") from None
+    except OSError as err:
+        raise InputError(f"cannot read {shown!r}: {err.strerror or err}") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = err.problem or err.context or "invalid YAML"
+        raise InputError(f"invalid YAML: {problem}", where=f"{shown}:{line}") from None
+    except yaml.YAMLError as err:
+        raise InputError(f"invalid YAML: {err}", where=shown) from None
+    if data is None:
+        data = Marked()
+        data.line, data.lines = 1, {}
+    if not isinstance(data, Marked):
+        raise InputError("a scenario file must be a mapping (entities:, fields:, …)", where=shown)
+    return data
+
+
+@lru_cache(maxsize=1)
+def schema_validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def line_of(document: Any, path: Iterable[Any]) -> tuple[int, str]:
+    """The line of the deepest key of ``path`` found in ``document``, and the dotted key."""
+    line = getattr(document, "line", 1)
+    node = document
+    dotted = ""
+    for step in path:
+        if isinstance(node, Marked) and step in node:
+            line = node.lines.get(step, line)
+            dotted = f"{dotted}.{step}" if dotted else str(step)
+        elif isinstance(node, MarkedList) and isinstance(step, int) and step < len(node):
+            line = node.lines[step]
+            dotted = f"{dotted}[{step}]"
+        else:
+            break
+        node = node[step]
+    return line, dotted
+
+
+def validate(document: Marked, shown: str) -> None:
+    """Check ``document`` against the published JSON Schema; the first error names its line."""
+    error = best_match(schema_validator().iter_errors(document))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    message = _message(error)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [key for key in error.instance if key not in allowed]
+        if extra:
+            path.append(extra[0])
+            message = f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+    line, dotted = line_of(document, path)
+    raise Where(shown, line, dotted or "(top)").error(message)
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator == "oneOf" and error.context:
+        deepest = best_match(error.context)
+        if deepest is not None and deepest.validator not in ("type", "oneOf"):
+            return _message(deepest)
+        return f"{_short(error.instance)} is not valid here ({error.schema.get('description', '')})"
+    if error.validator == "not" and "count" in error.instance:
+        return "give either 'count' or 'per' (with a distribution), not both"
+    if error.validator == "dependentRequired":
+        return str(error.message).replace("is a dependency of", "is needed with")
+    return str(error.message)
+
+
+def _short(value: Any) -> str:
+    text = repr(value if not isinstance(value, (Marked, MarkedList)) else _plain(value))
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# Loading and merging ----------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load ``path`` and its includes into one Scenario (InputError naming file and line)."""
+    shown = str(path)
+    scenario = Scenario(name=Path(path).stem, path=shown)
+    _load(Path(path), shown, scenario, scale=1.0, stack=[], top=True)
+    return scenario
+
+
+def _load(
+    path: Path, shown: str, scenario: Scenario, *, scale: float, stack: list[Path], top: bool
+) -> None:
+    document = read_yaml(path, shown)
+    validate(document, shown)
+    resolved = path.resolve()
+    stack = [*stack, resolved]
+    scale *= float(document.get("scale", 1))
+    scenario.files.append(shown)
+    includes = document.get("include", MarkedList())
+    for position, item in enumerate(includes):
+        where = Where(shown, includes.lines[position], f"include[{position}]")
+        target = path.parent / item
+        if target.resolve() in stack:
+            chain = " -> ".join(p.name for p in [*stack, target.resolve()])
+            raise where.error(f"include cycle: {chain}")
+        if not target.is_file():
+            raise where.error(f"no such file {str(target)!r}")
+        _load(target, str(target), scenario, scale=scale, stack=stack, top=False)
+    if top:
+        scenario.name = str(document.get("name", scenario.name))
+        if "seed" in document:
+            scenario.seed = int(document["seed"])
+    if "reference_date" in document:  # the including file, read last, wins
+        where = Where(shown, document.lines["reference_date"], "reference_date")
+        scenario.reference_date = _reference_date(document["reference_date"], where)
+    _entities(document, shown, scenario, scale)
+    _fields(document, shown, scenario)
+    _records(document, shown, scenario)
+
+
+def _reference_date(value: Any, where: Where) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise where.error(f"{value!r} is not an ISO date such as 2025-01-01") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) -> None:
+    entities = document.get("entities", Marked())
+    for name, spec in entities.items():
+        where = Where(shown, entities.lines[name], f"entities.{name}")
+        distribution = None
+        if "distribution" in spec:
+            data = spec["distribution"]
+            distribution = from_mapping(data)
+            problem = check(distribution.kind, distribution.params)
+            low, high = data.get("min"), data.get("max")
+            if problem is None and low is not None and high is not None and low > high:
+                problem = "min must not be above max"
+            if problem:
+                line = spec.lines["distribution"]
+                raise Where(shown, line, f"{where.key}.distribution").error(problem)
+        references = {}
+        refs = spec.get("references", Marked())
+        for field_name, target in refs.items():
+            ref_where = Where(shown, refs.lines[field_name], f"{where.key}.references.{field_name}")
+            if isinstance(target, str):
+                references[field_name] = RefDef(field_name, target, None, ref_where)
+            else:
+                references[field_name] = RefDef(
+                    field_name, target["entity"], target.get("same"), ref_where
+                )
+        scenario.entities.pop(name, None)  # a redefinition moves to its new place
+        scenario.entities[name] = EntityDef(
+            name=name,
+            provider=str(spec.get("provider", name)),
+            where=where,
+            count=spec.get("count"),
+            per=spec.get("per"),
+            via=spec.get("via"),
+            distribution=distribution,
+            references=references,
+            scale=scale,
+        )
+
+
+def _fields(document: Marked, shown: str, scenario: Scenario) -> None:
+    fields = document.get("fields", Marked())
+    for entity, overrides in fields.items():
+        merged = scenario.fields.setdefault(entity, {})
+        for path, override in overrides.items():
+            where = Where(shown, overrides.lines[path], f"fields.{entity}.{path}")
+            if isinstance(override, dict):
+                kind = next(k for k in OVERRIDE_KINDS if k in override)
+                argument, args = override[kind], dict(override.get("args", {}))
+                if kind == "weighted" and not sum(argument.values()) > 0:
+                    raise where.error("weighted needs weights with a positive sum")
+            else:
+                kind, argument, args = "value", override, {}
+            merged[str(path)] = FieldDef(entity, str(path), kind, _plain(argument), where, args)
+
+
+def _records(document: Marked, shown: str, scenario: Scenario) -> None:
+    records = document.get("records", Marked())
+    for entity, items in records.items():
+        merged = scenario.records.setdefault(entity, [])
+        for position, item in enumerate(items):
+            number = len(merged)
+            where = Where(shown, items.lines[position], f"records.{entity}[{number}]")
+            lines = {str(k): v for k, v in item.lines.items()}
+            values = {str(k): _plain(v) for k, v in item.items()}
+            merged.append(RecordDef(entity, values, where, lines))

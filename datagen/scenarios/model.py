@@ -1,0 +1,105 @@
+"""A scenario after loading: entities, references, field overrides and records.
+
+Every part remembers where it was written (file and line), so that errors
+found later (an unknown provider, a lookup that matches nothing) can name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from datagen.errors import InputError
+from datagen.scenarios.distributions import Distribution
+from datagen.seeding import REFERENCE_DATE
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a scenario file: ``file:line`` and the dotted key."""
+
+    file: str
+    line: int
+    key: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def error(self, message: str, *, hint: str | None = None) -> InputError:
+        """An InputError reading ``file:line: key: message``."""
+        text = f"{self.key}: {message}" if self.key else message
+        return InputError(text, where=str(self), hint=hint)
+
+
+@dataclass(frozen=True)
+class RefDef:
+    """Where a reference field picks its key: an entity, maybe of the same parent."""
+
+    field: str
+    entity: str
+    same: str | None
+    where: Where
+
+
+@dataclass(frozen=True)
+class EntityDef:
+    """How many rows of one entity to build, and from which provider."""
+
+    name: str
+    provider: str
+    where: Where
+    count: int | None = None
+    per: str | None = None
+    via: str | None = None
+    distribution: Distribution | None = None
+    references: dict[str, RefDef] = field(default_factory=dict)
+    scale: float = 1.0  # the product of the scales of the files it was written in
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """An override of one (possibly dotted) field of an entity's rows."""
+
+    entity: str
+    path: str
+    kind: str  # value | weighted | choice | template | mimesis | lookup
+    argument: Any
+    where: Where
+    args: dict[str, Any] = field(default_factory=dict)  # mimesis keyword arguments
+
+
+@dataclass(frozen=True)
+class RecordDef:
+    """One explicit record: its given fields, with the line of each."""
+
+    entity: str
+    values: dict[str, Any]
+    where: Where
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def label(self) -> str:
+        """``user record #1 (username=alice)``, for messages."""
+        shown = [f"{k}={v!r}" for k, v in self.values.items() if not isinstance(v, (dict, list))]
+        number = self.where.key.rsplit("[", 1)[-1].rstrip("]")
+        detail = f" ({', '.join(shown[:2])})" if shown else ""
+        return f"{self.entity} record #{int(number) + 1}{detail}"
+
+    def at(self, key: str) -> Where:
+        return Where(
+            self.where.file, self.lines.get(key, self.where.line), f"{self.where.key}.{key}"
+        )
+
+
+@dataclass
+class Scenario:
+    """A loaded scenario: the merge of a file and everything it includes."""
+
+    name: str
+    path: str
+    files: list[str] = field(default_factory=list)
+    seed: int | None = None
+    reference_date: datetime = REFERENCE_DATE
+    entities: dict[str, EntityDef] = field(default_factory=dict)
+    fields: dict[str, dict[str, FieldDef]] = field(default_factory=dict)
+    records: dict[str, list[RecordDef]] = field(default_factory=dict)

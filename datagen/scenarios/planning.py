@@ -1,0 +1,421 @@
+"""Plan a scenario: the order, the number of rows of each entity and who owns whom.
+
+Planning turns a loaded Scenario into a Plan, before any row is written:
+
+- each entity's document provider, its parent field (``per``) and where each
+  other reference field picks from (an entity, maybe of the same parent; a
+  reference to a provider outside the scenario is left empty);
+- the entities in dependency order (parents and referenced entities first);
+- the number of children of every parent row, drawn from the distribution
+  with a random state derived from (seed, entity, parent shard), and their
+  running total (``offsets``): child ``j`` belongs to the parent ``p`` with
+  ``offsets[p] <= j < offsets[p + 1]``. Only these counts are held, never rows;
+- the explicit records, with natural-key lookups resolved to keys;
+- the table of each provider, with primary and foreign keys.
+
+Rows are laid out per entity as ``[records…, generated…]``: record ``r`` is
+row ``r``; generated row ``j`` is row ``len(records) + j``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from datagen.documents import get_provider, registry
+from datagen.errors import DataGenError, InputError
+from datagen.scenarios.distributions import Distribution
+from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, Scenario, Where
+from datagen.schema import walk_specs
+from datagen.seeding import SHARD_SIZE, derive_seed
+from datagen.sinks.base import Column, TableSpec
+from datagen.tables import column_type, table_for
+
+SAMPLE_ROWS = 50
+
+
+@dataclass(frozen=True)
+class RefPlan:
+    """A reference field of an entity: the entity it picks from, maybe within a parent."""
+
+    field: str
+    target: str
+    same: str | None = None
+
+
+@dataclass
+class EntityPlan:
+    """Everything needed to build any row of one entity."""
+
+    name: str
+    provider: str
+    where: Where
+    generated: int = 0
+    parent: str | None = None
+    parent_field: str | None = None
+    distribution: Distribution | None = None
+    counts: np.ndarray | None = None  # children of each parent row
+    offsets: np.ndarray | None = None  # running total of counts, len = parent rows + 1
+    refs: list[RefPlan] = field(default_factory=list)
+    nulls: list[str] = field(default_factory=list)  # references outside the scenario
+    pre: dict[str, FieldDef] = field(default_factory=dict)  # weighted, choice, mimesis
+    post: dict[str, FieldDef] = field(default_factory=dict)  # value, lookup, template
+    lookups: dict[str, str] = field(default_factory=dict)  # field -> key (resolved lookups)
+    records: list[dict[str, Any]] = field(default_factory=list)  # resolved record values
+    record_parents: dict[int, int] = field(default_factory=dict)  # record -> parent row
+    record_rows: list[dict[str, Any]] = field(default_factory=list)  # built, for lookups
+
+    @property
+    def total(self) -> int:
+        return len(self.records) + self.generated
+
+    def references_to(self) -> dict[str, str]:
+        """Reference field -> the entity it holds a key of."""
+        found = {ref.field: ref.target for ref in self.refs}
+        if self.parent_field and self.parent:
+            found[self.parent_field] = self.parent
+        return found
+
+
+@dataclass
+class Plan:
+    """A scenario ready to build: entities in order, their tables, the seed."""
+
+    scenario: Scenario
+    seed: int
+    scale: float
+    entities: dict[str, EntityPlan]
+    tables: dict[str, TableSpec] = field(default_factory=dict)  # provider -> table
+    locale: str = "en"
+
+    @property
+    def reference_date(self) -> datetime:
+        return self.scenario.reference_date
+
+    @property
+    def rows(self) -> int:
+        return sum(entity.total for entity in self.entities.values())
+
+    def table_of(self, entity: str) -> TableSpec:
+        return self.tables[self.entities[entity].provider]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        totals: dict[str, int] = {}
+        for entity in self.entities.values():
+            totals[entity.provider] = totals.get(entity.provider, 0) + entity.total
+        return totals
+
+
+def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
+    """Plan ``scenario`` for ``seed`` and ``scale`` (InputError naming file and line)."""
+    if scale <= 0:
+        raise InputError(f"scale must be above 0, got {scale}")
+    definitions = _definitions(scenario)
+    entities = {name: _entity(definition, definitions) for name, definition in definitions.items()}
+    _attach_fields(scenario, entities)
+    order = _order(definitions, entities, scenario)
+    plan = Plan(scenario, seed, scale, {name: entities[name] for name in order})
+    from datagen.scenarios.rows import EntityBuilder
+
+    for name in order:
+        entity = entities[name]
+        definition = definitions[name]
+        _resolve_lookups(plan, entity)
+        _resolve_records(plan, entity, scenario.records.get(name, []))
+        _count(plan, entity, definition)
+        if entity.records:
+            entity.record_rows = EntityBuilder(plan, entity).rows(0, len(entity.records))
+    plan.tables = _tables(plan)
+    return plan
+
+
+# Entities and references ---------------------------------------------------------------
+
+
+def _definitions(scenario: Scenario) -> dict[str, EntityDef]:
+    """The scenario's entities, plus those that only have records (count 0)."""
+    definitions = dict(scenario.entities)
+    for name, records in scenario.records.items():
+        if name not in definitions:
+            definitions[name] = EntityDef(name=name, provider=name, where=records[0].where)
+    for name, definition in definitions.items():
+        if definition.provider not in registry.names():
+            known = ", ".join(registry.names())
+            where = definition.where
+            raise where.error(f"unknown document provider {definition.provider!r}; known: {known}")
+    return definitions
+
+
+def _entity(definition: EntityDef, definitions: dict[str, EntityDef]) -> EntityPlan:
+    where = definition.where
+    provider = get_provider(definition.provider)
+    references = provider.references()
+    entity = EntityPlan(definition.name, definition.provider, where)
+    if definition.per is not None:
+        parent = definitions.get(definition.per)
+        if parent is None:
+            raise where.error(f"'per: {definition.per}' names an entity that is not defined")
+        entity.parent, entity.distribution = parent.name, definition.distribution
+        if definition.via is not None:
+            if references.get(definition.via) != parent.provider:
+                raise where.error(
+                    f"'via: {definition.via}' is not a reference of {definition.provider!r} "
+                    f"to {parent.provider!r}"
+                )
+            entity.parent_field = definition.via
+        else:
+            fields = [f for f, target in references.items() if target == parent.provider]
+            if len(fields) != 1:
+                raise where.error(
+                    f"{definition.provider!r} has {len(fields) or 'no'} reference fields to "
+                    f"{parent.provider!r}" + (f" ({', '.join(fields)})" if fields else ""),
+                    hint="say which with 'via:'" if fields else "choose another 'per'",
+                )
+            entity.parent_field = fields[0]
+    for name, ref in definition.references.items():
+        if name not in references:
+            known = ", ".join(references) or "none"
+            raise ref.where.error(
+                f"{definition.provider!r} has no reference field {name!r}; its references: {known}"
+            )
+        if name == entity.parent_field:
+            raise ref.where.error(f"{name!r} holds the parent's key ('per'); it can't be set here")
+    for name, target_provider in references.items():
+        if name == entity.parent_field:
+            continue
+        chosen = definition.references.get(name)
+        if chosen is not None:
+            ref = chosen
+            target = definitions.get(ref.entity)
+            if target is None:
+                raise ref.where.error(f"entity {ref.entity!r} is not defined")
+            if target.provider != target_provider:
+                raise ref.where.error(
+                    f"{name!r} refers to {target_provider!r}, but {ref.entity!r} is a "
+                    f"{target.provider!r}"
+                )
+            if ref.same is not None and not (definition.per == ref.same and target.per == ref.same):
+                raise ref.where.error(
+                    f"'same: {ref.same}' needs both {definition.name!r} and {ref.entity!r} "
+                    f"to be built 'per: {ref.same}'"
+                )
+            entity.refs.append(RefPlan(name, ref.entity, ref.same))
+            continue
+        candidates = [d.name for d in definitions.values() if d.provider == target_provider]
+        if not candidates:
+            entity.nulls.append(name)
+        elif len(candidates) == 1:
+            entity.refs.append(RefPlan(name, candidates[0]))
+        else:
+            raise where.error(
+                f"{name!r} could refer to any of {', '.join(candidates)}",
+                hint=f"say which under 'references: {{{name}: ENTITY}}'",
+            )
+    return entity
+
+
+def _attach_fields(scenario: Scenario, entities: dict[str, EntityPlan]) -> None:
+    for entity_name, overrides in scenario.fields.items():
+        for path, override in overrides.items():
+            entity = entities.get(entity_name)
+            if entity is None:
+                raise override.where.error(f"entity {entity_name!r} is not defined")
+            template = get_provider(entity.provider).template()
+            paths = {p for p, _ in walk_specs(template)} | set(template)
+            if path not in paths:
+                raise override.where.error(
+                    f"{entity.provider!r} has no field {path!r}; fields: "
+                    + ", ".join(p for p, _ in walk_specs(template))
+                )
+            if override.kind == "lookup" and path not in entity.references_to():
+                raise override.where.error(
+                    f"{path!r} is not a reference to an entity of this scenario; "
+                    "'lookup' finds the key of a record of the referenced entity"
+                )
+            if path == entity.parent_field:
+                raise override.where.error(f"{path!r} holds the parent's key ('per')")
+            if override.kind in ("weighted", "choice", "mimesis"):
+                entity.pre[path] = override
+            else:
+                entity.post[path] = override
+
+
+def _order(
+    definitions: dict[str, EntityDef], entities: dict[str, EntityPlan], scenario: Scenario
+) -> list[str]:
+    """Entities with everything they depend on first (file order otherwise)."""
+    depends: dict[str, set[str]] = {}
+    for name, entity in entities.items():
+        needs = set(entity.references_to().values())
+        for record in scenario.records.get(name, []):
+            needs.update(_record_targets(entity, record))
+        depends[name] = needs - {name}
+    ordered: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join([*chain[chain.index(name) :], name])
+            raise definitions[name].where.error(f"entities refer to each other in a cycle: {cycle}")
+        state[name] = 1
+        for dependency in sorted(depends[name], key=list(definitions).index):
+            visit(dependency, [*chain, name])
+        state[name] = 2
+        ordered.append(name)
+
+    for name in definitions:
+        visit(name, [])
+    return ordered
+
+
+def _record_targets(entity: EntityPlan, record: RecordDef) -> set[str]:
+    targets = entity.references_to()
+    found = set()
+    for key, value in record.values.items():
+        field_name = _record_field(entity, key)
+        if field_name in targets and isinstance(value, dict):
+            found.add(targets[field_name])
+    return found
+
+
+def _record_field(entity: EntityPlan, key: str) -> str:
+    """The field a record key sets: itself, or the reference to an entity named ``key``."""
+    by_entity = [f for f, target in entity.references_to().items() if target == key]
+    template = get_provider(entity.provider).template()
+    if key not in template and len(by_entity) == 1:
+        return by_entity[0]
+    return key
+
+
+# Lookups and records ---------------------------------------------------------------------
+
+
+def lookup(plan: Plan, target: str, natural: dict[str, Any], what: str, where: Where) -> int:
+    """The row of ``target``'s records whose fields equal ``natural`` (exactly one)."""
+    rows = plan.entities[target].record_rows
+    matches = [
+        index
+        for index, row in enumerate(rows)
+        if all(_equal(row.get(k), v) for k, v in natural.items())
+    ]
+    shown = ", ".join(f"{k}={v!r}" for k, v in natural.items())
+    if not matches:
+        raise where.error(
+            f"{what}: no {target!r} record has {shown}",
+            hint=f"add it under 'records: {target}:'" if not rows else None,
+        )
+    if len(matches) > 1:
+        raise where.error(f"{what}: {len(matches)} {target!r} records have {shown}")
+    return matches[0]
+
+
+def _equal(actual: Any, wanted: Any) -> bool:
+    return bool(actual == wanted or (actual is not None and str(actual) == str(wanted)))
+
+
+def _resolve_lookups(plan: Plan, entity: EntityPlan) -> None:
+    from datagen.seeding import entity_key
+
+    targets = entity.references_to()
+    for path, override in entity.post.items():
+        if override.kind != "lookup":
+            continue
+        target = targets[path]
+        index = lookup(plan, target, override.argument, "lookup", override.where)
+        entity.lookups[path] = entity_key(plan.seed, target, index)
+
+
+def _resolve_records(plan: Plan, entity: EntityPlan, records: list[RecordDef]) -> None:
+    from datagen.seeding import entity_key
+
+    template = get_provider(entity.provider).template()
+    targets = entity.references_to()
+    for position, record in enumerate(records):
+        values: dict[str, Any] = {}
+        for key, value in record.values.items():
+            field_name = _record_field(entity, key)
+            where = record.at(key)
+            if field_name not in template:
+                raise where.error(
+                    f"{entity.provider!r} has no field {key!r}; fields: {', '.join(template)}"
+                )
+            if field_name in targets and isinstance(value, dict):
+                target = targets[field_name]
+                index = lookup(plan, target, value, record.label(), where)
+                values[field_name] = entity_key(plan.seed, target, index)
+                if field_name == entity.parent_field:
+                    entity.record_parents[position] = index
+            else:
+                values[field_name] = value
+        entity.records.append(values)
+
+
+# Counts ------------------------------------------------------------------------------------
+
+
+def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
+    if definition.count is not None:
+        scaled = definition.count * definition.scale * plan.scale
+        entity.generated = max(1, int(scaled + 0.5)) if definition.count else 0
+        return
+    if entity.parent is None or entity.distribution is None:
+        return  # records only
+    parents = plan.entities[entity.parent].total
+    counts = np.zeros(parents, dtype=np.int64)
+    for shard, start in enumerate(range(0, parents, SHARD_SIZE)):
+        stop = min(start + SHARD_SIZE, parents)
+        rng = np.random.default_rng(derive_seed(plan.seed, entity.name, "per", shard))
+        counts[start:stop] = entity.distribution.sample(rng, stop - start)
+    entity.counts = counts
+    entity.offsets = np.concatenate(([0], np.cumsum(counts)))
+    entity.generated = int(entity.offsets[-1])
+
+
+# Tables ------------------------------------------------------------------------------------
+
+
+def _tables(plan: Plan) -> dict[str, TableSpec]:
+    """One table per provider: columns typed from sample rows, keys and foreign keys."""
+    from datagen.scenarios.rows import EntityBuilder
+
+    samples: dict[str, list[dict[str, Any]]] = {}
+    for entity in plan.entities.values():
+        rows = samples.setdefault(entity.provider, [])
+        try:
+            rows.extend(EntityBuilder(plan, entity).rows(0, min(entity.total, SAMPLE_ROWS)))
+        except DataGenError:
+            raise
+    written = set(samples)
+    tables = {}
+    for provider, rows in samples.items():
+        base = table_for(provider)
+        columns = []
+        for column in base.columns:
+            kinds = {column_type(row.get(column.name)) for row in rows} - {None}
+            if kinds == {"integer", "float"}:
+                kinds = {"float"}
+            found = {kind for kind in kinds if kind is not None}
+            kind = (found.pop() if len(found) == 1 else "json") if found else column.type
+            columns.append(Column(column.name, kind, column.nullable))
+        foreign = {c: target for c, target in base.foreign_keys.items() if target[0] in written}
+        tables[provider] = replace(base, columns=tuple(columns), foreign_keys=foreign)
+    return tables
+
+
+def parent_stats(entity: EntityPlan) -> dict[str, float]:
+    """Min, mean and max of the children per parent row, as planned."""
+    counts = entity.counts
+    if counts is None or not len(counts):
+        return {"parents": 0, "min": 0, "mean": 0.0, "max": 0}
+    return {
+        "parents": int(len(counts)),
+        "min": int(counts.min()),
+        "mean": float(counts.mean()),
+        "max": int(counts.max()),
+    }

@@ -1,0 +1,201 @@
+"""Populate a target with a scenario: the ``populate`` command.
+
+Databases get one table per provider with primary and foreign keys (the
+database enforces integrity), created parents first and filled entity by
+entity in dependency order, in batches as shards come back from the workers.
+Folders get ``TO/<scenario>/<table>/<table>.jsonl`` with a manifest that
+``publish`` reads; zips and blob containers get that folder's files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from datagen import __version__
+from datagen.atomic import atomic_directory, atomic_write_bytes, ensure_writable_folder
+from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.scenarios.loader import load_scenario
+from datagen.scenarios.model import Scenario
+from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
+from datagen.scenarios.rows import build_shard, install, tasks_of
+from datagen.scenarios.runner import run_ordered
+from datagen.seeding import SHARD_SIZE, choose_seed
+from datagen.sinks.base import TableSpec, is_database_url, is_file_target_url
+from datagen.types import Document, Progress
+
+BATCH = 5_000
+DEFAULT_SCENARIO_DIR = Path("output/scenarios")
+
+
+@dataclass
+class PopulateResult:
+    """What a run planned and wrote."""
+
+    plan: Plan
+    target: str
+    written: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def seed(self) -> int:
+        return self.plan.seed
+
+
+def prepare(
+    scenario: str | Path | Scenario, *, seed: int | None = None, scale: float = 1.0
+) -> Plan:
+    """Load (if given a path) and plan a scenario; the seed defaults to the file's, else random."""
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if seed is None:
+        seed = loaded.seed if loaded.seed is not None else choose_seed()
+    return plan_scenario(loaded, seed=seed, scale=scale)
+
+
+def generate_rows(
+    plan: Plan, *, workers: int | None = None
+) -> Iterator[tuple[str, list[Document]]]:
+    """``(entity, rows)`` for every shard of ``plan``, in dependency order."""
+    install(plan)
+    return run_ordered(build_shard, tasks_of(plan), workers=workers)
+
+
+def populate(
+    scenario: str | Path | Scenario,
+    *,
+    to: str | Path = DEFAULT_SCENARIO_DIR,  # same as --to
+    seed: int | None = None,  # same as --seed
+    scale: float = 1.0,  # same as --scale
+    reset: bool = False,  # same as --reset
+    dry_run: bool = False,  # same as --dry-run
+    workers: int | None = None,  # same as --workers
+    progress: Progress | None = None,
+) -> PopulateResult:
+    """Build the scenario's population and write it to ``to``."""
+    plan = prepare(scenario, seed=seed, scale=scale)
+    target = str(to)
+    if dry_run:
+        return PopulateResult(plan, target, dry_run=True)
+    if is_database_url(target):
+        written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
+        return PopulateResult(plan, target, written)
+    if is_file_target_url(target):
+        from datagen.publish import publish
+
+        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+            to_folder(plan, Path(folder), workers=workers, progress=progress)
+            summary = publish(Path(folder), to=target)
+        return PopulateResult(plan, target, dict(summary.written))
+    written = to_folder(plan, Path(target), workers=workers, progress=progress)
+    return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
+
+
+def to_database(
+    plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
+) -> dict[str, int]:
+    """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
+    from datagen.sinks.database import open_database_sink
+
+    sink = open_database_sink(url, foreign_keys=True)
+    try:
+        sink.open(list(plan.tables.values()), reset=reset)
+        for table, batch in batches(plan, workers=workers):
+            sink.write(table, batch)
+            if progress:
+                progress(len(batch))
+    finally:
+        summary = sink.close()
+    return dict(summary.written)
+
+
+def batches(plan: Plan, *, workers: int | None) -> Iterator[tuple[TableSpec, list[Document]]]:
+    """Rows grouped in batches of up to BATCH, never mixing two entities."""
+    current: str | None = None
+    batch: list[Document] = []
+    for name, rows in generate_rows(plan, workers=workers):
+        if name != current and batch:
+            yield plan.table_of(current or name), batch
+            batch = []
+        current = name
+        batch.extend(rows)
+        if len(batch) >= BATCH:
+            yield plan.table_of(name), batch
+            batch = []
+    if batch and current is not None:
+        yield plan.table_of(current), batch
+
+
+def to_folder(
+    plan: Plan, folder: Path, *, workers: int | None, progress: Progress | None
+) -> dict[str, int]:
+    """``folder/<scenario>/<table>/<table>.jsonl`` plus a manifest per table."""
+    ensure_writable_folder(folder)
+    target = folder / plan.scenario.name
+    counts = plan.counts()
+    with atomic_directory(target) as partial:
+        handles = {}
+        try:
+            for table in plan.tables:
+                (partial / table).mkdir()
+                handles[table] = open(partial / table / f"{table}.jsonl", "wb")
+            for name, rows in generate_rows(plan, workers=workers):
+                handle = handles[plan.entities[name].provider]
+                if rows:
+                    handle.write(b"\n".join(map(orjson.dumps, rows)) + b"\n")
+                if progress:
+                    progress(len(rows))
+        finally:
+            for handle in handles.values():
+                handle.close()
+        for table in plan.tables:
+            from datagen.atomic import sha256_file
+
+            name = f"{table}.jsonl"
+            manifest = Manifest(
+                kind="scenario",
+                provider=table,
+                seed=plan.seed,
+                quantity=counts[table],
+                shard_size=SHARD_SIZE,
+                locale=plan.locale,
+                format="jsonl",
+                reference_date=plan.reference_date.isoformat(),
+                generator_version=__version__,
+                counts={table: counts[table]},
+                files={name: sha256_file(partial / table / name)},
+                options={"scenario": plan.scenario.path, "scale": plan.scale},
+            )
+            atomic_write_bytes(partial / table / MANIFEST_NAME, manifest.to_bytes())
+    return counts
+
+
+def describe_plan(plan: Plan) -> list[str]:
+    """The dry-run's lines: entities in order, counts, distributions' min/mean/max."""
+    lines = [
+        f"Scenario {plan.scenario.name} (seed {plan.seed}, scale {plan.scale:g}): "
+        f"{plan.rows:,} rows in {len(plan.tables)} tables",
+        f"{'entity':<22} {'table':<20} {'rows':>10}  how",
+    ]
+    for entity in plan.entities.values():
+        how = []
+        if entity.records:
+            how.append(f"{len(entity.records)} records")
+        if entity.parent and entity.distribution:
+            stats = parent_stats(entity)
+            how.append(
+                f"per {entity.parent}: {entity.distribution.describe()}; "
+                f"min {stats['min']}, mean {stats['mean']:.2f}, max {stats['max']}"
+            )
+        elif entity.generated:
+            how.append(f"count {entity.generated:,}")
+        for ref in entity.refs:
+            same = f" of the same {ref.same}" if ref.same else ""
+            how.append(f"{ref.field} -> {ref.target}{same}")
+        lines.append(
+            f"{entity.name:<22} {entity.provider:<20} {entity.total:>10,}  " + "; ".join(how)
+        )
+    return lines

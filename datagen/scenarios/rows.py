@@ -1,0 +1,262 @@
+"""Build the rows of a planned entity, a shard at a time, deterministically.
+
+A row is the provider's document (its compiled Mimesis template, with the
+scenario's weighted/choice/mimesis overrides put in the template before it
+is compiled), then, in this order: the parent's key, the other references
+(picked with a numpy Generator seeded from the shard's seed and the field
+name), constants and natural-key lookups, the record's given values, and
+last the templates (``"http://engine-{org_index}-{n}.staging:18630"``).
+
+Everything random in shard ``s`` of entity ``E`` derives from
+``(seed, E, s)``; nothing from the worker, the clock or the target.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from datagen.documents import DocumentProvider, get_provider
+from datagen.errors import DataGenError, SchemaError
+from datagen.scenarios.planning import EntityPlan, FieldDef, Plan
+from datagen.schema import Choice, Compiler, FieldFactory, MimesisField, Runtime, Spec
+from datagen.seeding import Shard, derive_seed, entity_key, plan_shards
+from datagen.types import Document, DocumentFactory
+
+
+def shards_of(plan: Plan, entity: EntityPlan) -> list[Shard]:
+    """The shards of ``entity``'s rows; shard ``s`` is seeded from (seed, entity, s)."""
+    return plan_shards(quantity=entity.total, seed=plan.seed, name=entity.name)
+
+
+def spec_of(override: FieldDef) -> Spec:
+    """The template spec of a weighted, choice or mimesis override."""
+    if override.kind == "weighted":
+        return FieldFactory().weighted(override.argument)
+    if override.kind == "choice":
+        return Choice(list(override.argument))
+    return MimesisField(str(override.argument), dict(override.args))
+
+
+def with_overrides(template: dict[str, Any], overrides: dict[str, FieldDef]) -> dict[str, Any]:
+    """A copy of ``template`` with the specs at the overrides' (dotted) paths replaced."""
+    result = dict(template)
+    for path, override in overrides.items():
+        node = result
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node[part] = dict(node[part])
+            node = node[part]
+        node[parts[-1]] = spec_of(override)
+    return result
+
+
+def set_path(row: Document, path: str, value: Any) -> None:
+    node = row
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+class EntityBuilder:
+    """Builds rows ``[start, stop)`` of one entity of a plan (any range, any process)."""
+
+    def __init__(self, plan: Plan, entity: EntityPlan):
+        self.plan = plan
+        self.entity = entity
+        self.runtime = Runtime(
+            locale=plan.locale, run_seed=plan.seed, reference_date=plan.reference_date
+        )
+        provider = get_provider(entity.provider)
+        refs = {target: 1 for target in provider.references().values()}
+        compiler = Compiler(
+            self.runtime,
+            provider=entity.provider,
+            quantity=1,
+            ref_counts=refs,
+            key_namespace=entity.name,
+        )
+        try:
+            template = with_overrides(provider.template(), entity.pre)
+            self.build = _compile(provider, compiler, template)
+        except DataGenError as err:
+            where = next(iter(entity.pre.values())).where if entity.pre else entity.where
+            raise where.error(err.message, hint=err.hint) from None
+        self.shards = shards_of(plan, entity)
+        self.templates = [o for o in entity.post.values() if o.kind == "template"]
+        self.values = [o for o in entity.post.values() if o.kind == "value"]
+
+    def rows(self, start: int, stop: int) -> list[Document]:
+        """Rows ``start`` to ``stop`` (each shard is replayed from its beginning)."""
+        rows: list[Document] = []
+        for shard in self.shards:
+            if shard.stop <= start or shard.start >= stop:
+                continue
+            built = self.shard_rows(shard, min(stop, shard.stop))
+            rows.extend(built[max(start - shard.start, 0) :])
+        return rows
+
+    def shard_rows(self, shard: Shard, stop: int | None = None) -> list[Document]:
+        """The rows of ``shard`` (up to ``stop``): a pure function of the plan and the shard."""
+        plan, entity = self.plan, self.entity
+        stop = shard.stop if stop is None else stop
+        size = stop - shard.start
+        self.runtime.reseed(shard.seed)
+        build = self.build
+        rows = [build(index) for index in range(shard.start, stop)]
+        indices = np.arange(shard.start, stop)
+        records = len(entity.records)
+        parents, position = self._parents(shard, indices, records)
+        extras: list[dict[str, Any]] = [
+            {"index": int(i), "n": int(n)} for i, n in zip(indices, position)
+        ]
+        seed = plan.seed
+        if entity.parent_field and entity.parent:
+            parent, name = entity.parent, entity.parent_field
+            for row, extra, p in zip(rows, extras, parents):
+                row[name] = entity_key(seed, parent, int(p))
+                extra["parent_index"] = extra[f"{parent}_index"] = int(p)
+        for ref in entity.refs:
+            rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
+            picks = self._picks(ref.target, ref.same, rng.random(size), parents)
+            for row, pick in zip(rows, picks):
+                row[ref.field] = None if pick < 0 else entity_key(seed, ref.target, int(pick))
+        for name in entity.nulls:
+            for row in rows:
+                row[name] = None
+        self._finish(rows, extras, shard.start, records)
+        return rows
+
+    def _parents(
+        self, shard: Shard, indices: np.ndarray, records: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's parent row (-1: none) and its 1-based position among its siblings."""
+        entity = self.entity
+        size = len(indices)
+        position = indices + 1
+        if entity.parent is None:
+            return np.full(size, -1), position
+        parent_total = self.plan.entities[entity.parent].total
+        rng = np.random.default_rng(derive_seed(shard.seed, "parent"))
+        parents = np.floor(rng.random(size) * parent_total).astype(np.int64)
+        for n, index in enumerate(indices[indices < records]):
+            parents[n] = entity.record_parents.get(int(index), parents[n])
+        generated = indices >= records
+        if entity.offsets is not None and generated.any():
+            children = indices[generated] - records
+            owners = np.searchsorted(entity.offsets, children, side="right") - 1
+            parents[generated] = owners
+            position = position.copy()
+            position[generated] = children - entity.offsets[owners] + 1
+        return parents, position
+
+    def _picks(
+        self, target: str, same: str | None, uniform: np.ndarray, parents: np.ndarray
+    ) -> np.ndarray:
+        """Rows of ``target`` picked by ``uniform`` draws (-1 where there is none)."""
+        plan = self.plan.entities[target]
+        if same is None:
+            if plan.total == 0:
+                return np.full(len(uniform), -1)
+            anywhere: np.ndarray = np.floor(uniform * plan.total).astype(np.int64)
+            return anywhere
+        offsets = plan.offsets
+        assert offsets is not None
+        safe = np.clip(parents, 0, len(offsets) - 2)
+        low, high = offsets[safe], offsets[safe + 1]
+        picks = len(plan.records) + low + np.floor(uniform * (high - low)).astype(np.int64)
+        chosen: np.ndarray = np.where((high > low) & (parents >= 0), picks, -1)
+        return chosen
+
+    def _finish(
+        self, rows: list[Document], extras: list[dict[str, Any]], start: int, records: int
+    ) -> None:
+        entity = self.entity
+        for override in self.values:
+            value, mutable = override.argument, isinstance(override.argument, (dict, list))
+            for row in rows:
+                set_path(row, override.path, copy.deepcopy(value) if mutable else value)
+        for path, key in entity.lookups.items():
+            for row in rows:
+                set_path(row, path, key)
+        given: list[set[str]] = [set()] * len(rows)
+        if start < records:
+            for n in range(min(records - start, len(rows))):
+                values = entity.records[start + n]
+                rows[n].update(copy.deepcopy(values))
+                given[n] = set(values)
+        for override in self.templates:
+            fill = _template(override)
+            for row, extra, fixed in zip(rows, extras, given):
+                if override.path not in fixed:
+                    set_path(row, override.path, fill(row, extra))
+
+
+def _compile(provider: DocumentProvider, compiler: Compiler, template: dict[str, Any]) -> Any:
+    build: DocumentFactory = compiler.compile(template)
+    if type(provider).finalize is DocumentProvider.finalize:
+        return build
+    finalize, rnd = provider.finalize, compiler.rnd
+
+    def build_and_finalize(index: int) -> Document:
+        document = build(index)
+        finalize(document, rnd)
+        return document
+
+    return build_and_finalize
+
+
+def _template(override: FieldDef) -> Callable[[Document, dict[str, Any]], str]:
+    text = str(override.argument)
+
+    def fill(row: Document, extra: dict[str, Any]) -> str:
+        names = {**row, **extra}
+        try:
+            return text.format_map(names)
+        except KeyError as err:
+            known = ", ".join(sorted(names))
+            raise override.where.error(
+                f"template {text!r} uses {{{err.args[0]}}}, which is not a field; known: {known}"
+            ) from None
+        except (ValueError, IndexError, AttributeError) as err:
+            raise override.where.error(f"bad template {text!r}: {err}") from None
+
+    return fill
+
+
+# Running shards in worker processes ----------------------------------------------------------
+
+_state: dict[str, Any] = {"plan": None, "builders": {}}
+
+
+def install(plan: Plan) -> None:
+    """Make ``plan`` the one shard tasks use (set before worker processes are forked)."""
+    _state["plan"] = plan
+    _state["builders"] = {}
+
+
+def build_shard(task: tuple[str, Shard]) -> tuple[str, list[Document]]:
+    """The rows of one shard of one entity of the installed plan."""
+    name, shard = task
+    builders: dict[str, EntityBuilder] = _state["builders"]
+    builder = builders.get(name)
+    if builder is None:
+        plan: Plan = _state["plan"]
+        builder = builders[name] = EntityBuilder(plan, plan.entities[name])
+    return name, builder.shard_rows(shard)
+
+
+def tasks_of(plan: Plan) -> Iterator[tuple[str, Shard]]:
+    """Every (entity, shard) of ``plan``, entities in dependency order."""
+    for entity in plan.entities.values():
+        for shard in shards_of(plan, entity):
+            yield entity.name, shard
+
+
+__all__ = ["EntityBuilder", "SchemaError", "build_shard", "install", "tasks_of"]

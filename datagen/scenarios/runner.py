@@ -1,0 +1,43 @@
+"""Run shard tasks in order with a bounded number in flight, so memory stays flat.
+
+``concurrent.futures``' ``map`` submits every task at once and keeps every
+result until it is consumed; a slow database would let results pile up. Here
+at most ``2 × workers`` shards are pending at any time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from datagen.parallel import default_workers
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def run_ordered(
+    task: Callable[[T], R], items: Iterable[T], *, workers: int | None = None
+) -> Iterator[R]:
+    """Yield ``task(item)`` for every item, in order; forked workers when more than one."""
+    count = workers or default_workers()
+    if count <= 1:
+        for item in items:
+            yield task(item)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        pending: deque[Future[R]] = deque()
+        iterator = iter(items)
+        for item in iterator:
+            pending.append(pool.submit(task, item))
+            if len(pending) >= 2 * count:
+                break
+        while pending:
+            result = pending.popleft().result()
+            following = next(iterator, None)
+            if following is not None:
+                pending.append(pool.submit(task, following))
+            yield result
