@@ -3,7 +3,8 @@
 The calling thread is the scheduler: it waits (on the clock, scaled by the
 speed) until each step is due and hands it over. A step whose journey's
 previous step is still being written is parked until that one is done, so a
-journey's documents always arrive in order. ``concurrency`` writer threads
+journey's documents always arrive in order; and no step is taken past a
+parked one, so writes start in schedule order. ``concurrency`` writer threads
 take the steps that are due, as many as are waiting up to ``batch_size``
 (one step at a time when on schedule, batches when behind or at full
 speed), write them grouped by document type, and retry transient failures
@@ -17,8 +18,8 @@ Ctrl-C) gives up waiting for writes in flight as well.
 
 from __future__ import annotations
 
+import heapq
 import threading
-from collections import deque
 from dataclasses import dataclass
 from tenacity import Retrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity import stop_when_event_set, wait_exponential_jitter
@@ -76,8 +77,9 @@ class Replayer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._cond = threading.Condition()
-        self._ready: deque[Planned] = deque()
-        self._parked: dict[StepKey, Planned] = {}
+        self._ready: list[tuple[int, Planned]] = []  # a heap by schedule position
+        self._parked: dict[StepKey, Planned] = {}  # by the step each waits for
+        self._parked_order: list[tuple[int, StepKey]] = []  # a heap; stale entries skipped
         self._broken: set[str] = set()
         self._scheduling_done = False
         self._t0 = 0.0
@@ -100,7 +102,7 @@ class Replayer:
 
     def _reached_bound(self) -> float:
         with self._cond:
-            pending = [p.due for p in self._ready] + [p.due for p in self._parked.values()]
+            pending = [p.due for _, p in self._ready] + [p.due for p in self._parked.values()]
         return min(pending, default=float("inf"))
 
     # -- running ------------------------------------------------------------------
@@ -146,10 +148,25 @@ class Replayer:
         if planned.step.journey in self._broken:
             self.report.skipped += 1
         elif planned.after is None or planned.after in self.done:
-            self._ready.append(planned)
+            heapq.heappush(self._ready, (planned.position, planned))
             self._cond.notify()
         else:
             self._parked[planned.after] = planned
+            heapq.heappush(self._parked_order, (planned.position, planned.after))
+
+    def _barrier(self) -> float:
+        """The schedule position of the earliest parked step (no step is taken past it)."""
+        order = self._parked_order
+        while order:
+            position, after = order[0]
+            parked = self._parked.get(after)
+            if parked is not None and parked.position == position:
+                return position
+            heapq.heappop(order)
+        return float("inf")
+
+    def _takeable(self) -> bool:
+        return bool(self._ready) and self._ready[0][0] < self._barrier()
 
     def _settle(self) -> None:
         """Wait until every step handed over is written (the manual clock's tick)."""
@@ -162,14 +179,18 @@ class Replayer:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._ready and not self._finished():
+                while not self._takeable() and not self._finished():
                     self._cond.wait()
-                if self.stop.is_set() or not self._ready:
+                if self.stop.is_set() or not self._takeable():
                     return
-                batch = [
-                    self._ready.popleft()
-                    for _ in range(min(len(self._ready), self.options.batch_size))
-                ]
+                barrier = self._barrier()
+                batch = []
+                while (
+                    self._ready
+                    and self._ready[0][0] < barrier
+                    and len(batch) < self.options.batch_size
+                ):
+                    batch.append(heapq.heappop(self._ready)[1])
                 self.in_flight += len(batch)
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._perform(batch)
@@ -226,7 +247,7 @@ class Replayer:
         retrying = Retrying(
             stop=stop_after_attempt(self.options.retries + 1) | stop_when_event_set(self.abandon),
             wait=wait_exponential_jitter(
-                initial=self.options.backoff, max=MAX_BACKOFF, jitter=self.options.backoff
+                multiplier=self.options.backoff, max=MAX_BACKOFF, jitter=self.options.backoff
             ),
             retry=retry_if_exception(_is_transient),
             sleep=self.abandon.wait,
@@ -248,7 +269,7 @@ class Replayer:
         self.report.written[kind] = self.report.written.get(kind, 0) + 1
         successor = self._parked.pop(key, None)
         if successor is not None:
-            self._ready.append(successor)
+            heapq.heappush(self._ready, (successor.position, successor))
 
     def _failed(self, planned: Planned, error: str) -> None:
         step = planned.step

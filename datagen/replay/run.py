@@ -17,7 +17,7 @@ from datagen.replay.engine import Replayer, ReplayOptions
 from datagen.replay.report import ReplayReport
 from datagen.replay.schedule import build_schedule
 from datagen.replay.source import load_journeys
-from datagen.replay.targets import open_target
+from datagen.replay.targets import StepTarget, open_target
 from datagen.sinks.base import redact
 
 DEFAULT_CHECKPOINT = Path("output/replay.checkpoint.json")
@@ -28,7 +28,7 @@ Monitor = Callable[[Replayer], AbstractContextManager[None]]
 def replay(
     source: str | Path,
     *,
-    to: str,  # same as --to
+    to: str | StepTarget,  # same as --to (or a target object)
     speed: float | None = 1.0,  # same as --speed; None is "max"
     ramp_up: float = 0.0,  # same as --ramp-up, in schedule seconds
     duration: float | None = None,  # same as --duration, in schedule seconds
@@ -63,7 +63,7 @@ def replay(
     schedule = build_schedule(journeys, ramp_up=ramp_up, duration=duration, done=done)
     result = ReplayReport(
         source=redact(str(source)),
-        target=redact(to),
+        target=redact(to) if isinstance(to, str) else to.label,
         speed=speed,
         journeys=len(journeys),
         steps_total=schedule.total,
@@ -72,7 +72,7 @@ def replay(
         already_done=schedule.already_done,
         schedule_span=schedule.span,
     )
-    target = open_target(to, headers=headers)
+    target = open_target(to, headers=headers) if isinstance(to, str) else to
     try:
         target.open({p.step.document_type for p in schedule.planned})
         replayer = Replayer(

@@ -18,6 +18,7 @@ StepKey = tuple[str, int]  # (journey id, step index)
 
 @dataclass(frozen=True)
 class Planned:
+    position: int  # in the schedule
     due: float  # schedule seconds from the replay's start
     step: ReplayStep
     after: StepKey | None  # the journey's previous step, which must be done first
@@ -47,7 +48,7 @@ def build_schedule(
 ) -> Schedule:
     """Plan the steps of ``journeys``; ``done`` ones (from a checkpoint) are left out."""
     count = len(journeys)
-    planned: list[tuple[float, int, int, Planned]] = []
+    planned: list[tuple[float, int, int, ReplayStep, StepKey | None]] = []
     total = beyond = skipped = 0
     for position, journey in enumerate(journeys):
         start = ramp_up * position / count if count else 0.0
@@ -61,7 +62,12 @@ def build_schedule(
                 beyond += 1
             else:
                 after = previous if previous is not None and previous not in done else None
-                planned.append((due, position, step.index, Planned(due, step, after)))
+                planned.append((due, position, step.index, step, after))
             previous = step.key
     planned.sort(key=lambda item: item[:3])
-    return Schedule(tuple(p for *_, p in planned), total, beyond, skipped)
+    return Schedule(
+        tuple(Planned(n, due, step, after) for n, (due, _, _, step, after) in enumerate(planned)),
+        total,
+        beyond,
+        skipped,
+    )

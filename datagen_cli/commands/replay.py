@@ -18,7 +18,6 @@ from datagen.replay import replay as run_replay
 from datagen.replay.engine import Replayer
 from datagen.replay.report import ReplayReport
 from datagen.replay.run import DEFAULT_CHECKPOINT
-from datagen.sinks.base import redact
 from datagen_cli.app import cli
 from datagen_cli.options import quiet_option, say
 
@@ -43,7 +42,9 @@ class Speed(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is not a number or 'max'", param, ctx)
         if not speed > 0 or speed == float("inf"):
-            self.fail(f"{value!r}: the speed must be a positive number, e.g. 60, or 'max'")
+            self.fail(
+                f"{value!r}: the speed must be a positive number, e.g. 60, or 'max'", param, ctx
+            )
         return speed
 
 
@@ -106,14 +107,21 @@ def interruptible() -> Iterator[tuple[threading.Event, threading.Event]]:
 
 
 def live_line(quiet: bool) -> Any:
-    """A status line on a terminal: steps done / total, rate, lag of the latest, errors."""
+    """Says what starts; then a status line on a terminal (steps, rate, lag, errors)."""
 
     @contextmanager
     def monitor(replayer: Replayer) -> Iterator[None]:
+        report = replayer.report
+        speed = replayer.options.speed
+        pace = "as fast as possible" if speed is None else f"at {speed:g}× speed"
+        say(
+            f"Replaying {report.journeys:,} journeys ({report.steps_planned:,} steps) "
+            f"from {report.source} into {report.target} {pace}",
+            quiet=quiet,
+        )
         if quiet or not sys.stderr.isatty():
             yield
             return
-        report = replayer.report
         finished = threading.Event()
         bar = tqdm(total=report.steps_planned, unit="step", file=sys.stderr, leave=False)
 
@@ -258,8 +266,6 @@ def replay(
             --speed max --concurrency 8 --header 'Authorization: Bearer …' --report replay.json
     """
     header_map = parse_headers(headers)
-    pace = "as fast as possible" if speed is None else f"at {speed:g}× speed"
-    say(f"Replaying {redact(source)} into {redact(to)} {pace}", quiet=quiet)
     with interruptible() as (stop, abandon):
         result = run_replay(
             source,
