@@ -47,9 +47,14 @@ class PopulateResult:
 
 
 def prepare(
-    scenario: str | Path | Scenario, *, seed: int | None = None, scale: float = 1.0
+    scenario: str | Path | Scenario | Plan, *, seed: int | None = None, scale: float = 1.0
 ) -> Plan:
-    """Load (if given a path) and plan a scenario; the seed defaults to the file's, else random."""
+    """Load (if given a path) and plan a scenario; the seed defaults to the file's, else random.
+
+    A Plan is returned as it is (its own seed and scale).
+    """
+    if isinstance(scenario, Plan):
+        return scenario
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is None:
         seed = loaded.seed if loaded.seed is not None else choose_seed()
@@ -65,7 +70,7 @@ def generate_rows(
 
 
 def populate(
-    scenario: str | Path | Scenario,
+    scenario: str | Path | Scenario | Plan,
     *,
     to: str | Path = DEFAULT_SCENARIO_DIR,  # same as --to
     seed: int | None = None,  # same as --seed

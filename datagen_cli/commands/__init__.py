@@ -1,3 +1,11 @@
 """Each module adds its commands to the group."""
 
-from datagen_cli.commands import documents, journeys, providers, publish, replay, verify  # noqa: F401
+from datagen_cli.commands import (  # noqa: F401
+    documents,
+    journeys,
+    providers,
+    publish,
+    replay,
+    scenarios,
+    verify,
+)
