@@ -3,13 +3,14 @@
 The calling thread is the scheduler: it waits (on the clock, scaled by the
 speed) until each step is due and hands it over. A step whose journey's
 previous step is still being written is parked until that one is done, so a
-journey's documents always arrive in order; and no step is taken past a
-parked one, so writes start in schedule order. ``concurrency`` writer threads
-take the steps that are due, as many as are waiting up to ``batch_size``
-(one step at a time when on schedule, batches when behind or at full
-speed), write them grouped by document type, and retry transient failures
-with exponential backoff. A step that still fails is recorded with its
-journey, and the rest of that journey is skipped.
+journey's documents always arrive in order; waiting steps are taken in
+schedule order (a parked step does not hold up other journeys).
+``concurrency`` writer threads take the steps that are due, as many as are
+waiting up to ``batch_size`` if the target takes batches (one step at a
+time when on schedule, batches when behind or at full speed), write them
+grouped by document type, and retry transient failures with exponential
+backoff. A step that still fails is recorded with its journey, and the
+rest of that journey is skipped.
 
 Stopping (``stop`` set, e.g. by Ctrl-C): nothing more is handed over, the
 writes in flight finish, and the replay returns. ``abandon`` (a second
@@ -21,6 +22,7 @@ from __future__ import annotations
 import heapq
 import threading
 from dataclasses import dataclass
+
 from tenacity import Retrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity import stop_when_event_set, wait_exponential_jitter
 
@@ -72,6 +74,7 @@ class Replayer:
         self.stop = stop or threading.Event()
         self.abandon = abandon or threading.Event()
         self.workers = max(1, min(options.concurrency, target.max_workers or options.concurrency))
+        self.batch_size = min(options.batch_size, target.max_batch or options.batch_size)
         self.done: set[StepKey] = set()
         self.last_lag = 0.0
         self.in_flight = 0
@@ -79,7 +82,6 @@ class Replayer:
         self._cond = threading.Condition()
         self._ready: list[tuple[int, Planned]] = []  # a heap by schedule position
         self._parked: dict[StepKey, Planned] = {}  # by the step each waits for
-        self._parked_order: list[tuple[int, StepKey]] = []  # a heap; stale entries skipped
         self._broken: set[str] = set()
         self._scheduling_done = False
         self._t0 = 0.0
@@ -152,21 +154,6 @@ class Replayer:
             self._cond.notify()
         else:
             self._parked[planned.after] = planned
-            heapq.heappush(self._parked_order, (planned.position, planned.after))
-
-    def _barrier(self) -> float:
-        """The schedule position of the earliest parked step (no step is taken past it)."""
-        order = self._parked_order
-        while order:
-            position, after = order[0]
-            parked = self._parked.get(after)
-            if parked is not None and parked.position == position:
-                return position
-            heapq.heappop(order)
-        return float("inf")
-
-    def _takeable(self) -> bool:
-        return bool(self._ready) and self._ready[0][0] < self._barrier()
 
     def _settle(self) -> None:
         """Wait until every step handed over is written (the manual clock's tick)."""
@@ -179,18 +166,12 @@ class Replayer:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._takeable() and not self._finished():
+                while not self._ready and not self._finished():
                     self._cond.wait()
-                if self.stop.is_set() or not self._takeable():
+                if self.stop.is_set() or not self._ready:
                     return
-                barrier = self._barrier()
-                batch = []
-                while (
-                    self._ready
-                    and self._ready[0][0] < barrier
-                    and len(batch) < self.options.batch_size
-                ):
-                    batch.append(heapq.heappop(self._ready)[1])
+                size = min(len(self._ready), self.batch_size)
+                batch = [heapq.heappop(self._ready)[1] for _ in range(size)]
                 self.in_flight += len(batch)
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._perform(batch)

@@ -40,6 +40,7 @@ class StepTarget(ABC):
     """The interface every replay target implements."""
 
     max_workers: int | None = None  # a bound on concurrent writers, if the target has one
+    max_batch: int | None = 1  # steps per write: one request each, unless it has a bulk path
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -106,6 +107,8 @@ class DatabaseTarget(StepTarget):
     Each writer thread has its own connection; SQLite takes one writer at a
     time (it locks the whole file on write).
     """
+
+    max_batch = None  # a batch of one type is one bulk upsert
 
     def __init__(self, url: str) -> None:
         super().__init__(url)

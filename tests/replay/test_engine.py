@@ -25,6 +25,7 @@ class Recording(StepTarget):
 
     def __init__(self, clock: ManualClock | None = None, delay: float = 0.0) -> None:
         super().__init__("memory://")
+        self.max_batch = None
         self.clock = clock
         self.delay = delay
         self.writes: list[tuple[float, str, int]] = []
@@ -129,7 +130,7 @@ def test_duration_stops_after_that_much_schedule_time() -> None:
 def test_max_speed_runs_in_schedule_order_without_waiting() -> None:
     target = Recording()
     started = time.monotonic()
-    _, report = run(small(), target, clock=None, speed=None, concurrency=1)
+    _, report = run(small(), target, clock=None, speed=None, concurrency=1, batch_size=1)
     assert time.monotonic() - started < 5  # the schedule spans an hour
     assert [(j, i) for _, j, i in target.writes] == [
         ("a", 0), ("b", 0), ("c", 0), ("b", 1), ("a", 1), ("a", 2), ("c", 1), ("c", 2)

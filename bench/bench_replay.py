@@ -1,0 +1,143 @@
+"""Replay accuracy and speed.
+
+1. 1,000 ``job_lifecycle`` journeys, their starts spread over ten times a
+   journey's length, replayed at the speed that asks for ~500 steps/s into
+   SQLite and into a local HTTP server (a separate process): the schedule
+   lag p99 (goal < 50 ms) and the achieved rate ÷ the requested rate (goal
+   ≥ 0.98).
+2. ``--speed max`` into PostgreSQL: steps/s ÷ the ``publish`` rate of the
+   same journeys into PostgreSQL, measured in the same run (goal ≥ 0.5).
+
+Set BENCH_REPLAY_JOURNEYS for a quicker run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import ROOT, report, time_call
+from datagen.journey_run import generate_journeys
+from datagen.publish import publish
+from datagen.replay import replay
+from datagen.replay.report import ReplayReport
+from datagen.replay.schedule import build_schedule
+from datagen.replay.source import load_journeys
+
+JOURNEYS = int(os.environ.get("BENCH_REPLAY_JOURNEYS", "1000"))
+REQUESTED_RATE = 500.0  # steps per second
+POSTGRES_ADMIN = os.environ.get(
+    "DATAGEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def paced(source: Path) -> tuple[float, float]:
+    """(ramp-up, speed) that spread the steps evenly and ask for REQUESTED_RATE."""
+    journeys = load_journeys(source)
+    longest = max(j.steps[-1].offset for j in journeys)
+    ramp_up = 10 * longest
+    schedule = build_schedule(journeys, ramp_up=ramp_up)
+    speed = schedule.span * REQUESTED_RATE / len(schedule.planned)
+    return ramp_up, speed
+
+
+def accuracy(label: str, result: ReplayReport) -> None:
+    lag = result.lag_ms() or {}
+    requested = result.requested_rate() or 0.0
+    print(
+        f"{label:<40} requested {requested:6.0f} steps/s, achieved {result.rate():6.0f}"
+        f"   ratio {result.rate() / requested:5.3f} (goal ≥ 0.98)"
+        f"   lag p50 {lag['p50']:5.1f} ms p99 {lag['p99']:5.1f} ms max {lag['max']:6.1f} ms"
+        " (goal p99 < 50)",
+        flush=True,
+    )
+    assert result.ok, result.failures[:3]
+
+
+def http_server() -> tuple[subprocess.Popen[str], str]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "http_sink.py"), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process, f"http://127.0.0.1:{port}/api/{{type}}"
+
+
+def scratch_postgres() -> tuple[str, object] | None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    name = f"datagen_bench_replay_{secrets.token_hex(4)}"
+    admin = create_engine(
+        POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+    )
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except SQLAlchemyError as err:
+        print(f"PostgreSQL skipped: {str(err.orig or err).splitlines()[0]}")
+        return None
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}", (admin, name)
+
+
+def drop_postgres(handle: object) -> None:
+    admin, name = handle  # type: ignore[misc]
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-replay-") as folder:
+        base = Path(folder)
+        generate_journeys(journey="job_lifecycle", quantity=JOURNEYS, seed=1, to=base)
+        source = base / "job_lifecycle"
+        ramp_up, speed = paced(source)
+        print(f"replay: {JOURNEYS} journeys, speed {speed:.0f}, ramp-up {ramp_up:.0f} s")
+
+        result = replay(source, to=f"sqlite:///{base / 'staging.db'}", speed=speed, ramp_up=ramp_up)
+        accuracy("replay into SQLite at ~500 steps/s", result)
+
+        server, url = http_server()
+        try:
+            result = replay(source, to=url, speed=speed, ramp_up=ramp_up, concurrency=8)
+            accuracy("replay into HTTP at ~500 steps/s", result)
+        finally:
+            server.terminate()
+            server.wait()
+
+        postgres = scratch_postgres()
+        if postgres is None:
+            return
+        url, handle = postgres
+        try:
+            runs: list[ReplayReport] = []
+            published = time_call(lambda: publish(source, to=url))
+            replayed = time_call(lambda: runs.append(replay(source, to=url, speed=None)))
+            steps = runs[0].steps_written
+            baseline = steps / published
+            report("publish of the same journeys into PostgreSQL (baseline)", baseline, "steps/s")
+            report(
+                "replay --speed max into PostgreSQL",
+                steps / replayed,
+                "steps/s",
+                baseline=baseline,
+                goal="≥ 0.5",
+            )
+        finally:
+            drop_postgres(handle)
+
+
+if __name__ == "__main__":
+    main()
