@@ -1,4 +1,4 @@
-"""Database servers for tests: a fresh database per backend per session (a plugin module).
+"""Database servers for tests: fresh databases, per session or per test (a plugin module).
 
 PostgreSQL and MariaDB are expected on 127.0.0.1 (override the admin URLs
 with DATAGEN_TEST_POSTGRES / DATAGEN_TEST_MARIADB). A server that can't be
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import contextmanager
 from typing import Iterator, NoReturn
 
 import pytest
@@ -47,9 +48,9 @@ def admin_engine(admin: str) -> tuple[Engine, URL]:
     return engine, url
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this session (dropped after it)."""
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
     name = f"datagen_test_{secrets.token_hex(4)}"
     engine, _ = admin_engine(POSTGRES_ADMIN)
     try:
@@ -66,9 +67,9 @@ def postgres_url() -> Iterator[str]:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def mariadb_url() -> Iterator[str]:
-    """A new, empty MariaDB database for this session (dropped after it)."""
+@contextmanager
+def scratch_mariadb() -> Iterator[str]:
+    """A new, empty MariaDB database, dropped afterwards."""
     name = f"datagen_test_{secrets.token_hex(4)}"
     engine, _ = admin_engine(MARIADB_ADMIN)
     try:
@@ -85,3 +86,31 @@ def mariadb_url() -> Iterator[str]:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database shared by the session's tests (they must not clash on tables)."""
+    with scratch_postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A MariaDB database shared by the session's tests (they must not clash on tables)."""
+    with scratch_mariadb() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """A PostgreSQL database of this test's own."""
+    with scratch_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def mariadb_db() -> Iterator[str]:
+    """A MariaDB database of this test's own."""
+    with scratch_mariadb() as url:
+        yield url

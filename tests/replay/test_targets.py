@@ -113,13 +113,13 @@ def test_sqlite_end_to_end(journeys: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_end_to_end(journeys: Path, postgres_url: str) -> None:
-    check_database(postgres_url, journeys)
+def test_postgres_end_to_end(journeys: Path, postgres_db: str) -> None:
+    check_database(postgres_db, journeys)
 
 
 @pytest.mark.mariadb
-def test_mariadb_end_to_end(journeys: Path, mariadb_url: str) -> None:
-    check_database(mariadb_url, journeys)
+def test_mariadb_end_to_end(journeys: Path, mariadb_db: str) -> None:
+    check_database(mariadb_db, journeys)
 
 
 def test_folder_target_gets_each_document(journeys: Path, tmp_path: Path) -> None:
