@@ -250,7 +250,8 @@ def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) ->
                 references[field_name] = RefDef(
                     field_name, target["entity"], target.get("same"), ref_where
                 )
-        scenario.entities.pop(name, None)  # a redefinition moves to its new place
+        scenario.mention(name)
+        scenario.entities.pop(name, None)
         scenario.entities[name] = EntityDef(
             name=name,
             provider=str(spec.get("provider", name)),
@@ -283,6 +284,7 @@ def _fields(document: Marked, shown: str, scenario: Scenario) -> None:
 def _records(document: Marked, shown: str, scenario: Scenario) -> None:
     records = document.get("records", Marked())
     for entity, items in records.items():
+        scenario.mention(entity)
         merged = scenario.records.setdefault(entity, [])
         for position, item in enumerate(items):
             number = len(merged)

@@ -103,3 +103,8 @@ class Scenario:
     entities: dict[str, EntityDef] = field(default_factory=dict)
     fields: dict[str, dict[str, FieldDef]] = field(default_factory=dict)
     records: dict[str, list[RecordDef]] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # entities by first mention, file order
+
+    def mention(self, entity: str) -> None:
+        if entity not in self.order:
+            self.order.append(entity)

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from mimesis import Generic
 
 from datagen.documents import get_provider, registry
 from datagen.errors import DataGenError, InputError
@@ -137,11 +139,14 @@ def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
 
 
 def _definitions(scenario: Scenario) -> dict[str, EntityDef]:
-    """The scenario's entities, plus those that only have records (count 0)."""
-    definitions = dict(scenario.entities)
-    for name, records in scenario.records.items():
-        if name not in definitions:
-            definitions[name] = EntityDef(name=name, provider=name, where=records[0].where)
+    """The scenario's entities in file order, plus those that only have records (count 0)."""
+    definitions = {}
+    for name in scenario.order:
+        if name in scenario.entities:
+            definitions[name] = scenario.entities[name]
+        else:
+            where = scenario.records[name][0].where
+            definitions[name] = EntityDef(name=name, provider=name, where=where)
     for name, definition in definitions.items():
         if definition.provider not in registry.names():
             known = ", ".join(registry.names())
@@ -238,10 +243,25 @@ def _attach_fields(scenario: Scenario, entities: dict[str, EntityPlan]) -> None:
                 )
             if path == entity.parent_field:
                 raise override.where.error(f"{path!r} holds the parent's key ('per')")
+            if override.kind == "mimesis" and not _is_mimesis_field(str(override.argument)):
+                raise override.where.error(
+                    f"unknown Mimesis field {override.argument!r}",
+                    hint="use 'provider.method', e.g. 'person.email'",
+                )
             if override.kind in ("weighted", "choice", "mimesis"):
                 entity.pre[path] = override
             else:
                 entity.post[path] = override
+
+
+@lru_cache(maxsize=1)
+def _mimesis() -> Generic:
+    return Generic()
+
+
+def _is_mimesis_field(path: str) -> bool:
+    provider, _, method = path.partition(".")
+    return callable(getattr(getattr(_mimesis(), provider, None), method, None))
 
 
 def _order(

@@ -181,7 +181,7 @@ def to_folder(
 def describe_plan(plan: Plan) -> list[str]:
     """The dry-run's lines: entities in order, counts, distributions' min/mean/max."""
     lines = [
-        f"Scenario {plan.scenario.name} (seed {plan.seed}, scale {plan.scale:g}): "
+        f"Scenario {plan.scenario.name} (seed {plan.seed}, --scale {plan.scale:g}): "
         f"{plan.rows:,} rows in {len(plan.tables)} tables",
         f"{'entity':<22} {'table':<20} {'rows':>10}  how",
     ]

@@ -71,7 +71,9 @@ def histogram_svg(entity: EntityPlan, plan: Plan) -> str:
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    # A salt per plot: ids (clip paths) are reproducible and distinct between the inline SVGs.
+    with matplotlib.rc_context({"svg.hashsalt": f"datagen-{entity.name}"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(figure)
     svg = buffer.getvalue()
     return svg[svg.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
@@ -114,7 +116,7 @@ figure {{ margin: 1.5em 0 }} svg {{ max-width: 100%; height: auto }}
 .meta {{ color: #666 }}
 </style></head><body>
 <h1>{title}</h1>
-<p class=meta>seed {plan.seed} · scale {plan.scale:g} · reference date
+<p class=meta>seed {plan.seed} · --scale {plan.scale:g} · reference date
 {plan.reference_date.date().isoformat()} · files: {files} · Data Generator {__version__}</p>
 <h2>Counts</h2>
 <table><tr><th>entity</th><th>table</th><th>records</th><th>generated</th><th>rows</th>

@@ -97,7 +97,7 @@ def populate_command(
         result = populate(plan, to=str(to), reset=reset, workers=workers, progress=progress)
     say(
         f"Populated {redact(result.target)} with {plan.scenario.name} "
-        f"(seed {result.seed}, scale {scale:g}): {describe_written(result.written)}",
+        f"(seed {result.seed}, --scale {scale:g}): {describe_written(result.written)}",
         quiet=quiet,
     )
 
@@ -142,11 +142,11 @@ def verify_target_command(
         names = ", ".join(table.table for table in result.differing)
         raise click.ClickException(
             f"{result.target} does not hold {plan.scenario.name} (seed {plan.seed}, "
-            f"scale {scale:g}): {names} differ"
+            f"--scale {scale:g}): {names} differ"
         )
     say(
         f"{result.target} holds exactly {plan.scenario.name} (seed {plan.seed}, "
-        f"scale {scale:g}).",
+        f"--scale {scale:g}).",
         quiet=quiet,
     )
 

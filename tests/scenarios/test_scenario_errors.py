@@ -1,0 +1,208 @@
+"""Bad scenarios: one line naming the file, the line and the key; exit 2; no traceback."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from datagen.errors import InputError
+from datagen.scenarios.loader import load_scenario
+from datagen.scenarios.populate import prepare
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+def error_line(run, path: Path) -> str:
+    result = run("populate", path, "--dry-run")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.output.strip().splitlines()[-1]
+
+
+CASES = {
+    "unknown provider": (
+        """
+        entities:
+          org: {count: 3}
+          spaceship: {count: 3}
+        """,
+        "Error: {f}:3: entities.spaceship: unknown document provider 'spaceship'; known: ",
+    ),
+    "distribution missing a parameter": (
+        """
+        entities:
+          org: {count: 3}
+          user:
+            per: org
+            distribution:
+              type: lognormal
+              mu: 1.5
+        """,
+        "Error: {f}:5: entities.user.distribution: 'sigma' is a required property",
+    ),
+    "unknown distribution": (
+        """
+        entities:
+          org: {count: 3}
+          user:
+            per: org
+            distribution: {type: pareto, a: 2}
+        """,
+        "Error: {f}:5: entities.user.distribution.type: 'pareto' is not one of",
+    ),
+    "reference to an entity not defined": (
+        """
+        entities:
+          org: {count: 3}
+          job:
+            count: 5
+            references:
+              engine_id: engine
+        """,
+        "Error: {f}:6: entities.job.references.engine_id: entity 'engine' is not defined",
+    ),
+    "per an entity not defined": (
+        """
+        entities:
+          user:
+            per: org
+            distribution: {type: fixed, value: 2}
+        """,
+        "Error: {f}:2: entities.user: 'per: org' names an entity that is not defined",
+    ),
+    "unknown key": (
+        """
+        entities:
+          org:
+            count: 3
+            colour: red
+        """,
+        "Error: {f}:4: entities.org.colour: unknown key; expected one of: count, distribution",
+    ),
+    "count and per together": (
+        """
+        entities:
+          org: {count: 3}
+          user: {count: 3, per: org, distribution: {type: fixed, value: 1}}
+        """,
+        "Error: {f}:3: entities.user: give either 'count' or 'per'",
+    ),
+    "invalid YAML": (
+        """
+        entities:
+          org: {count: [3}
+        """,
+        "Error: {f}:2: invalid YAML: ",
+    ),
+    "unknown field": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            colour: red
+        """,
+        "Error: {f}:5: fields.org.colour: 'org' has no field 'colour'; fields: id, name",
+    ),
+    "template with an unknown name": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            name: {template: "org-{nope}"}
+        """,
+        "Error: {f}:5: fields.org.name: template 'org-{{nope}}' uses {{nope}}, which is not",
+    ),
+    "written before what they refer to": (
+        """
+        entities:
+          pipeline: {count: 3, references: {created_by: user}}
+          user: {count: 3}
+          org: {count: 1}
+        """,
+        "",
+    ),
+    "lookup matching nothing": (
+        """
+        records:
+          org:
+            - {name: Acme}
+          user:
+            - {username: alice, org: {name: Globex}}
+        """,
+        "Error: {f}:5: records.user[0].org: user record #1 (username='alice'): "
+        "no 'org' record has name='Globex'",
+    ),
+    "lookup matching two": (
+        """
+        records:
+          org:
+            - {name: Acme}
+            - {name: Acme}
+          user:
+            - {username: alice, org: {name: Acme}}
+        """,
+        "Error: {f}:6: records.user[0].org: user record #1 (username='alice'): "
+        "2 'org' records have name='Acme'",
+    ),
+    "record with an unknown field": (
+        """
+        records:
+          org:
+            - name: Acme
+              colour: red
+        """,
+        "Error: {f}:4: records.org[0].colour: 'org' has no field 'colour'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if CASES[c][1]])
+def test_bad_scenarios_name_file_line_and_key(run, tmp_path, case):
+    text, expected = CASES[case]
+    path = write(tmp_path, "bad.yaml", text)
+    assert error_line(run, path).startswith(expected.format(f=path))
+
+
+def test_entities_are_planned_after_what_they_refer_to(tmp_path):
+    path = write(tmp_path, "ok.yaml", CASES["written before what they refer to"][0])
+    assert list(prepare(path, seed=1).entities) == ["org", "user", "pipeline"]
+
+
+def test_include_cycle_names_the_including_line(run, tmp_path):
+    write(tmp_path, "a.yaml", "include: [b.yaml]\n")
+    b = write(tmp_path, "b.yaml", "entities: {}\ninclude:\n  - a.yaml\n")
+    assert error_line(run, tmp_path / "a.yaml") == (
+        f"Error: {b}:3: include[0]: include cycle: a.yaml -> b.yaml -> a.yaml"
+    )
+
+
+def test_missing_include_names_the_line(run, tmp_path):
+    path = write(tmp_path, "a.yaml", "include:\n  - other.yaml\n  - gone.yaml\n")
+    write(tmp_path, "other.yaml", "")
+    assert error_line(run, path).startswith(f"Error: {path}:3: include[1]: no such file")
+
+
+def test_errors_in_included_files_name_that_file(run, tmp_path):
+    top = write(tmp_path, "top.yaml", "include: [part.yaml]\n")
+    part = write(tmp_path, "part.yaml", "entities:\n  org:\n    count: -1\n")
+    assert error_line(run, top).startswith(f"Error: {part}:3: entities.org.count: -1 is less")
+
+
+def test_missing_scenario_file(run, tmp_path):
+    assert error_line(run, tmp_path / "nope.yaml") == (
+        f"Error: no scenario file '{tmp_path / 'nope.yaml'}'"
+    )
+
+
+def test_library_raises_input_error(tmp_path):
+    path = write(tmp_path, "bad.yaml", CASES["unknown key"][0])
+    with pytest.raises(InputError, match=r"bad.yaml:4"):
+        load_scenario(path)
