@@ -9,22 +9,28 @@ printed.
 
 from __future__ import annotations
 
-import threading
 from typing import Collection, Mapping, Sequence
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
+from urllib3.exceptions import TimeoutError as HttpTimeout
 
 from datagen.errors import InputError
 from datagen.replay.source import ReplayStep
 from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed, document_url
 from datagen.replay.targets import endpoint_of
 
-TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+TIMEOUT = urllib3.Timeout(connect=5.0, read=30.0)
 
 
 class HttpTarget(StepTarget):
+    """POSTs through one urllib3 pool (thread-safe; a kept-alive connection per writer).
+
+    urllib3 rather than requests: a quarter of the CPU per request, which is
+    what bounds the rate on a small machine.
+    """
+
     def __init__(self, url: str, *, headers: Mapping[str, str]) -> None:
         super().__init__(url)
         parts = urlsplit(url)
@@ -34,44 +40,30 @@ class HttpTarget(StepTarget):
             )
         self.headers = {"Content-Type": "application/json", **headers}
         self.endpoint = endpoint_of(url)
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
+        self._pool: urllib3.PoolManager | None = None
 
     def open(self, document_types: Collection[str]) -> None:
-        pass  # an endpoint may only accept POSTs: the first write tells
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
-            session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
-            session.headers.update(self.headers)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
+        # An endpoint may only accept POSTs: the first write tells if it is there.
+        self._pool = urllib3.PoolManager(num_pools=4, maxsize=64, block=False, retries=False)
 
     def write(self, steps: Sequence[ReplayStep]) -> None:
-        session = self._session()
+        assert self._pool is not None, "open() first"
         for step in steps:
             url = document_url(self.url, step.document_type)
-            key = f"{step.journey}:{step.index}"
+            headers = {**self.headers, "Idempotency-Key": f"{step.journey}:{step.index}"}
             try:
-                response = session.post(
-                    url, data=step.data, headers={"Idempotency-Key": key}, timeout=TIMEOUT
+                response = self._pool.request(
+                    "POST", url, body=step.data, headers=headers, timeout=TIMEOUT
                 )
-            except requests.Timeout:
-                raise WriteFailed(f"{self.endpoint} timed out", transient=True) from None
-            except requests.ConnectionError:
+            except (NewConnectionError, ProtocolError):  # (before: urllib3's is a timeout)
                 raise WriteFailed(f"cannot reach {self.endpoint}", transient=True) from None
-            except requests.RequestException as err:
+            except HttpTimeout:
+                raise WriteFailed(f"{self.endpoint} timed out", transient=True) from None
+            except HTTPError as err:
                 raise WriteFailed(
                     f"request to {self.endpoint} failed: {type(err).__name__}", transient=False
                 ) from None
-            status = response.status_code
-            response.close()
+            status = response.status
             if status >= 300:
                 raise WriteFailed(
                     f"{self.endpoint} answered HTTP {status} for {urlsplit(url).path}",
@@ -79,7 +71,6 @@ class HttpTarget(StepTarget):
                 )
 
     def close(self) -> None:
-        with self._lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+        if self._pool is not None:
+            self._pool.clear()
+            self._pool = None
