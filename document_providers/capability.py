@@ -19,4 +19,5 @@ class Capability(DocumentProvider):
             "id": _.key(),
             "code": _.choice(CODES),
             "description": _("text.sentence"),
+            "created_at": _.timestamp(days=(1, 900)),
         }

@@ -17,4 +17,5 @@ class ProviderCapability(DocumentProvider):
             "id": _.key(),
             "provider_id": _.ref("resource_provider"),
             "capability_id": _.ref("capability"),
+            "created_at": _.timestamp(days=(1, 900)),
         }

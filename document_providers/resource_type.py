@@ -26,4 +26,5 @@ class ResourceType(DocumentProvider):
             "code": _.choice(list(CODES)),
             "unit": _.choice(sorted(set(CODES.values()))),
             "description": _("text.sentence"),
+            "created_at": _.timestamp(days=(1, 900)),
         }
