@@ -231,13 +231,17 @@ class Replayer:
                 multiplier=self.options.backoff, max=MAX_BACKOFF, jitter=self.options.backoff
             ),
             retry=retry_if_exception(_is_transient),
-            sleep=self.abandon.wait,
+            sleep=self._pause,
             before_sleep=self._count_retry,
             reraise=True,
         )
         for attempt in retrying:
             with attempt:
                 self.target.write(steps)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry; a second Ctrl-C (``abandon``) cuts it short."""
+        self.abandon.wait(seconds)
 
     def _count_retry(self, state: RetryCallState) -> None:
         with self._cond:

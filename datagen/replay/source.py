@@ -170,7 +170,12 @@ def _metadata(name: str, raw: bytes) -> dict[str, Any]:
 
 
 def _step(name: str, number: int, entry: Any) -> dict[str, Any]:
-    required = {"index": int, "document_type": str, "file": str, "offset_seconds": (int, float)}
+    required: dict[str, type | tuple[type, ...]] = {
+        "index": int,
+        "document_type": str,
+        "file": str,
+        "offset_seconds": (int, float),
+    }
     if not isinstance(entry, dict):
         raise JourneyFormatError(f"step #{number} of {METADATA_NAME} is not an object", where=name)
     for key, kind in required.items():
