@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from contextlib import contextmanager
-from typing import Iterator, NoReturn
+from typing import ContextManager, Iterator, NoReturn
 
 import pytest
 from sqlalchemy import Engine, create_engine
@@ -49,43 +49,45 @@ def admin_engine(admin: str) -> tuple[Engine, URL]:
 
 
 @contextmanager
-def scratch_postgres() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
+def scratch_database(admin: str, server: str, start: str, create: str, drop: str) -> Iterator[str]:
+    """A new, empty database on ``admin``'s server, dropped afterwards.
+
+    ``create`` and ``drop`` are SQL with ``{name}`` for the database's name.
+    """
     name = f"datagen_test_{secrets.token_hex(4)}"
-    engine, _ = admin_engine(POSTGRES_ADMIN)
+    engine, _ = admin_engine(admin)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(create.format(name=name))
     except SQLAlchemyError as error:
         engine.dispose()
-        unavailable("PostgreSQL", error, START_POSTGRES)
+        unavailable(server, error, start)
     try:
-        yield scratch_url(POSTGRES_ADMIN, name)
+        yield scratch_url(admin, name)
     finally:
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(drop.format(name=name))
         engine.dispose()
 
 
-@contextmanager
-def scratch_mariadb() -> Iterator[str]:
-    """A new, empty MariaDB database, dropped afterwards."""
-    name = f"datagen_test_{secrets.token_hex(4)}"
-    engine, _ = admin_engine(MARIADB_ADMIN)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-            )
-    except SQLAlchemyError as error:
-        engine.dispose()
-        unavailable("MariaDB", error, START_MARIADB)
-    try:
-        yield scratch_url(MARIADB_ADMIN, name)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        engine.dispose()
+def scratch_postgres() -> ContextManager[str]:
+    return scratch_database(
+        POSTGRES_ADMIN,
+        "PostgreSQL",
+        START_POSTGRES,
+        'CREATE DATABASE "{name}"',
+        'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+    )
+
+
+def scratch_mariadb() -> ContextManager[str]:
+    return scratch_database(
+        MARIADB_ADMIN,
+        "MariaDB",
+        START_MARIADB,
+        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+        "DROP DATABASE IF EXISTS `{name}`",
+    )
 
 
 @pytest.fixture(scope="session")
