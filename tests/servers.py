@@ -1,4 +1,4 @@
-"""Database servers for tests: fresh databases, per session or per test (a plugin module).
+"""Database servers for tests: fresh databases, per test module or per test (a plugin module).
 
 PostgreSQL and MariaDB are expected on 127.0.0.1 (override the admin URLs
 with DATAGEN_TEST_POSTGRES / DATAGEN_TEST_MARIADB). A server that can't be
@@ -90,16 +90,16 @@ def scratch_mariadb() -> ContextManager[str]:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database shared by the session's tests (they must not clash on tables)."""
+    """A PostgreSQL database shared by one test module's tests."""
     with scratch_postgres() as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def mariadb_url() -> Iterator[str]:
-    """A MariaDB database shared by the session's tests (they must not clash on tables)."""
+    """A MariaDB database shared by one test module's tests."""
     with scratch_mariadb() as url:
         yield url
 
