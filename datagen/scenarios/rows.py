@@ -21,7 +21,7 @@ import numpy as np
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import DataGenError, SchemaError
 from datagen.scenarios.planning import EntityPlan, FieldDef, Plan
-from datagen.schema import Choice, Compiler, FieldFactory, MimesisField, Runtime, Spec
+from datagen.schema import Choice, Compiler, FieldFactory, MimesisField, Ref, Runtime, Spec
 from datagen.seeding import Shard, derive_seed, entity_key, plan_shards
 from datagen.types import Document, DocumentFactory
 
@@ -83,7 +83,11 @@ class EntityBuilder:
             key_namespace=entity.name,
         )
         try:
+            # Reference fields are set from the plan: don't make keys to throw away.
             template = with_overrides(provider.template(), entity.pre)
+            for name, value in template.items():
+                if isinstance(value, Ref):
+                    template[name] = None
             self.build = _compile(provider, compiler, template)
         except DataGenError as err:
             where = next(iter(entity.pre.values())).where if entity.pre else entity.where
@@ -114,19 +118,24 @@ class EntityBuilder:
         records = len(entity.records)
         parents, position = self._parents(shard, indices, records)
         extras: list[dict[str, Any]] = [
-            {"index": int(i), "n": int(n)} for i, n in zip(indices, position)
+            {"index": i, "n": n} for i, n in zip(indices.tolist(), position.tolist())
         ]
         seed = plan.seed
         if entity.parent_field and entity.parent:
             parent, name = entity.parent, entity.parent_field
-            for row, extra, p in zip(rows, extras, parents):
-                row[name] = entity_key(seed, parent, int(p))
-                extra["parent_index"] = extra[f"{parent}_index"] = int(p)
+            label = f"{parent}_index"
+            last, key = -1, ""
+            for row, extra, p in zip(rows, extras, parents.tolist()):
+                if p != last:  # siblings are consecutive: one key per parent
+                    last, key = p, entity_key(seed, parent, p)
+                row[name] = key
+                extra["parent_index"] = extra[label] = p
         for ref in entity.refs:
             rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
             picks = self._picks(ref.target, ref.same, rng.random(size), parents)
-            for row, pick in zip(rows, picks):
-                row[ref.field] = None if pick < 0 else entity_key(seed, ref.target, int(pick))
+            target = ref.target
+            for row, pick in zip(rows, picks.tolist()):
+                row[ref.field] = None if pick < 0 else entity_key(seed, target, pick)
         for name in entity.nulls:
             for row in rows:
                 row[name] = None
