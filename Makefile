@@ -39,6 +39,8 @@ demo: $(STAMP)
 	$(PY) generate.py journey -p job_lifecycle -q 10 --seed 7
 	$(PY) generate.py verify output/documents
 	$(PY) generate.py verify output/journeys
+	$(PY) generate.py publish output/documents --to sqlite:///output/demo.db
+	$(PY) generate.py replay output/journeys --to sqlite:///output/staging.db --speed max
 
 bench: $(STAMP)
 	$(PY) bench/run.py
@@ -49,4 +51,4 @@ azcopy_output: $(STAMP)
 	scripts/azcopy_output.sh
 
 clean:
-	rm -rf $(VENV) node_modules output/documents output/journeys
+	rm -rf $(VENV) node_modules output/documents output/journeys output/*.db output/*.json
