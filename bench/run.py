@@ -7,13 +7,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_documents, bench_journeys, bench_replay  # noqa: E402
+from bench import bench_documents, bench_journeys, bench_populate, bench_replay  # noqa: E402
 
 
 def main() -> None:
     bench_documents.main()
     bench_journeys.main()
     bench_replay.main()
+    bench_populate.main([])
 
 
 if __name__ == "__main__":
