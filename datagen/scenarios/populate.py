@@ -17,7 +17,12 @@ from typing import Iterator
 import orjson
 
 from datagen import __version__
-from datagen.atomic import atomic_directory, atomic_write_bytes, ensure_writable_folder
+from datagen.atomic import (
+    atomic_directory,
+    atomic_write_bytes,
+    ensure_writable_folder,
+    sha256_file,
+)
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
@@ -27,6 +32,7 @@ from datagen.scenarios.runner import run_ordered
 from datagen.seeding import SHARD_SIZE, choose_seed
 from datagen.sinks.base import TableSpec, is_database_url, is_file_target_url
 from datagen.types import Document, Progress
+from datagen.verify import register_regenerator
 
 BATCH = 5_000
 DEFAULT_SCENARIO_DIR = Path("output/scenarios")
@@ -148,17 +154,13 @@ def to_folder(
                 (partial / table).mkdir()
                 handles[table] = open(partial / table / f"{table}.jsonl", "wb")
             for name, rows in generate_rows(plan, workers=workers):
-                handle = handles[plan.entities[name].provider]
-                if rows:
-                    handle.write(b"\n".join(map(orjson.dumps, rows)) + b"\n")
+                handles[plan.entities[name].provider].write(jsonl_chunk(rows))
                 if progress:
                     progress(len(rows))
         finally:
             for handle in handles.values():
                 handle.close()
         for table in plan.tables:
-            from datagen.atomic import sha256_file
-
             name = f"{table}.jsonl"
             manifest = Manifest(
                 kind="scenario",
@@ -176,6 +178,34 @@ def to_folder(
             )
             atomic_write_bytes(partial / table / MANIFEST_NAME, manifest.to_bytes())
     return counts
+
+
+def jsonl_chunk(rows: list[Document]) -> bytes:
+    """The bytes a shard's rows add to their table's JSONL file."""
+    return b"\n".join(map(orjson.dumps, rows)) + b"\n" if rows else b""
+
+
+_regenerated: dict[tuple[str, int, float], dict[str, str]] = {}
+
+
+def regenerate_digests(manifest: Manifest, workers: int | None) -> dict[str, str]:
+    """For ``verify``: the SHA-256 a table's JSONL file of a scenario run should have."""
+    import hashlib
+
+    options = manifest.options
+    key = (str(options.get("scenario")), manifest.seed, float(options.get("scale", 1.0)))
+    if key not in _regenerated:
+        plan = prepare(key[0], seed=key[1], scale=key[2])
+        hashes = {table: hashlib.sha256() for table in plan.tables}
+        for name, rows in generate_rows(plan, workers=workers):
+            hashes[plan.entities[name].provider].update(jsonl_chunk(rows))
+        _regenerated.clear()
+        _regenerated[key] = {table: digest.hexdigest() for table, digest in hashes.items()}
+    digest = _regenerated[key].get(manifest.provider)
+    return {} if digest is None else {f"{manifest.provider}.jsonl": digest}
+
+
+register_regenerator("scenario", regenerate_digests)
 
 
 def describe_plan(plan: Plan) -> list[str]:

@@ -267,3 +267,13 @@ def test_verify_target_reports_missing_tables(tmp_path, small_plan):
     result = verify_target(small_plan, url, workers=1)
     assert not result.ok
     assert {t.table: t.problem() for t in result.differing}["job_run"].startswith("3 rows")
+
+
+def test_folder_output_verifies_and_catches_a_change(run, tmp_path):
+    assert run("populate", DEV, "--to", tmp_path, "--quiet").exit_code == 0
+    assert run("verify", tmp_path / "dev").exit_code == 0
+    with open(tmp_path / "dev" / "user" / "user.jsonl", "ab") as handle:
+        handle.write(b"{}\n")
+    result = run("verify", tmp_path / "dev")
+    assert result.exit_code == 1
+    assert "DIFFERS" in result.output and "user.jsonl" in result.output
