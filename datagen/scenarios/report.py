@@ -43,9 +43,11 @@ def histogram_svg(entity: EntityPlan, plan: Plan) -> str:
     assert entity.counts is not None and entity.distribution is not None
     counts = entity.counts
     upto = int(min(max(counts.max(initial=0), 1), np.percentile(counts, 99.5) + 1, 10_000))
-    observed = np.bincount(np.minimum(counts, upto), minlength=upto + 1) / max(len(counts), 1)
-    expected = expected_probabilities(entity, upto)
-    values = np.arange(upto + 1)
+    observed: np.ndarray = np.bincount(np.minimum(counts, upto), minlength=upto + 1) / max(
+        len(counts), 1
+    )
+    expected: np.ndarray = expected_probabilities(entity, upto)
+    values: np.ndarray = np.arange(upto + 1)
     width = 1.0
     if upto + 1 > MAX_BARS:  # group into bins of equal width
         width = float(np.ceil((upto + 1) / MAX_BARS))
@@ -64,7 +66,10 @@ def histogram_svg(entity: EntityPlan, plan: Plan) -> str:
         label=f"requested: {entity.distribution.describe()}",
     )
     parent = entity.parent or "parent"
-    axes.set_xlabel(f"{entity.name} per {parent}" + (f" (bins of {width:g})" if width > 1 else ""))
+    notes = [f"bins of {width:g}"] if width > 1 else []
+    if upto < counts.max(initial=0):
+        notes.append(f"the last bar holds {upto} or more")
+    axes.set_xlabel(f"{entity.name} per {parent}" + (f" ({'; '.join(notes)})" if notes else ""))
     axes.set_ylabel(f"share of {parent}s")
     axes.set_title(f"{entity.name} per {parent} ({len(counts):,} {parent}s)", fontsize=11)
     axes.legend(fontsize=8, frameon=False)
