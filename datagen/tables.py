@@ -8,7 +8,7 @@ from typing import Any
 
 from datagen.documents import get_provider
 from datagen.schema import Runtime
-from datagen.sinks.base import Column, TableSpec
+from datagen.sinks.base import Column, References, TableSpec
 
 SAMPLES = 50
 JOURNEY_COLUMNS = (Column("journey_id", "text"), Column("step_index", "integer"))
@@ -47,14 +47,15 @@ def table_for(provider: str, *, journeys: bool = False) -> TableSpec:
     samples = [build(i) for i in range(SAMPLES)]
     columns = []
     for name in instance.template():
-        kinds = {column_type(doc.get(name)) for doc in samples} - {None}
+        kinds = {kind for doc in samples if (kind := column_type(doc.get(name))) is not None}
         if kinds == {"integer", "float"}:
             kinds = {"float"}
         kind = kinds.pop() if len(kinds) == 1 else ("json" if kinds else "text")
         columns.append(Column(name, kind, nullable=name != instance.key))
     if journeys:
         columns.extend(JOURNEY_COLUMNS)
-    foreign = {
-        field: (target, get_provider(target).key) for field, target in instance.references().items()
-    }
+    foreign = References(
+        (field, (target, get_provider(target).key))
+        for field, target in instance.references().items()
+    )
     return TableSpec(name=provider, key=instance.key, columns=tuple(columns), foreign_keys=foreign)

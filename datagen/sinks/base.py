@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from datagen.errors import InputError
@@ -23,14 +23,55 @@ class Column:
     nullable: bool = True
 
 
+class References(Mapping[str, tuple[str, str]]):
+    """A table's foreign keys, ``column -> (table, column)``: read-only and hashable.
+
+    Iterates in the order given; equal to any mapping with the same items.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(
+        self,
+        items: Mapping[str, tuple[str, str]] | Iterable[tuple[str, tuple[str, str]]] = (),
+    ) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        self._items = {column: (str(table), str(key)) for column, (table, key) in pairs}
+
+    def __getitem__(self, column: str) -> tuple[str, str]:
+        return self._items[column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"References({self._items!r})"
+
+
 @dataclass(frozen=True)
 class TableSpec:
-    """The table of one document type."""
+    """The table of one document type (hashable: usable as a key or in a set).
+
+    ``foreign_keys`` may be given as any mapping (or pairs); it is kept as
+    read-only ``References``.
+    """
 
     name: str
     key: str
     columns: tuple[Column, ...]
-    foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # col -> (table, col)
+    foreign_keys: Mapping[str, tuple[str, str]] = field(default_factory=References)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.columns, tuple):
+            object.__setattr__(self, "columns", tuple(self.columns))
+        if not isinstance(self.foreign_keys, References):
+            object.__setattr__(self, "foreign_keys", References(self.foreign_keys))
 
 
 @dataclass
@@ -59,8 +100,11 @@ class RecordSink(ABC):
         """Connect; create missing tables (``reset``: drop and recreate them)."""
 
     @abstractmethod
-    def write(self, table: TableSpec, records: Sequence[Document]) -> int:
-        """Upsert ``records`` into ``table``; returns how many were written."""
+    def write(self, table: TableSpec, records: Iterable[Document]) -> int:
+        """Upsert ``records`` into ``table``; returns how many were written.
+
+        ``records`` is read once and may be a stream (an iterator).
+        """
 
     def close(self) -> Summary:
         return self.summary
@@ -74,9 +118,14 @@ class RecordSink(ABC):
         self.close()
 
 
+def url_scheme(url: str) -> str:
+    """The scheme of ``url`` (``""`` for a path), lowercased; never raises."""
+    head, separator, _ = url.partition("://")
+    return head.lower() if separator and head.replace("+", "").isalnum() else ""
+
+
 def is_database_url(url: str) -> bool:
-    scheme = urlsplit(url).scheme.split("+")[0]
-    return scheme in DATABASE_SCHEMES
+    return url_scheme(url).split("+")[0] in DATABASE_SCHEMES
 
 
 def is_file_target_url(url: str) -> bool:
@@ -85,12 +134,24 @@ def is_file_target_url(url: str) -> bool:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password or query secrets (for messages and logs)."""
-    parts = urlsplit(url)
-    if not parts.scheme or "://" not in url:
+    """``url`` without its password or query secrets (for messages and logs).
+
+    Never raises: in a URL too malformed to parse (``postgresql://u:pw@[::1/db``)
+    everything before the host and the query are hidden.
+    """
+    if "://" not in url:
+        return url  # a path
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return _redact_by_hand(url)
+    if not parts.scheme:
         return url
     netloc = parts.netloc
-    if parts.password is not None:
+    if netloc and "@" not in netloc and "@" in url.partition("://")[2][len(netloc) :]:
+        return _redact_by_hand(url)  # a "/", "?" or "#" in a password cut the host short
+    if password is not None:
         user = parts.username or ""
         host = netloc.rsplit("@", 1)[1]
         netloc = f"{user}:***@{host}"
@@ -98,8 +159,17 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
+def _redact_by_hand(url: str) -> str:
+    """Everything before the last ``@`` (a password may hold ``/?#@``) and the query hidden."""
+    scheme, _, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    rest, mark, _ = rest.split("#", 1)[0].partition("?")
+    return f"{scheme}://{rest}{'?***' if mark else ''}"
+
+
 def require_scheme(url: str, known: Sequence[str]) -> str:
-    scheme = urlsplit(url).scheme
+    scheme = url_scheme(url)
     if scheme.split("+")[0] not in known:
         raise InputError(
             f"unsupported target {redact(url)!r}",

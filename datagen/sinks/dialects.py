@@ -83,14 +83,6 @@ BACKENDS = {
 }
 
 
-def safe_redact(url: str) -> str:
-    """``redact(url)``, even for URLs too malformed to split."""
-    try:
-        return redact(url)
-    except ValueError:
-        return url.split("://", 1)[0] + "://***"
-
-
 def parse_database_url(url: str) -> tuple[Backend, URL]:
     """The backend of ``url`` and its SQLAlchemy URL with the driver we use.
 
@@ -98,34 +90,31 @@ def parse_database_url(url: str) -> tuple[Backend, URL]:
     ``mysql://`` and ``mariadb://`` become ``mysql+pymysql://`` (utf8mb4).
     Raises InputError for unknown schemes or drivers and malformed URLs.
     """
-    try:
-        scheme = require_scheme(url, DATABASE_SCHEMES)
-    except ValueError:
-        raise InputError(f"malformed database URL {safe_redact(url)!r}") from None
+    scheme = require_scheme(url, DATABASE_SCHEMES)
     family, _, driver = scheme.partition("+")
     backend = BACKENDS[family]
     if driver not in backend.drivers:
         raise InputError(
-            f"unsupported {backend.name} driver {driver!r} in {safe_redact(url)!r}",
+            f"unsupported {backend.name} driver {driver!r} in {redact(url)!r}",
             hint=f"use {backend.example}",
         )
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         raise InputError(
-            f"malformed database URL {safe_redact(url)!r}", hint=f"use {backend.example}"
+            f"malformed database URL {redact(url)!r}", hint=f"use {backend.example}"
         ) from None
     parsed = parsed.set(drivername=backend.drivername)
     if backend is MYSQL:
         if not parsed.database:
             raise InputError(
-                f"no database named in {safe_redact(url)!r}", hint=f"use {backend.example}"
+                f"no database named in {redact(url)!r}", hint=f"use {backend.example}"
             )
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     if backend is SQLITE and urlsplit(url).netloc:
         raise InputError(
-            f"SQLite URLs have no host: {safe_redact(url)!r}",
+            f"SQLite URLs have no host: {redact(url)!r}",
             hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db",
         )
     return backend, parsed
