@@ -7,10 +7,13 @@ id and the step index). File targets receive the run's files as they are.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from itertools import chain, islice
 from typing import Iterable, Iterator
 
 import orjson
@@ -23,11 +26,16 @@ from datagen.tables import table_for
 from datagen.types import Document, Progress
 from datagen.verify import find_runs
 
-BATCH = 5_000
+BATCH = 50_000  # records per write: one transaction each
+CHUNK_BYTES = 1 << 18  # JSONL read and parsed at a time
 
 
 def coerce(record: Document, table: TableSpec) -> Document:
-    """Turn JSON-decoded values back into the table's types (ISO text → datetime)."""
+    """Turn JSON-decoded values back into the table's types (ISO text → datetime).
+
+    The database sinks don't need it (they take ISO text for timestamps and
+    dates); it is for targets that want the typed values themselves.
+    """
     for column in table.columns:
         value = record.get(column.name)
         if isinstance(value, str):
@@ -38,22 +46,44 @@ def coerce(record: Document, table: TableSpec) -> Document:
     return record
 
 
-def document_records(run: Path, manifest: Manifest) -> Iterator[tuple[str, Document]]:
-    """``(type, record)`` for every document of a documents run, in order."""
+def document_records(run: Path, manifest: Manifest) -> Iterator[list[Document]]:
+    """Every document of a documents run, in order, in chunks as they are read."""
     name = manifest.provider
     if manifest.format == "jsonl":
-        with open(run / f"{name}.jsonl", "rb") as handle:
-            for line in handle:
-                if line.strip():
-                    yield name, orjson.loads(line)
+        yield from jsonl_records(run / f"{name}.jsonl")
     elif manifest.format == "json":
         for file in sorted(manifest.files):
-            yield name, orjson.loads((run / file).read_bytes())
+            yield [parse(run / file, (run / file).read_bytes())]
     else:
         raise InputError(
             f"{run}: publishing {manifest.format} runs to a database is not supported",
             hint="regenerate with --format jsonl (csv loses the types)",
         )
+
+
+def jsonl_records(path: Path) -> Iterator[list[Document]]:
+    """The documents of a JSONL file, parsed ``CHUNK_BYTES`` of lines at a time."""
+    loads = orjson.loads
+    number = 0  # lines before the chunk
+    with open(path, "rb") as handle:
+        while lines := handle.readlines(CHUNK_BYTES):
+            try:
+                yield [loads(line) for line in lines if not line.isspace()]
+            except orjson.JSONDecodeError:
+                for offset, line in enumerate(lines, number + 1):
+                    if not line.isspace():
+                        parse(path, line, line=offset)
+                raise  # not reached: a line was not JSON
+            number += len(lines)
+
+
+def parse(path: Path, data: bytes, *, line: int | None = None) -> Document:
+    """The JSON document ``data`` read from ``path``; InputError naming the file and line."""
+    try:
+        return orjson.loads(data)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError as exc:
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise InputError(f"{where}: not a JSON document ({exc})") from None
 
 
 def journey_records(run: Path, manifest: Manifest) -> Iterator[tuple[str, Document]]:
@@ -68,12 +98,6 @@ def journey_records(run: Path, manifest: Manifest) -> Iterator[tuple[str, Docume
                 record["journey_id"] = metadata["user_id"]
                 record["step_index"] = step["index"]
                 yield step["document_type"], record
-
-
-def records_of(run: Path, manifest: Manifest) -> Iterator[tuple[str, Document]]:
-    if manifest.kind == "journeys":
-        return journey_records(run, manifest)
-    return document_records(run, manifest)
 
 
 def tables_of(manifest: Manifest) -> list[TableSpec]:
@@ -109,21 +133,59 @@ def write_records(
     *,
     progress: Progress | None = None,
 ) -> None:
-    """Batch ``records`` by type and write them (types in their first-seen order)."""
+    """Batch ``(type, record)`` pairs by type and write them (types in first-seen order)."""
     batches: dict[str, list[Document]] = {}
     for kind, record in records:
         batch = batches.setdefault(kind, [])
-        batch.append(coerce(record, tables[kind]))
+        batch.append(record)
         if len(batch) >= BATCH:
-            sink.write(tables[kind], batch)
-            if progress:
-                progress(len(batch))
+            _write(sink, tables[kind], batch, progress)
             batches[kind] = []
     for kind, batch in batches.items():
         if batch:
-            sink.write(tables[kind], batch)
-            if progress:
-                progress(len(batch))
+            _write(sink, tables[kind], batch, progress)
+
+
+def stream_records(
+    sink: RecordSink,
+    chunks: Iterable[list[Document]],
+    table: TableSpec,
+    *,
+    progress: Progress | None = None,
+) -> None:
+    """Write one type's records as they are read, ``BATCH`` to a write.
+
+    The sink reads each batch while it is being parsed, so a database works
+    on the first rows while the next are read.
+    """
+    records = chain.from_iterable(chunks)
+    for first in records:
+        _write(sink, table, chain((first,), islice(records, BATCH - 1)), progress)
+
+
+def _write(
+    sink: RecordSink, table: TableSpec, batch: Iterable[Document], progress: Progress | None
+) -> None:
+    written = sink.write(table, batch)
+    if progress:
+        progress(written)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (restored after).
+
+    Records are trees, freed as soon as they are written; but the collector
+    would walk every fresh record, and walking hundreds of thousands of them
+    costs about as much as parsing them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def publish(
@@ -160,8 +222,14 @@ def _publish_to_database(
     sink = open_database_sink(url, foreign_keys=foreign_keys)
     try:
         sink.open(all_tables, reset=reset)
-        for run, manifest in runs:
-            write_records(sink, records_of(run, manifest), tables, progress=progress)
+        with collector_paused():
+            for run, manifest in runs:
+                if manifest.kind == "journeys":
+                    steps = journey_records(run, manifest)
+                    write_records(sink, steps, tables, progress=progress)
+                else:
+                    documents = document_records(run, manifest)
+                    stream_records(sink, documents, tables[manifest.provider], progress=progress)
     finally:
         summary = sink.close()
     return summary

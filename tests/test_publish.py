@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import orjson
+import pytest
 
 
 def rows(db: Path, sql: str) -> list[tuple]:
@@ -142,3 +144,55 @@ def test_publishing_a_csv_run_to_a_database_is_refused(run, tmp_path):
         f"Error: {tmp_path / 'org'}: publishing csv runs to a database is not supported "
         "(regenerate with --format jsonl (csv loses the types))"
     )
+
+
+def test_a_line_that_is_not_json_is_named(run, tmp_path):
+    run("document", "-p", "org", "-q", "5", "--format", "jsonl", "--to", tmp_path, "--quiet")
+    jsonl = tmp_path / "org" / "org.jsonl"
+    lines = jsonl.read_bytes().splitlines(keepends=True)
+    jsonl.write_bytes(b"".join(lines[:3] + [b"\n", b'{"id": "x", oops}\n'] + lines[3:]))
+    result = run("publish", tmp_path, "--to", f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.exit_code == 2
+    last = result.output.splitlines()[-1]
+    assert last.startswith(f"Error: {jsonl}:5: not a JSON document (")
+
+
+def published_equal_to_the_jsonl(run, tmp_path, url: str) -> None:
+    """Publish a jsonl run twice to ``url``: the table holds exactly its documents."""
+    from datagen.sinks.database import read_rows
+    from datagen.sinks.dialects import decode
+    from datagen.tables import table_for
+
+    out = tmp_path / "out"
+    args = ("-p", "org", "-q", "2500", "--seed", "4", "--format", "jsonl", "--quiet")
+    assert run("document", *args, "--to", out).exit_code == 0
+    for reset in ("--reset", None):  # the second run meets every key again
+        result = run("publish", out, "--to", url, *([reset] if reset else []))
+        assert result.exit_code == 0, result.output
+        assert result.output.strip().endswith(": org: 2500")
+    table = table_for("org")
+    lines = (out / "org" / "org.jsonl").read_bytes().splitlines()
+
+    def typed(doc: dict) -> dict:  # as read back: JSON decoded, timestamps datetimes
+        return {
+            c.name: doc.get(c.name) if c.type == "json" else decode(c.type, doc.get(c.name))
+            for c in table.columns
+        }
+
+    expected = sorted(map(typed, map(orjson.loads, lines)), key=lambda doc: doc["id"])
+    assert len(expected) == 2500 and isinstance(expected[0]["created_at"], datetime)
+    assert read_rows(url, table) == expected
+
+
+@pytest.mark.postgres
+def test_publish_jsonl_to_postgres(run, tmp_path, postgres_url):
+    published_equal_to_the_jsonl(run, tmp_path, postgres_url)
+
+
+@pytest.mark.mariadb
+def test_publish_jsonl_to_mariadb(run, tmp_path, mariadb_url):
+    published_equal_to_the_jsonl(run, tmp_path, mariadb_url)
+
+
+def test_publish_jsonl_to_sqlite(run, tmp_path):
+    published_equal_to_the_jsonl(run, tmp_path, f"sqlite:///{tmp_path / 'p.db'}")

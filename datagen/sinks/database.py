@@ -24,6 +24,7 @@ import re
 from abc import abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Sequence
 
@@ -202,9 +203,10 @@ class DatabaseSink(RecordSink):
 
     # Writing -----------------------------------------------------------------------
 
-    def write(self, table: TableSpec, records: Sequence[Document]) -> int:
+    def write(self, table: TableSpec, records: Iterable[Document]) -> int:
         """Upsert ``records`` in one transaction; returns the rows written.
 
+        ``records`` is read once, as the rows go out, so it can be a stream.
         Records without a column's field write NULL there; of records sharing
         a key the last wins (so the count is of distinct keys).
         """
@@ -215,17 +217,19 @@ class DatabaseSink(RecordSink):
                 f"table {table.name!r} was not opened on {self.label} at {self.where}",
                 hint="pass its TableSpec to open() first",
             )
-        rows = self._rows(plan, records)
-        if not rows:
+        keys: set[Any] = set()
+        rows = self._rows(plan, records, keys)
+        first = next(rows, None)
+        if first is None:
             return 0
         try:
             with conn.begin():
-                self._upsert(conn.connection.dbapi_connection, plan, rows)
+                self._upsert(conn.connection.dbapi_connection, plan, chain((first,), rows))
         except (SQLAlchemyError, self._driver_error()) as exc:
             cause = getattr(exc, "orig", None) or exc
             integrity = isinstance(exc, (SqlIntegrityError, self._driver_integrity_error()))
             raise SinkError(
-                f"cannot write {len(rows)} {table.name!r} records to {self.label} "
+                f"cannot write {table.name!r} records to {self.label} "
                 f"at {self.where}: {self._reason(exc, full=True)}",
                 hint=(
                     "write the referenced records first, or create the tables without "
@@ -234,29 +238,31 @@ class DatabaseSink(RecordSink):
                     else None
                 ),
             ) from cause
-        self.summary.add(table.name, len(rows))
-        return len(rows)
+        self.summary.add(table.name, len(keys))
+        return len(keys)
 
     @staticmethod
-    def _rows(plan: _Plan, records: Iterable[Document]) -> list[RowValues]:
-        """The records' rows, encoded, one per key (the last record of a key wins)."""
-        row, key = plan.row, plan.key
-        unique: dict[Any, RowValues] = {}
+    def _rows(plan: _Plan, records: Iterable[Document], keys: set[Any]) -> Iterator[RowValues]:
+        """The records' rows, encoded, as they are read; their keys are added to ``keys``."""
+        build, key, add = plan.row, plan.key, keys.add
         for record in records:
-            values = row(record)
-            value = values[key]
+            row = build(record)
+            value = row[key]
             if value is None:
                 raise SinkError(f"a {plan.spec.name!r} record has no key {plan.spec.key!r}")
-            unique[value] = values
-        return list(unique.values())
+            add(value)
+            yield row
 
     @abstractmethod
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         """The upsert statement of ``spec``'s table."""
 
     @abstractmethod
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[RowValues]) -> None:
-        """Write ``rows`` (encoded, distinct keys) inside the open transaction."""
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
+        """Write ``rows`` (encoded, at least one) inside the open transaction.
+
+        Rows may share a key: the last one must win.
+        """
 
     def _update_list(self, spec: TableSpec, names: tuple[str, ...], template: str) -> str:
         return ", ".join(
@@ -327,13 +333,14 @@ class PostgresSink(DatabaseSink):
     def _stage(self, spec: TableSpec) -> str:
         return self.quote(f"datagen_stage_{spec.name}"[:63])
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[RowValues]) -> None:
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
         table = self.quote(plan.spec.name)
+        sent: list[RowValues] = []  # kept for the upsert if the COPY meets a key
         with dbapi_connection.cursor() as cursor:
             if plan.spec.name not in self._upserting:
                 cursor.execute("SAVEPOINT datagen_copy")
                 try:
-                    self._copy(cursor, table, plan, rows)
+                    self._copy(cursor, table, plan, rows, sent)
                 except self._driver_error() as exc:
                     if getattr(exc, "sqlstate", None) != self.UNIQUE_VIOLATION:
                         raise
@@ -342,18 +349,30 @@ class PostgresSink(DatabaseSink):
                 else:
                     cursor.execute("RELEASE SAVEPOINT datagen_copy")
                     return
+            sent.extend(rows)  # what the failed COPY had not read yet
+            unique = {row[plan.key]: row for row in sent}  # the last of a key wins
             stage = self._stage(plan.spec)
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
-            self._copy(cursor, stage, plan, rows)
+            self._copy(cursor, stage, plan, iter(unique.values()), [])
             cursor.execute(plan.statement)
 
-    def _copy(self, cursor: Any, table: str, plan: _Plan, rows: list[RowValues]) -> None:
+    def _copy(
+        self,
+        cursor: Any,
+        table: str,
+        plan: _Plan,
+        rows: Iterator[RowValues],
+        sent: list[RowValues],
+    ) -> None:
+        """COPY ``rows`` into ``table`` as they come, appending each to ``sent`` first."""
         columns = ", ".join(self.quote(name) for name in plan.names)
+        keep = sent.append
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             write = copy.write_row
             for row in rows:
+                keep(row)
                 write(row)
 
 
@@ -389,9 +408,9 @@ class MySQLSink(DatabaseSink):
     def quote(self, name: str) -> str:
         return super().quote(name).replace("%", "%%")  # the statements are %-formatted
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[RowValues]) -> None:
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.executemany(plan.statement, rows)  # batched into multi-row INSERTs
+            cursor.executemany(plan.statement, rows)  # sent as multi-row INSERTs
 
 
 class SQLiteSink(DatabaseSink):
@@ -409,7 +428,7 @@ class SQLiteSink(DatabaseSink):
             f"ON CONFLICT ({self.quote(spec.key)}) {action}"
         )
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: list[RowValues]) -> None:
+    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.executemany(plan.statement, rows)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -35,7 +36,8 @@ from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from datagen.errors import InputError, SchemaError
-from datagen.sinks.base import DATABASE_SCHEMES, TableSpec, redact, require_scheme
+from datagen.sinks.base import DATABASE_SCHEMES, Column, TableSpec, redact, require_scheme
+from datagen.types import Document
 
 UTC = timezone.utc
 KINDS = ("text", "integer", "float", "boolean", "timestamp", "date", "json")
@@ -107,9 +109,7 @@ def parse_database_url(url: str) -> tuple[Backend, URL]:
     parsed = parsed.set(drivername=backend.drivername)
     if backend is MYSQL:
         if not parsed.database:
-            raise InputError(
-                f"no database named in {redact(url)!r}", hint=f"use {backend.example}"
-            )
+            raise InputError(f"no database named in {redact(url)!r}", hint=f"use {backend.example}")
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     if backend is SQLITE and urlsplit(url).netloc:
@@ -235,6 +235,8 @@ def parents_first(specs: Sequence[TableSpec]) -> list[TableSpec]:
 # Values ------------------------------------------------------------------------------
 
 Encoder = Callable[[Any], Any]
+RowValues = tuple[Any, ...]
+_fromisoformat = datetime.fromisoformat
 
 
 def to_json(value: Any) -> str:
@@ -274,16 +276,45 @@ def _json(value: Any) -> Any:
     return None if value is None else to_json(value)
 
 
-def _utc_naive(value: Any) -> Any:
-    value = to_utc(value)
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+def utc_text(value: Any) -> Any:
+    """A timestamp as naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (SQLite, MySQL).
+
+    Takes datetimes (naive ones are UTC) and ISO 8601 strings; anything else,
+    and strings that are not timestamps, are returned as they are. Strings in
+    UTC as documents hold them (``2023-08-04T09:23:57+00:00``) are reformatted
+    without building a datetime.
+    """
+    if value.__class__ is str:
+        size = len(value)
+        if (
+            (size == 25 or (size == 32 and value[19] == "."))
+            and value[10] == "T"
+            and value.endswith("+00:00")
+        ):
+            try:
+                _fromisoformat(value)  # a real timestamp, not just its shape
+            except ValueError:
+                return value
+            return (
+                f"{value[:10]} {value[11:19]}.000000"
+                if size == 25
+                else f"{value[:10]} {value[11:26]}"
+            )
+        value = to_utc(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not UTC:
+            value = to_utc(value)
+        return value.isoformat(" ", "microseconds")[:26]
+    return value
 
 
-def _sqlite_timestamp(value: Any) -> Any:
-    value = _utc_naive(value)
-    return (
-        value.isoformat(sep=" ", timespec="microseconds") if isinstance(value, datetime) else value
-    )
+def _pg_timestamp(value: Any) -> Any:
+    """What PostgreSQL's COPY takes: aware UTC datetimes and UTC ISO strings as they are."""
+    if value.__class__ is str and value.endswith("+00:00"):
+        return value  # PostgreSQL reads ISO 8601 with its offset (and rejects what isn't)
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value
+    return to_utc(value)
 
 
 def _sqlite_date(value: Any) -> Any:
@@ -291,18 +322,66 @@ def _sqlite_date(value: Any) -> Any:
 
 
 def encoder(kind: str, backend: Backend) -> Encoder | None:
-    """How a value of ``kind`` is passed to ``backend``'s driver (None: as it is)."""
+    """How a value of ``kind`` is passed to ``backend``'s driver (None: as it is).
+
+    Encoders are called with values that are not None.
+    """
     if kind == "text":
         return to_text
     if kind == "json":
         return _json
     if kind == "timestamp":
-        if backend is POSTGRESQL:
-            return to_utc
-        return _sqlite_timestamp if backend is SQLITE else _utc_naive
+        return _pg_timestamp if backend is POSTGRESQL else utc_text
     if kind == "date" and backend is SQLITE:
         return _sqlite_date
     return None
+
+
+def row_builder(columns: Sequence[Column], backend: Backend) -> Callable[[Document], RowValues]:
+    """A function giving a record's values in ``columns``' order, as the driver takes them.
+
+    Fields missing from the record are None; text columns take strings as they
+    are and anything else through ``to_text``; JSON columns get JSON text;
+    other kinds go through their ``encoder``. It runs for every row, so it is
+    compiled once per table into straight-line code, as document templates are.
+    """
+    names = [column.name for column in columns]
+    values = [f"v{index}" for index in range(len(columns))]
+    unpack = "".join(f"{value}, " for value in values)
+    lines = [
+        "def row(record):",
+        "    try:",
+        f"        {unpack}= {'(record[names[0]],)' if len(names) == 1 else 'fields(record)'}",
+        "    except KeyError:  # missing fields are NULL",
+        "        get = record.get",
+        *(f"        {value} = get({name!r})" for value, name in zip(values, names)),
+    ]
+    scope: dict[str, Any] = {
+        "names": names,
+        "fields": itemgetter(*names),
+        "to_text": to_text,
+        "to_json": to_json,
+        "dumps": orjson.dumps,
+        "NON_STR_KEYS": orjson.OPT_NON_STR_KEYS,
+    }
+    for index, (value, column) in enumerate(zip(values, columns)):
+        encode = encoder(column.type, backend)
+        if encode is to_text:
+            lines.append(f"    if {value}.__class__ is not str and {value} is not None:")
+            lines.append(f"        {value} = to_text({value})")
+        elif encode is _json:  # to_json, inlined
+            lines.append(f"    if {value} is not None:")
+            lines.append("        try:")
+            lines.append(f"            {value} = dumps({value}, option=NON_STR_KEYS).decode()")
+            lines.append("        except TypeError:")
+            lines.append(f"            {value} = to_json({value})")
+        elif encode is not None:
+            scope[f"encode{index}"] = encode
+            lines.append(f"    if {value} is not None:")
+            lines.append(f"        {value} = encode{index}({value})")
+    lines.append(f"    return ({unpack})")
+    exec(compile("\n".join(lines) + "\n", "<row builder>", "exec"), scope)
+    return scope["row"]  # type: ignore[no-any-return]
 
 
 def decode(kind: str, value: Any) -> Any:

@@ -24,7 +24,7 @@ from datagen.errors import InputError, SinkError
 from datagen.schema import Runtime
 from datagen.sinks.base import Column, TableSpec
 from datagen.sinks.database import DatabaseSink, count_rows, open_database_sink, read_rows
-from datagen.sinks.dialects import parse_database_url
+from datagen.sinks.dialects import parse_database_url, to_utc
 from datagen.tables import table_for
 
 SEED = 7
@@ -239,6 +239,45 @@ class SinkContract:
             check()
         finally:
             sink.close()
+
+    def test_iso_text_is_stored_as_the_value_it_names(self, url: str) -> None:
+        """Published JSON holds timestamps and dates as ISO text: stored typed, in UTC."""
+        texts = {
+            "a": ("2023-08-04T09:23:57+00:00", "2023-08-04"),
+            "b": ("2023-08-04T09:23:57.123456+00:00", "1999-12-31"),
+            "c": ("2023-08-04T11:23:57+02:00", None),  # other offsets, converted
+            "d": ("2023-08-04T09:23:57", None),  # naive: UTC
+        }
+        with opened(url, SAMPLE) as sink:
+            sink.write(SAMPLE, [{"id": k, "at": at, "day": day} for k, (at, day) in texts.items()])
+        found = {row["id"]: (row["at"], row["day"]) for row in read_rows(url, SAMPLE)}
+        expected = {
+            k: (to_utc(datetime.fromisoformat(at)), day and date.fromisoformat(day))
+            for k, (at, day) in texts.items()
+        }
+        assert found == expected
+        assert found["b"][0].microsecond == 123456
+
+    def test_a_stream_is_written_and_keys_met_again_are_upserted(self, url: str) -> None:
+        orgs = build("org", 30)
+        with opened(url, ORG) as sink:
+            assert sink.write(ORG, iter(orgs[:10])) == 10  # an iterator, read once
+            assert sink.write(ORG, iter([])) == 0
+            renamed = [{**org, "name": f"again {i}"} for i, org in enumerate(orgs[5:15])]
+            assert sink.write(ORG, (org for org in renamed + orgs[15:])) == 25  # new and old
+            assert sink.write(ORG, iter(orgs[20:] + [renamed[0]])) == 11  # old keys from now on
+            assert sink.summary.written == {"org": 46}
+        rows = {row["id"]: row for row in read_rows(url, ORG)}
+        assert len(rows) == 30
+        assert rows[orgs[5]["id"]]["name"] == "again 0"
+        assert rows[orgs[14]["id"]] == renamed[9] and rows[orgs[29]["id"]] == orgs[29]
+
+    def test_a_record_without_its_key_fails_the_batch(self, url: str) -> None:
+        with opened(url, SAMPLE) as sink:
+            with pytest.raises(SinkError, match="a 'sample' record has no key 'id'"):
+                sink.write(SAMPLE, iter([{"id": "a"}, {"label": "keyless"}]))
+            assert sink.write(SAMPLE, [{"id": "b"}]) == 1
+        assert [row["id"] for row in read_rows(url, SAMPLE)] == ["b"]
 
     def test_unreachable_errors_name_the_place_not_the_password(
         self, unreachable: tuple[str, str]
