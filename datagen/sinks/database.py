@@ -8,8 +8,9 @@ batches of records on that key, on each backend's bulk path:
   key meets an existing row, COPY into a temporary staging table, then one
   ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``;
 - MySQL/MariaDB: ``INSERT … ON DUPLICATE KEY UPDATE``, sent by PyMySQL's
-  ``executemany`` as multi-row statements;
-- SQLite: ``INSERT … ON CONFLICT (key) DO UPDATE`` with ``executemany``.
+  ``executemany`` as multi-row statements, each batch in key order;
+- SQLite: ``INSERT … ON CONFLICT (key) DO UPDATE`` with ``executemany``, each
+  batch in key order.
 
 Each batch is one transaction. Timestamps are stored in UTC; nested values
 as JSON (JSONB on PostgreSQL). Failures raise SinkError, whose message names
@@ -25,6 +26,7 @@ from abc import abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Sequence
 
@@ -85,6 +87,7 @@ class DatabaseSink(RecordSink):
     """
 
     backend: ClassVar[Backend]
+    key_order: ClassVar[bool] = False  # write each batch sorted by key (see in_key_order)
 
     def __init__(self, url: str, *, foreign_keys: bool = False) -> None:
         backend, self._url = parse_database_url(url)
@@ -219,6 +222,8 @@ class DatabaseSink(RecordSink):
             )
         keys: set[Any] = set()
         rows = self._rows(plan, records, keys)
+        if self.key_order:
+            rows = iter(in_key_order(list(rows), plan.key))
         first = next(rows, None)
         if first is None:
             return 0
@@ -385,6 +390,7 @@ class MySQLSink(DatabaseSink):
     """
 
     backend = MYSQL
+    key_order = True  # InnoDB tables are clustered on the primary key
 
     def _collation(self, conn: Connection) -> str | None:
         dialect = conn.dialect
@@ -417,6 +423,7 @@ class SQLiteSink(DatabaseSink):
     """An SQLite file: INSERT … ON CONFLICT DO UPDATE, foreign keys enforced."""
 
     backend = SQLITE
+    key_order = True
 
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
@@ -434,6 +441,20 @@ class SQLiteSink(DatabaseSink):
             cursor.executemany(plan.statement, rows)
         finally:
             cursor.close()
+
+
+def in_key_order(rows: list[RowValues], key: int) -> list[RowValues]:
+    """``rows`` sorted by their key (in place), unless keys of different types can't be.
+
+    B-tree inserts in key order fill one page after another instead of
+    jumping around the index (a quarter less work for SQLite, more for
+    InnoDB). The sort is stable: of rows sharing a key the last still wins.
+    """
+    try:
+        rows.sort(key=itemgetter(key))
+    except TypeError:  # e.g. integers and strings in one key column
+        pass
+    return rows
 
 
 SINKS: dict[Backend, type[DatabaseSink]] = {

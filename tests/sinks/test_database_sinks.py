@@ -23,7 +23,13 @@ from datagen.documents import get_provider
 from datagen.errors import InputError, SinkError
 from datagen.schema import Runtime
 from datagen.sinks.base import Column, TableSpec
-from datagen.sinks.database import DatabaseSink, count_rows, open_database_sink, read_rows
+from datagen.sinks.database import (
+    DatabaseSink,
+    count_rows,
+    in_key_order,
+    open_database_sink,
+    read_rows,
+)
 from datagen.sinks.dialects import parse_database_url, to_utc
 from datagen.tables import table_for
 
@@ -374,3 +380,10 @@ class TestDatabaseUrls:
         with pytest.raises(SinkError, match=re.escape(f"pip install '{package}'")) as caught:
             open_database_sink(url).open([SAMPLE])
         assert "s3cret" not in str(caught.value)
+
+
+def test_batches_in_key_order_keep_the_last_of_a_key_last() -> None:
+    rows = [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)]
+    assert in_key_order(rows, 0) == [("a", 2), ("a", 5), ("b", 1), ("b", 3), ("c", 4)]
+    mixed = [(2, "x"), ("1", "y")]  # keys that can't be compared stay as they came
+    assert in_key_order(mixed, 0) == [(2, "x"), ("1", "y")]
