@@ -7,12 +7,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_documents, bench_journeys, bench_populate, bench_replay  # noqa: E402
+from bench import (  # noqa: E402
+    bench_documents,
+    bench_journeys,
+    bench_populate,
+    bench_publish,
+    bench_replay,
+)
 
 
 def main() -> None:
     bench_documents.main()
     bench_journeys.main()
+    bench_publish.main()
     bench_replay.main()
     bench_populate.main([])
 
