@@ -479,7 +479,14 @@ def _clean_sas(token: str) -> str:
 def parse_blob_url(url: str, *, env: Mapping[str, str] | None = None) -> BlobTarget:
     """Parse a target URL and find its credentials (InputError when impossible)."""
     env = os.environ if env is None else env
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as err:
+        raise InputError(
+            f"{redact(url)!r} is not a valid URL ({err})",
+            hint="use azure://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER",
+        ) from None
     if parts.scheme == "azure":
         container = _check_container(unquote(parts.netloc), url)
         connection = env.get(CONNECTION_STRING_ENV, "").strip()

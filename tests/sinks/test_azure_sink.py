@@ -98,6 +98,8 @@ def test_parse_forms() -> None:
         ("http://127.0.0.1:10000/devstoreaccount1", {"BLOB_SAS_TOKEN": "?sig=1"}, "container"),
         ("azure://Bad_Name/p", {"AZURE_STORAGE_CONNECTION_STRING": "x"}, "container name"),
         ("ftp://host/data", {}, "azure://CONTAINER/PREFIX"),
+        ("https://[::1/data", {"BLOB_SAS_TOKEN": "?sig=1"}, "not a valid URL (Invalid IPv6 URL)"),
+        ("https://acct.blob.core.windows.net:99999/data", {}, "not a valid URL (Port out of"),
     ],
 )
 def test_bad_urls_and_missing_credentials(url: str, env: dict[str, str], names: str) -> None:
