@@ -41,9 +41,17 @@ class ReplayOptions:
     retries: int = 5  # more attempts after a transient failure
     backoff: float = 0.1  # seconds before the first retry; doubles, up to MAX_BACKOFF
     batch_size: int = 500  # steps in one write at most
+    give_up_after: int = 50  # steps failed in a row (none written between) that stop the replay
 
 
 MAX_BACKOFF = 5.0
+ABANDONED = "abandoned"
+
+
+def unexpected(error: Exception) -> str:
+    """A one-line reason for an error no target anticipated."""
+    lines = str(error).strip().splitlines()
+    return f"unexpected {type(error).__name__}: {lines[0][:200] if lines else ''}".rstrip(": ")
 
 
 def _is_transient(error: BaseException) -> bool:
@@ -84,6 +92,7 @@ class Replayer:
         self._parked: dict[StepKey, Planned] = {}  # by the step each waits for
         self._broken: set[str] = set()
         self._scheduling_done = False
+        self._failing = 0  # steps failed since the last one written
         self._t0 = 0.0
         self._reached = start_at  # schedule seconds handed over so far
 
@@ -98,7 +107,7 @@ class Replayer:
     def schedule_elapsed(self) -> float:
         """Schedule seconds reached: where a resumed replay starts again."""
         if self.options.speed is None:
-            return self._reached
+            return min(self._reached, self._reached_bound())
         elapsed = (self.clock.now() - self._t0) * self.options.speed
         return max(self.start_at, min(self.start_at + elapsed, self._reached_bound()))
 
@@ -128,7 +137,9 @@ class Replayer:
                 while thread.is_alive() and not self.abandon.is_set():
                     thread.join(0.05)
             self.report.elapsed = self.clock.now() - self._t0
-            self.report.interrupted = self.stop.is_set() and self.report.pending > 0
+            self.report.interrupted = (
+                self.stop.is_set() and self.report.pending > 0 and self.report.gave_up is None
+            )
         return self.report
 
     def _hand_over(self) -> None:
@@ -167,7 +178,7 @@ class Replayer:
         while True:
             with self._cond:
                 while not self._ready and not self._finished():
-                    self._cond.wait()
+                    self._cond.wait(0.2)
                 if self.stop.is_set() or not self._ready:
                     return
                 size = min(len(self._ready), self.batch_size)
@@ -188,24 +199,26 @@ class Replayer:
         for planned in batch:
             groups.setdefault(planned.step.document_type, []).append(planned)
         failed: list[tuple[Planned, str]] = []
-        for group in groups.values():
-            if self.abandon.is_set():
-                failed.extend((p, "abandoned") for p in group)
-                continue
-            failed.extend(self._write(group))
-        with self._cond:
-            if self.options.speed is not None:
-                self.report.lags.extend(lags)
-                self.last_lag = lags[-1]
-            self.in_flight -= len(batch)
-            lost = {p.step.key for p, _ in failed}
-            for planned in batch:
-                if planned.step.key not in lost:
-                    self._succeeded(planned)
-            for planned, error in failed:
-                if error != "abandoned":
-                    self._failed(planned, error)
-            self._cond.notify_all()
+        try:
+            for group in groups.values():
+                if self.abandon.is_set():
+                    failed.extend((p, ABANDONED) for p in group)
+                    continue
+                failed.extend(self._write(group))
+        finally:
+            with self._cond:
+                if self.options.speed is not None:
+                    self.report.lags.extend(lags)
+                    self.last_lag = lags[-1]
+                self.in_flight -= len(batch)
+                lost = {p.step.key for p, _ in failed}
+                for planned in batch:
+                    if planned.step.key not in lost:
+                        self._succeeded(planned)
+                for planned, error in failed:
+                    if error != ABANDONED:
+                        self._failed(planned, error)
+                self._cond.notify_all()
 
     def _write(self, group: list[Planned]) -> list[tuple[Planned, str]]:
         """Write ``group``; returns the steps that failed, with why."""
@@ -215,12 +228,16 @@ class Replayer:
         except WriteFailed as err:
             if err.transient or len(group) == 1:
                 return [(p, str(err)) for p in group]
+        except Exception as err:  # a bug or a bad document: the steps fail, the replay goes on
+            return [(p, unexpected(err)) for p in group]
         failures = []  # one bad record fails its batch: find it
         for planned in group:
             try:
                 self._attempt([planned])
             except WriteFailed as err:
                 failures.append((planned, str(err)))
+            except Exception as err:
+                failures.append((planned, unexpected(err)))
         return failures
 
     def _attempt(self, group: list[Planned]) -> None:
@@ -247,7 +264,13 @@ class Replayer:
         with self._cond:
             self.report.retries += 1
 
+    def done_steps(self) -> frozenset[StepKey]:
+        """The steps written so far (a copy: writers may still be running)."""
+        with self._cond:
+            return frozenset(self.done)
+
     def _succeeded(self, planned: Planned) -> None:
+        self._failing = 0
         key = planned.step.key
         self.done.add(key)
         kind = planned.step.document_type
@@ -260,6 +283,10 @@ class Replayer:
         step = planned.step
         self.report.failures.append(Failure(step.journey, step.index, step.document_type, error))
         self._broken.add(step.journey)
+        self._failing += 1
+        if self._failing == self.options.give_up_after and not self.stop.is_set():
+            self.report.gave_up = f"the last {self._failing} steps failed; stopped the replay"
+            self.stop.set()
         successor = self._parked.pop(step.key, None)
         while successor is not None:
             self.report.skipped += 1

@@ -9,6 +9,7 @@ printed.
 
 from __future__ import annotations
 
+import socket
 from typing import Collection, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -16,12 +17,13 @@ import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as HttpTimeout
 
-from datagen.errors import InputError
+from datagen.errors import InputError, SinkError
 from datagen.replay.source import ReplayStep
 from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed, document_url
 from datagen.replay.targets import endpoint_of
 
-TIMEOUT = urllib3.Timeout(connect=5.0, read=30.0)
+CONNECT_TIMEOUT = 5.0
+TIMEOUT = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=30.0)
 
 
 class HttpTarget(StepTarget):
@@ -43,7 +45,18 @@ class HttpTarget(StepTarget):
         self._pool: urllib3.PoolManager | None = None
 
     def open(self, document_types: Collection[str]) -> None:
-        # An endpoint may only accept POSTs: the first write tells if it is there.
+        """Check that the endpoint's host accepts connections (so a typo fails at once)."""
+        parts = urlsplit(self.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT).close()
+        except socket.gaierror:
+            raise SinkError(f"unknown host {parts.hostname!r} in {self.label}") from None
+        except OSError as err:
+            raise SinkError(
+                f"cannot reach {self.endpoint}: {err.strerror or type(err).__name__}",
+                hint="check that the staging service runs and the URL's host and port",
+            ) from None
         self._pool = urllib3.PoolManager(num_pools=4, maxsize=64, block=False, retries=False)
 
     def write(self, steps: Sequence[ReplayStep]) -> None:

@@ -44,6 +44,7 @@ class ReplayReport:
     schedule_span: float = 0.0  # schedule seconds from the first step to the last
     lags: "array[float]" = field(default_factory=lambda: array("d"))  # seconds, one per step
     interrupted: bool = False
+    gave_up: str | None = None  # why the replay stopped itself (too many failures in a row)
     checkpoint: str | None = None
 
     @property
@@ -104,6 +105,7 @@ class ReplayReport:
             "retries": self.retries,
             "failures": [vars(f) for f in self.failures],
             "interrupted": self.interrupted,
+            "gave_up": self.gave_up,
             "checkpoint": self.checkpoint,
         }
 

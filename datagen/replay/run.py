@@ -15,9 +15,9 @@ from datagen.replay.checkpoint import Checkpoint, journeys_digest, read_checkpoi
 from datagen.replay.clock import Clock
 from datagen.replay.engine import Replayer, ReplayOptions
 from datagen.replay.report import ReplayReport
-from datagen.replay.schedule import build_schedule
+from datagen.replay.schedule import Schedule, build_schedule
 from datagen.replay.source import load_journeys
-from datagen.replay.targets import StepTarget, open_target
+from datagen.replay.targets import StepTarget, UnknownDocumentType, open_target
 from datagen.sinks.base import redact
 
 DEFAULT_CHECKPOINT = Path("output/replay.checkpoint.json")
@@ -30,7 +30,7 @@ def replay(
     *,
     to: str | StepTarget,  # same as --to (or a target object)
     speed: float | None = 1.0,  # same as --speed; None is "max"
-    ramp_up: float = 0.0,  # same as --ramp-up, in schedule seconds
+    ramp_up: float | None = None,  # same as --ramp-up, in schedule seconds (None: 0)
     duration: float | None = None,  # same as --duration, in schedule seconds
     concurrency: int = 4,  # same as --concurrency
     headers: Mapping[str, str] | None = None,  # same as --header
@@ -59,8 +59,16 @@ def replay(
     start_at = 0.0
     if resume is not None:
         previous = read_checkpoint(resume, journeys)
+        if ramp_up is not None and ramp_up != previous.ramp_up:
+            raise InputError(
+                f"--ramp-up {ramp_up:g} differs from the interrupted replay's "
+                f"{previous.ramp_up:g} seconds",
+                hint="leave --ramp-up out when resuming: the checkpoint keeps it",
+            )
         done, start_at, ramp_up = previous.done, previous.schedule_elapsed, previous.ramp_up
+    ramp_up = ramp_up or 0.0
     schedule = build_schedule(journeys, ramp_up=ramp_up, duration=duration, done=done)
+    first_due = max(schedule.planned[0].due, start_at) if schedule.planned else 0.0
     result = ReplayReport(
         source=redact(str(source)),
         target=redact(to) if isinstance(to, str) else to.label,
@@ -70,11 +78,11 @@ def replay(
         steps_planned=len(schedule.planned),
         beyond_duration=schedule.beyond_duration,
         already_done=schedule.already_done,
-        schedule_span=schedule.span,
+        schedule_span=schedule.planned[-1].due - first_due if schedule.planned else 0.0,
     )
     target = open_target(to, headers=headers) if isinstance(to, str) else to
     try:
-        target.open({p.step.document_type for p in schedule.planned})
+        _open(target, schedule)
         replayer = Replayer(
             schedule,
             target,
@@ -96,17 +104,46 @@ def replay(
             replayer.run()
     finally:
         target.close()
+    digest = journeys_digest(journeys)
     if not result.ok:
         Checkpoint(
-            digest=journeys_digest(journeys),
-            done=frozenset(done | replayer.done),
+            digest=digest,
+            done=frozenset(done | replayer.done_steps()),
             schedule_elapsed=replayer.schedule_elapsed(),
             ramp_up=ramp_up,
         ).save(checkpoint)
         result.checkpoint = str(checkpoint)
+    else:
+        _drop_finished(checkpoint, digest)
     if report is not None:
         atomic_write_bytes(
             report,
             orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE),
         )
     return result
+
+
+def _open(target: StepTarget, schedule: Schedule) -> None:
+    """Open ``target`` for the schedule's document types; an unknown type names its zip."""
+    first: dict[str, str] = {}
+    for planned in schedule.planned:
+        first.setdefault(planned.step.document_type, planned.step.journey)
+    try:
+        target.open(set(first))
+    except UnknownDocumentType as err:
+        raise UnknownDocumentType(
+            err.document_type,
+            err.message,
+            where=f"{first.get(err.document_type, '?')}.zip",
+            hint=err.hint,
+        ) from None
+
+
+def _drop_finished(checkpoint: Path, digest: str) -> None:
+    """Remove a checkpoint of these journeys: the replay is complete, nothing to resume."""
+    try:
+        stale = orjson.loads(checkpoint.read_bytes()).get("journeys_digest") == digest
+    except (OSError, ValueError, AttributeError):
+        return
+    if stale:
+        checkpoint.unlink(missing_ok=True)

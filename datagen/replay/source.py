@@ -11,18 +11,19 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
 
-from datagen.errors import DataGenError, InputError
+from datagen.errors import InputError
 from datagen.journey_run import METADATA_NAME, METADATA_VERSION
 
 
-class JourneyFormatError(DataGenError):
-    """A file given as a journey is not a valid journey zip."""
+class JourneyFormatError(InputError):
+    """A file given as a journey is not a valid journey zip (bad input: exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
                 where=name,
                 hint="journey zips are made by: python generate.py journey",
             )
-        metadata = _metadata(name, archive.read(METADATA_NAME))
+        metadata = _metadata(name, _read(archive, METADATA_NAME, name))
         journey_id = posixpath.basename(name.replace("\\", "/")).removesuffix(".zip")
         user_id = str(metadata.get("user_id", ""))
         steps = []
@@ -129,7 +130,7 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
                     offset=float(step["offset_seconds"]),
                     document_type=step["document_type"],
                     file=step["file"],
-                    data=archive.read(step["file"]),
+                    data=_document(name, step, _read(archive, step["file"], name)),
                     user_id=user_id,
                 )
             )
@@ -137,6 +138,26 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
         raise JourneyFormatError("two steps have the same index", where=name)
     steps.sort(key=lambda s: (s.offset, s.index))
     return ReplayJourney(id=journey_id, user_id=user_id, steps=tuple(steps))
+
+
+def _read(archive: zipfile.ZipFile, entry: str, name: str) -> bytes:
+    try:
+        return archive.read(entry)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
+        raise JourneyFormatError(f"zip entry {entry!r} is damaged ({err})", where=name) from None
+
+
+def _document(name: str, step: dict[str, Any], data: bytes) -> bytes:
+    """``data`` if it is a JSON object (the document of ``step``)."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        raise JourneyFormatError(
+            f"step {step['index']}'s file {step['file']!r} is not a JSON object", where=name
+        )
+    return data
 
 
 def _escapes(entry: str) -> bool:

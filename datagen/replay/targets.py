@@ -25,7 +25,10 @@ from datagen.replay.source import ReplayStep
 from datagen.sinks.base import TableSpec, is_database_url, redact
 
 TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
-_TRANSIENT_DB_ERRORS = {"OperationalError", "InterfaceError", "TimeoutError", "ConnectionError"}
+_TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}  # connection exception, insufficient resources
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"}
+# lock wait timeout, deadlock, too many connections, can't connect, gone away, lost connection
+_TRANSIENT_MYSQL_CODES = {1205, 1213, 1040, 2002, 2003, 2006, 2013}
 
 
 class WriteFailed(DataGenError):
@@ -34,6 +37,14 @@ class WriteFailed(DataGenError):
     def __init__(self, message: str, *, transient: bool, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.transient = transient
+
+
+class UnknownDocumentType(InputError):
+    """Journeys hold documents of a type the target cannot take."""
+
+    def __init__(self, document_type: str, message: str, **kwargs: str | None) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.document_type = document_type
 
 
 class StepTarget(ABC):
@@ -127,7 +138,8 @@ class DatabaseTarget(StepTarget):
         known = set(registry.names())
         for kind in sorted(document_types):
             if kind not in known:
-                raise InputError(
+                raise UnknownDocumentType(
+                    kind,
                     f"journeys hold {kind!r} documents, which no document provider defines",
                     hint="a database table is made from the provider; add "
                     f"document_providers/{kind}.py or replay to a folder or HTTP",
@@ -184,15 +196,25 @@ class DatabaseTarget(StepTarget):
 def _transient_database_error(err: SinkError) -> bool:
     """A lost connection, a deadlock, a lock or statement timeout: worth another try.
 
-    The drivers (psycopg, PyMySQL, sqlite3) name these classes alike; a
-    failure to (re)connect carries no cause and is transient too, as the
-    target was reachable when it was opened.
+    Decided by PostgreSQL's SQLSTATE, MySQL's error code, SQLite's "locked" or
+    "busy"; a failure to reconnect is transient too (the server was reachable
+    when the target was opened). Anything else (a constraint, a missing table,
+    denied access) is not.
     """
     cause = err.__cause__
     if cause is None:
         return "cannot connect" in err.message
+    sqlstate = getattr(cause, "sqlstate", None)
     names = {kind.__name__ for kind in type(cause).__mro__}
-    return bool(names & _TRANSIENT_DB_ERRORS) and "IntegrityError" not in names
+    if sqlstate is not None:  # psycopg
+        return sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES or sqlstate in _TRANSIENT_SQLSTATES
+    args = getattr(cause, "args", ())
+    if args and isinstance(args[0], int):  # PyMySQL: (code, message)
+        return args[0] in _TRANSIENT_MYSQL_CODES
+    if type(cause).__module__ == "sqlite3":
+        message = str(cause).lower()
+        return "locked" in message or "busy" in message
+    return "OperationalError" in names  # psycopg without a SQLSTATE: the connection is gone
 
 
 def endpoint_of(url: str) -> str:

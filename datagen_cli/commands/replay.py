@@ -25,6 +25,7 @@ EXIT_INTERRUPTED = 130
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)([smhd]))+$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
 
 
 class Speed(click.ParamType):
@@ -63,8 +64,8 @@ class Duration(click.ParamType):
             if not _DURATION.match(text):
                 self.fail(f"{value!r} is not a duration such as 90, 90s, 5m, 1h30m", param, ctx)
             seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
-        if seconds < 0:
-            self.fail(f"{value!r}: a duration cannot be negative", param, ctx)
+        if not 0 <= seconds < float("inf"):
+            self.fail(f"{value!r}: a duration must be a finite number of seconds ≥ 0", param, ctx)
         return seconds
 
 
@@ -72,9 +73,14 @@ def parse_headers(values: tuple[str, ...]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for value in values:
         name, colon, content = value.partition(":")
-        if not colon or not name.strip() or " " in name.strip():
+        if not colon or not _TOKEN.match(name.strip()):
             raise click.BadParameter(
                 f"{name.strip() or value!r} is not 'Name: value'", param_hint="'--header'"
+            )
+        if any(ord(c) < 32 and c != "\t" for c in content):  # never echo the value
+            raise click.BadParameter(
+                f"the value of {name.strip()!r} has a line break or control character",
+                param_hint="'--header'",
             )
         headers[name.strip()] = content.strip()
     return headers
@@ -160,6 +166,8 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
         )
     if len(result.failures) > 10:
         click.echo(f"… and {len(result.failures) - 10} more failed steps", err=True)
+    if result.gave_up:
+        click.echo(f"Gave up: {result.gave_up}", err=True)
     if result.checkpoint:
         click.echo(
             f"Checkpoint: {result.checkpoint} (continue with --resume {result.checkpoint})",
@@ -187,9 +195,9 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
 @click.option(
     "--ramp-up",
     type=Duration(),
-    default="0",
+    default=None,
     help="Spread the journeys' starts evenly over this schedule time (e.g. 5m). "
-    "Default: they start together.",
+    "Default: they start together (or, with --resume, as in the interrupted replay).",
 )
 @click.option(
     "--duration", type=Duration(), default=None, help="Stop after this much schedule time."
@@ -239,7 +247,7 @@ def replay(
     source: str,
     to: str,
     speed: float | None,
-    ramp_up: float,
+    ramp_up: float | None,
     duration: float | None,
     concurrency: int,
     headers: tuple[str, ...],

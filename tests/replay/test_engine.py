@@ -234,3 +234,59 @@ def test_a_checkpoint_for_other_journeys_is_refused(journeys: Path, tmp_path: Pa
     replay(other, to=Recording(), stop=stop, checkpoint=checkpoint)
     with pytest.raises(Exception, match="checkpoint is for other journeys"):
         replay(journeys, to=Recording(), resume=checkpoint)
+
+
+def test_an_unexpected_error_fails_the_steps_without_hanging() -> None:
+    class Broken(Recording):
+        def write(self, steps: Sequence[ReplayStep]) -> None:
+            if any(s.journey == "b" for s in steps):
+                raise RuntimeError("boom")
+            super().write(steps)
+
+    target = Broken()
+    _, report = run(small(), target, speed=None, concurrency=2, batch_size=1)
+    assert [(f.journey, f.step, f.error) for f in report.failures] == [
+        ("b", 0, "unexpected RuntimeError: boom")
+    ]
+    assert report.steps_written == 6 and report.skipped == 1
+
+
+def test_many_failures_in_a_row_stop_the_replay() -> None:
+    journeys = [read_journey(f"j{n:02d}.zip", journey_zip([(0, n, "x")])) for n in range(30)]
+    target = Recording()
+    for journey in journeys:
+        target.failures[(journey.id, 0)] = [WriteFailed("HTTP 400", transient=False)]
+    _, report = run(journeys, target, speed=None, concurrency=1, batch_size=1, give_up_after=5)
+    assert len(report.failures) == 5 and report.pending == 25
+    assert report.gave_up == "the last 5 steps failed; stopped the replay"
+    assert not report.interrupted and not report.ok
+
+
+def test_a_stopped_max_speed_replay_resumes_from_its_earliest_pending_step() -> None:
+    stop = threading.Event()
+
+    class StopAfterTwo(Recording):
+        def write(self, steps: Sequence[ReplayStep]) -> None:
+            super().write(steps)
+            if len(self.writes) >= 2:
+                stop.set()
+
+    schedule = build_schedule(small())
+    report = ReplayReport("src", "memory://", None, 3, 8, len(schedule.planned))
+    options = ReplayOptions(speed=None, batch_size=1, concurrency=1)
+    replayer = Replayer(schedule, StopAfterTwo(), report, options=options, stop=stop)
+    replayer.run()
+    done = replayer.done_steps()
+    pending = [p.due for p in schedule.planned if p.step.key not in done]
+    assert report.interrupted and len(done) == 2
+    assert replayer.schedule_elapsed() <= min(pending)
+
+
+def test_resuming_with_another_ramp_up_is_refused(journeys: Path, tmp_path: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    checkpoint = tmp_path / "ck.json"
+    replay(journeys, to=Recording(), stop=stop, checkpoint=checkpoint, ramp_up=60)
+    with pytest.raises(Exception, match="--ramp-up 30 differs from the interrupted replay's 60"):
+        replay(journeys, to=Recording(), resume=checkpoint, ramp_up=30)
+    assert replay(journeys, to=Recording(), resume=checkpoint, speed=None).ok

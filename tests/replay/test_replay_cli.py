@@ -28,14 +28,18 @@ REPO = Path(__file__).resolve().parents[2]
         ("--speed", "-60", "Invalid value for '--speed': '-60': the speed must be a positive"),
         ("--speed", "fast", "Invalid value for '--speed': 'fast' is not a number or 'max'"),
         ("--ramp-up", "5x", "Invalid value for '--ramp-up': '5x' is not a duration"),
-        ("--duration", "-5", "Invalid value for '--duration': '-5': a duration cannot be negative"),
+        ("--duration", "-5", "Invalid value for '--duration': '-5': a duration must be a finite"),
+        ("--ramp-up", "inf", "Invalid value for '--ramp-up': 'inf': a duration must be a finite"),
+        ("--duration", "nan", "Invalid value for '--duration': 'nan': a duration must be a finite"),
         ("--header", "NoColon", "Invalid value for '--header': 'NoColon' is not 'Name: value'"),
+        ("--header", "X-A: a\nB: s3cret", "Invalid value for '--header': the value of 'X-A' has"),
     ],
 )
 def test_bad_options_exit_2_naming_the_option(run, journeys, option, value, message) -> None:
     result = run("replay", journeys, "--to", "http://127.0.0.1:9/{type}", option, value)
     assert result.exit_code == 2
     assert f"Error: {message}" in result.output
+    assert "s3cret" not in result.output
 
 
 def test_a_bad_zip_stops_everything_before_a_write(run, journeys: Path, tmp_path: Path) -> None:
@@ -44,7 +48,7 @@ def test_a_bad_zip_stops_everything_before_a_write(run, journeys: Path, tmp_path
     (source / "zz-slip.zip").write_bytes(build_zip([("../evil.json", b"{}")]))
     database = tmp_path / "staging.db"
     result = run("replay", source, "--to", f"sqlite:///{database}", "--speed", "max")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
         f"Error: {source / 'zz-slip.zip'}: zip entry '../evil.json' escapes the extraction "
         "folder (zip slip); the journey is refused"

@@ -134,3 +134,21 @@ def test_duration_and_done_steps_are_left_out() -> None:
     ]
     assert schedule.planned[-1].after is None  # its predecessor was done before
     assert (schedule.total, schedule.beyond_duration, schedule.already_done) == (5, 1, 1)
+
+
+def test_a_step_file_that_is_not_a_json_object_is_named() -> None:
+    data = journey_zip([(0, 0, "a")])
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+        entries = [
+            (n, b"[1, 2]" if n == "000-a.json" else archive.read(n)) for n in archive.namelist()
+        ]
+    with pytest.raises(JourneyFormatError, match="step 0's file '000-a.json' is not a JSON object"):
+        read_journey("j.zip", build_zip(entries))
+
+
+def test_a_damaged_entry_is_named() -> None:
+    data = bytearray(journey_zip([(0, 0, "a")]))
+    at = bytes(data).index(b'{"id":"d0"}')
+    data[at + 2] ^= 0xFF  # the stored bytes no longer match their CRC
+    with pytest.raises(JourneyFormatError, match="j.zip: zip entry '000-a.json' is damaged"):
+        read_journey("j.zip", bytes(data))

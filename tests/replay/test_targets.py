@@ -10,6 +10,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, text
 
+from datagen.errors import SinkError
 from datagen.replay import replay
 from datagen.replay.source import load_journeys
 from tests.azurite import Azurite
@@ -67,15 +68,31 @@ def test_http_5xx_is_retried_and_4xx_fails_the_step(journeys: Path, http_server:
     assert report.skipped == len(load_journeys(one)[0].steps) - 1
 
 
-def test_http_unreachable_fails_after_retries(journeys: Path, tmp_path: Path) -> None:
+def test_http_unreachable_fails_before_any_write(journeys: Path) -> None:
+    with pytest.raises(SinkError) as error:
+        replay(journeys, to="http://127.0.0.1:9/{type}", speed=None)
+    assert str(error.value).startswith("cannot reach 127.0.0.1:9: Connection refused")
+
+
+def test_http_failing_after_retries_leaves_a_checkpoint(
+    journeys: Path, http_server: Recorder, tmp_path: Path
+) -> None:
     one = sorted(journeys.glob("*.zip"))[0]
+    http_server.answers = [503, 503, 503]
     report = replay(
-        one, to="http://127.0.0.1:9/{type}", speed=None, retries=2, backoff=0.01,
+        one, to=f"{http_server.url}/{{type}}", speed=None, retries=2, backoff=0.01,
         checkpoint=tmp_path / "ck.json",
     )  # fmt: skip
-    assert len(report.failures) == 1 and report.retries == 2
-    assert report.failures[0].error == "cannot reach 127.0.0.1:9"
-    assert (tmp_path / "ck.json").is_file()
+    assert report.retries == 2
+    assert [(f.journey, f.step, f.error) for f in report.failures] == [
+        (one.stem, 0, f"{http_server.url.removeprefix('http://')} answered HTTP 503 for /user")
+    ]
+    assert report.checkpoint == str(tmp_path / "ck.json")
+    http_server.answers = []
+    resumed = replay(one, to=f"{http_server.url}/{{type}}", speed=None, resume=tmp_path / "ck.json",
+                     checkpoint=tmp_path / "ck.json")  # fmt: skip
+    assert resumed.ok and resumed.steps_written == len(load_journeys(one)[0].steps)
+    assert not (tmp_path / "ck.json").exists()  # complete: nothing left to resume
 
 
 def database_rows(url: str, table: str) -> list[tuple]:
