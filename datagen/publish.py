@@ -11,7 +11,6 @@ import gc
 import shutil
 import zipfile
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 from itertools import chain, islice
 from typing import Iterable, Iterator
@@ -28,22 +27,6 @@ from datagen.verify import find_runs
 
 BATCH = 50_000  # records per write: one transaction each
 CHUNK_BYTES = 1 << 18  # JSONL read and parsed at a time
-
-
-def coerce(record: Document, table: TableSpec) -> Document:
-    """Turn JSON-decoded values back into the table's types (ISO text → datetime).
-
-    The database sinks don't need it (they take ISO text for timestamps and
-    dates); it is for targets that want the typed values themselves.
-    """
-    for column in table.columns:
-        value = record.get(column.name)
-        if isinstance(value, str):
-            if column.type == "timestamp":
-                record[column.name] = datetime.fromisoformat(value)
-            elif column.type == "date":
-                record[column.name] = date.fromisoformat(value)
-    return record
 
 
 def document_records(run: Path, manifest: Manifest) -> Iterator[list[Document]]:

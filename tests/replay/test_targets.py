@@ -168,3 +168,27 @@ def test_azurite_source_and_target(
             name = f"replayed/{journey.id}/{step.file}"
             assert azurite.container(target).download_blob(name).readall() == step.data
             assert blobs[name].content_settings.content_type == "application/json"
+
+
+def test_replay_and_publish_store_the_same_rows(journeys: Path, tmp_path: Path) -> None:
+    from datagen.publish import publish
+
+    published, replayed = tmp_path / "published.db", tmp_path / "replayed.db"
+    publish(journeys, to=f"sqlite:///{published}")
+    assert replay(journeys, to=f"sqlite:///{replayed}", speed=None).ok
+
+    def contents(path: Path) -> dict[str, list[tuple]]:
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+            tables = [r[0] for r in conn.execute(text(query))]
+            found = {
+                t: sorted(conn.execute(text(f'SELECT * FROM "{t}"')).all(), key=repr)
+                for t in tables
+            }
+        engine.dispose()
+        return found
+
+    expected = contents(published)
+    assert sum(map(len, expected.values())) == len(steps_of(journeys))
+    assert contents(replayed) == expected
