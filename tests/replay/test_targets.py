@@ -190,5 +190,6 @@ def test_replay_and_publish_store_the_same_rows(journeys: Path, tmp_path: Path) 
         return found
 
     expected = contents(published)
-    assert sum(map(len, expected.values())) == len(steps_of(journeys))
+    keys = {(kind, doc["id"]) for _, _, kind, doc in steps_of(journeys)}  # a job_run is updated
+    assert sum(map(len, expected.values())) == len(keys)
     assert contents(replayed) == expected
