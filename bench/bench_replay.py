@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from bench.common import ROOT, report, time_call
 from datagen.journey_run import generate_journeys
@@ -111,32 +112,50 @@ def main() -> None:
 
         server, url = http_server()
         try:
-            result = replay(source, to=url, speed=speed, ramp_up=ramp_up, concurrency=8)
+            result = replay(source, to=url, speed=speed, ramp_up=ramp_up)
             accuracy("replay into HTTP at ~500 steps/s", result)
         finally:
             server.terminate()
             server.wait()
 
-        postgres = scratch_postgres()
-        if postgres is None:
+        if scratch_postgres_available() is False:
             return
-        url, handle = postgres
-        try:
-            runs: list[ReplayReport] = []
-            published = time_call(lambda: publish(source, to=url))
-            replayed = time_call(lambda: runs.append(replay(source, to=url, speed=None)))
-            steps = runs[0].steps_written
-            baseline = steps / published
-            report("publish of the same journeys into PostgreSQL (baseline)", baseline, "steps/s")
+        published = in_fresh_postgres(lambda url: publish(source, to=url))
+        steps = sum(len(j.steps) for j in load_journeys(source))
+        baseline = steps / published
+        report("publish of the same journeys into PostgreSQL (baseline)", baseline, "steps/s")
+        for concurrency in (4, 2):  # the default; and one writer per core
+
+            def run(url: str, concurrency: int = concurrency) -> None:
+                result = replay(source, to=url, speed=None, concurrency=concurrency)
+                assert result.ok and result.steps_written == steps
+
             report(
-                "replay --speed max into PostgreSQL",
-                steps / replayed,
+                f"replay --speed max --concurrency {concurrency} into PostgreSQL",
+                steps / in_fresh_postgres(run),
                 "steps/s",
                 baseline=baseline,
                 goal="≥ 0.5",
             )
-        finally:
-            drop_postgres(handle)
+
+
+def scratch_postgres_available() -> bool:
+    postgres = scratch_postgres()
+    if postgres is None:
+        return False
+    drop_postgres(postgres[1])
+    return True
+
+
+def in_fresh_postgres(work: Callable[[str], object]) -> float:
+    """Seconds ``work(url)`` takes on a new, empty PostgreSQL database."""
+    postgres = scratch_postgres()
+    assert postgres is not None
+    url, handle = postgres
+    try:
+        return time_call(lambda: work(url))
+    finally:
+        drop_postgres(handle)
 
 
 if __name__ == "__main__":
