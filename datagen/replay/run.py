@@ -48,9 +48,10 @@ def replay(
 
     Returns the report. When the replay is interrupted or a step failed, a
     checkpoint of the steps done is written to ``checkpoint`` (give it to
-    ``resume`` to continue without repeating them).
+    ``resume`` to continue without repeating them); a complete replay removes
+    the checkpoints of its journeys at ``checkpoint`` and ``resume``.
     """
-    if speed is not None and speed <= 0:
+    if speed is not None and not 0 < speed < float("inf"):
         raise InputError(f"speed must be positive, got {speed}", hint="e.g. --speed 60 or max")
     if concurrency < 1:
         raise InputError(f"concurrency must be at least 1, got {concurrency}")
@@ -114,7 +115,9 @@ def replay(
         ).save(checkpoint)
         result.checkpoint = str(checkpoint)
     else:
-        _drop_finished(checkpoint, digest)
+        for path in (checkpoint, resume):  # complete: nothing of these journeys to resume
+            if path is not None:
+                _drop_finished(path, digest)
     if report is not None:
         atomic_write_bytes(
             report,

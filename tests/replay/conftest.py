@@ -16,6 +16,12 @@ from datagen.journey_run import generate_journeys
 SEED = 7
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run each test in its own folder: a default checkpoint lands there, not in output/."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def journeys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of 12 job_lifecycle journeys (do not modify it)."""

@@ -216,6 +216,7 @@ def test_interrupted_replay_resumes_without_repeating_a_step(
 
     second = replay(journeys, to=target, speed=10.0, clock=clock, resume=checkpoint)
     assert second.ok and second.already_done == first.steps_written == written_first
+    assert not checkpoint.exists()  # complete: nothing left to resume
     steps = Counter((j, i) for _, j, i in target.writes)
     assert len(steps) == total and set(steps.values()) == {1}  # each step exactly once
     for journey in loaded:  # and each journey in order, across the two runs
