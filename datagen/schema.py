@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from bisect import bisect
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -107,10 +108,13 @@ class Weighted(Spec):
         for weight in self.choices.values():
             total += weight
             cumulative.append(total)
-        pick = c.bind(c.rnd.choices)
-        return c.fresh_copy(
-            values, f"{pick}({c.bind(values)}, cum_weights={c.bind(cumulative)})[0]"
+        # What random.choices(values, cum_weights=cumulative)[0] does, without its
+        # per-call set-up: the same draw, the same value.
+        pick = (
+            f"{c.bind(values)}[{c.bind(bisect)}({c.bind(cumulative)}, "
+            f"{c.bind(c.rnd.random)}() * {c.bind(total + 0.0)}, 0, {len(values) - 1})]"
         )
+        return c.fresh_copy(values, pick)
 
     def describe(self) -> str:
         return "weighted:" + "|".join(str(v) for v in self.choices)

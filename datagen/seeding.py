@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -35,10 +34,14 @@ def choose_seed() -> int:
 
 def entity_key(seed: int, provider: str, index: int) -> str:
     """The UUID key of entity ``index`` of ``provider`` under ``seed``."""
-    digest = hashlib.blake2b(
-        f"{seed}\x1f{provider}\x1f{index}".encode("ascii"), digest_size=16
-    ).digest()
-    return str(uuid.UUID(bytes=digest, version=4))
+    digest = bytearray(
+        hashlib.blake2b(f"{seed}\x1f{provider}\x1f{index}".encode("ascii"), digest_size=16).digest()
+    )
+    # str(uuid.UUID(bytes=digest, version=4)), at a third of the cost: version 4, RFC 4122 variant.
+    digest[6] = (digest[6] & 0x0F) | 0x40
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)

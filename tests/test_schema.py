@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import uuid
+from random import Random
+
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from datagen.documents import get_provider
 from datagen.errors import SchemaError
 from datagen.schema import Compiler, FieldFactory, Runtime
-from datagen.seeding import REFERENCE_DATE, SHARD_SIZE
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
 
 _ = FieldFactory()
 
@@ -86,3 +93,31 @@ def test_generate_matches_the_cli_output_at_the_same_index(run, tmp_path):
     for index in (0, 7, SHARD_SIZE + 3):
         document = get_provider("user").generate(seed=4, index=index, quantity=quantity)
         assert orjson.dumps(document) == lines[index]
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    provider=st.sampled_from(["org", "job_run"]),
+    index=st.integers(0, 10**12),
+)
+def test_entity_key_is_the_uuid4_of_its_digest(seed: int, provider: str, index: int) -> None:
+    digest = hashlib.blake2b(f"{seed}\x1f{provider}\x1f{index}".encode(), digest_size=16).digest()
+    assert entity_key(seed, provider, index) == str(uuid.UUID(bytes=digest, version=4))
+
+
+@given(
+    weights=st.lists(st.floats(0.01, 100), min_size=1, max_size=6),
+    seed=st.integers(0, 2**32),
+)
+def test_weighted_draws_what_random_choices_draws(weights: list[float], seed: int) -> None:
+    values = [f"v{n}" for n in range(len(weights))]
+    runtime = Runtime(locale="en", run_seed=0)
+    build = Compiler(runtime, provider="t", quantity=50).compile(
+        {"pick": _.weighted(dict(zip(values, weights)))}
+    )
+    runtime.reseed(seed)
+    reference = Random()
+    reference.setstate(runtime.rnd.getstate())  # the state the build starts from
+    drawn = [build(i)["pick"] for i in range(50)]
+    cumulative = list(itertools.accumulate(weights))
+    assert drawn == [reference.choices(values, cum_weights=cumulative)[0] for _ in range(50)]
