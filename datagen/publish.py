@@ -202,6 +202,9 @@ def _publish_to_database(
         list({t.name: t for _, m in runs for t in tables_of(m)}.values())
     )
     tables = {t.name: t for t in all_tables}
+    order = {t.name: n for n, t in enumerate(all_tables)}
+    # Parents' runs first, so that their rows exist when a child's foreign keys are checked.
+    runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
     sink = open_database_sink(url, foreign_keys=foreign_keys)
     try:
         sink.open(all_tables, reset=reset)

@@ -196,3 +196,14 @@ def test_publish_jsonl_to_mariadb(run, tmp_path, mariadb_url):
 
 def test_publish_jsonl_to_sqlite(run, tmp_path):
     published_equal_to_the_jsonl(run, tmp_path, f"sqlite:///{tmp_path / 'p.db'}")
+
+
+def test_a_scenario_folder_publishes_parents_first_with_foreign_keys(run, tmp_path):
+    # Its runs are found in name order (engine before org): publish must write org first.
+    folder = tmp_path / "out"
+    assert run("populate", "scenarios/dev/dev.yaml", "--to", folder, "--quiet").exit_code == 0
+    database = f"sqlite:///{tmp_path / 'dev.db'}"
+    result = run("publish", folder / "dev", "--to", database, "--foreign-keys")
+    assert result.exit_code == 0, result.output
+    verified = run("verify-target", "scenarios/dev/dev.yaml", "--to", database)
+    assert verified.exit_code == 0, verified.output
