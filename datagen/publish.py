@@ -116,17 +116,31 @@ def write_records(
     *,
     progress: Progress | None = None,
 ) -> None:
-    """Batch ``(type, record)`` pairs by type and write them (types in first-seen order)."""
-    batches: dict[str, list[Document]] = {}
+    """Batch ``(type, record)`` pairs by type and write them.
+
+    When a batch is full, every pending batch is written, in the order of
+    ``tables`` (parents first): a child's rows never reach the database
+    before the rows they refer to, which came earlier in ``records``.
+    """
+    batches: dict[str, list[Document]] = {name: [] for name in tables}
     for kind, record in records:
-        batch = batches.setdefault(kind, [])
+        batch = batches[kind]
         batch.append(record)
         if len(batch) >= BATCH:
-            _write(sink, tables[kind], batch, progress)
-            batches[kind] = []
+            _flush(sink, batches, tables, progress)
+    _flush(sink, batches, tables, progress)
+
+
+def _flush(
+    sink: RecordSink,
+    batches: dict[str, list[Document]],
+    tables: dict[str, TableSpec],
+    progress: Progress | None,
+) -> None:
     for kind, batch in batches.items():
         if batch:
             _write(sink, tables[kind], batch, progress)
+            batches[kind] = []
 
 
 def stream_records(
@@ -180,12 +194,26 @@ def publish(
     progress: Progress | None = None,
 ) -> Summary:
     """Publish every run under ``source`` to ``to``; returns what was written."""
+    check_target_outside(source, to)
     runs = [(run, read_manifest(run)) for run in find_runs(Path(source))]
     if is_database_url(to):
         return _publish_to_database(
             runs, to, reset=reset, foreign_keys=foreign_keys, progress=progress
         )
     return _publish_files(Path(source), runs, to, progress=progress)
+
+
+def check_target_outside(source: str | Path, to: str | Path) -> None:
+    """A folder or zip target must not be in the source (it would publish itself)."""
+    if "://" in str(to):
+        return
+    target = Path(to)
+    source, resolved = Path(source).resolve(), target.resolve()
+    if resolved == source or source in resolved.parents:
+        raise InputError(
+            f"{target} is inside {source}: publishing would copy the copy",
+            hint="choose a target outside the source folder",
+        )
 
 
 def _publish_to_database(
@@ -198,9 +226,13 @@ def _publish_to_database(
 ) -> Summary:
     from datagen.sinks.database import open_database_sink
 
-    all_tables = order_by_references(
-        list({t.name: t for _, m in runs for t in tables_of(m)}.values())
-    )
+    specs: dict[str, TableSpec] = {}
+    for _, manifest in runs:
+        for spec in tables_of(manifest):
+            known = specs.get(spec.name)
+            if known is None or len(spec.columns) > len(known.columns):
+                specs[spec.name] = spec  # a journeys run's table also has journey_id, step_index
+    all_tables = order_by_references(list(specs.values()))
     tables = {t.name: t for t in all_tables}
     order = {t.name: n for n, t in enumerate(all_tables)}
     # Parents' runs first, so that their rows exist when a child's foreign keys are checked.

@@ -44,11 +44,18 @@ class VerifyResult:
 
 
 def find_runs(path: Path) -> list[Path]:
-    """``path`` itself if it holds a manifest, else its subfolders that do."""
+    """``path`` itself if it holds a manifest, else the folders below it that do.
+
+    Hidden folders (an interrupted run's ``.NAME.partial-*``) are not runs.
+    """
     if (path / MANIFEST_NAME).is_file():
         return [path]
     if path.is_dir():
-        runs = sorted(p.parent for p in path.glob(f"*/{MANIFEST_NAME}"))
+        runs = sorted(
+            p.parent
+            for p in path.rglob(MANIFEST_NAME)
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         if runs:
             return runs
     raise ManifestError(

@@ -12,11 +12,20 @@ from datagen.errors import DataGenError, InputError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+EXIT_INTERRUPTED = 130
+
+
+class BadInput(click.ClickException):
+    """Bad input from the user: one line, exit 2 (like click's usage errors)."""
+
+    exit_code = 2
+
+
 def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> Any:
     """Run ``invoke(ctx)``, turning library errors into one-line messages.
 
     Bad input (InputError) exits 2 like click's own usage errors; any other
-    failure exits 1; ``--debug`` re-raises with the traceback.
+    failure exits 1; Ctrl-C exits 130; ``--debug`` re-raises with the traceback.
     """
     debug = ctx.find_root().meta.get("datagen.debug", False)
     try:
@@ -26,7 +35,16 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
     except InputError as err:
         if debug:
             raise
-        raise click.UsageError(str(err), ctx) from None
+        raise BadInput(str(err)) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        click.echo(
+            "Interrupted: nothing half-written is left; run the same command again to finish "
+            "(writes are idempotent).",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except DataGenError as err:
         if debug:
             raise

@@ -12,6 +12,7 @@ import click
 from tqdm import tqdm
 
 from datagen.atomic import ensure_writable_folder
+from datagen.sinks.base import DATABASE_SCHEMES, redact
 from datagen.types import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,6 +94,9 @@ def say(message: str, *, quiet: bool, err: bool = False) -> None:
         click.echo(message, err=err)
 
 
+TARGET_SCHEMES = (*DATABASE_SCHEMES, "azure", "http", "https")
+
+
 class Target(click.ParamType):
     """A folder path, ``NAME.zip``, or a target URL (database, blob container)."""
 
@@ -100,7 +104,18 @@ class Target(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         text = str(value)
-        if "://" in text or text.endswith(".zip"):
+        if "://" in text:
+            scheme = text.split("://", 1)[0].split("+")[0].lower()
+            if scheme not in TARGET_SCHEMES:
+                self.fail(
+                    f"unsupported target {redact(text)!r}: use a folder, NAME.zip, "
+                    "sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, "
+                    "azure://CONTAINER/PREFIX or a container URL",
+                    param,
+                    ctx,
+                )
+            return text
+        if text.endswith(".zip"):
             return text
         path = Path(text)
         if path.is_file():

@@ -207,3 +207,91 @@ def test_a_scenario_folder_publishes_parents_first_with_foreign_keys(run, tmp_pa
     assert result.exit_code == 0, result.output
     verified = run("verify-target", "scenarios/dev/dev.yaml", "--to", database)
     assert verified.exit_code == 0, verified.output
+
+
+def test_an_unknown_scheme_is_refused_without_writing_or_printing_the_password(run, tmp_path):
+    run("document", "-p", "org", "-q", "3", "--seed", "1", "--to", tmp_path / "d")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        result = run("publish", tmp_path / "d", "--to", "oracle://u:s3cret@h/x")
+    assert result.exit_code == 2
+    assert "unsupported target 'oracle://u:***@h/x'" in result.output
+    assert "s3cret" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+@pytest.mark.parametrize("to", ["sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_target_is_refused(run, tmp_path, to):
+    run("document", "-p", "org", "-q", "3", "--seed", "1", "--to", tmp_path / "d")
+    result = run("publish", tmp_path / "d", "--to", to)
+    assert result.exit_code == 2
+    assert "names no database file" in result.output
+
+
+@pytest.mark.parametrize("inside", ["d/org/copy", "d", "d/all.zip"])
+def test_a_target_inside_the_source_is_refused(run, tmp_path, inside):
+    run("document", "-p", "org", "-q", "3", "--seed", "1", "--to", tmp_path / "d")
+    before = sorted(str(p) for p in (tmp_path / "d").rglob("*"))
+    result = run("publish", tmp_path / "d", "--to", tmp_path / inside)
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .endswith("publishing would copy the copy (choose a target outside the source folder)")
+    )
+    assert sorted(str(p) for p in (tmp_path / "d").rglob("*")) == before
+
+
+def test_runs_are_found_at_any_depth(run, tmp_path):
+    run(
+        "document",
+        "-p",
+        "org",
+        "-q",
+        "3",
+        "--seed",
+        "1",
+        "--format",
+        "jsonl",
+        "--to",
+        tmp_path / "out/documents",
+    )
+    run("journey", "-p", "starfleet", "-q", "2", "--seed", "1", "--to", tmp_path / "out/journeys")
+    db = tmp_path / "all.db"
+    result = run("publish", tmp_path / "out", "--to", f"sqlite:///{db}")
+    assert result.exit_code == 0, result.output
+    assert rows(db, "select count(*) from org") == [(3,)]
+    assert rows(db, "select count(*) from starfleet_account") == [(2,)]
+
+
+def test_foreign_keys_hold_across_batches_of_journey_steps(run, tmp_path, monkeypatch):
+    import datagen.publish
+
+    monkeypatch.setattr(datagen.publish, "BATCH", 3)  # children's batches fill before parents'
+    run("journey", "-p", "user_onboarding", "-q", "6", "--seed", "4", "--to", tmp_path / "j")
+    db = tmp_path / "fk.db"
+    result = run("publish", tmp_path / "j", "--to", f"sqlite:///{db}", "--foreign-keys")
+    assert result.exit_code == 0, result.output
+    assert rows(db, "select count(*) from org") == [(6,)]
+    assert rows(db, "select count(*) from user where org_id not in (select id from org)") == [(0,)]
+
+
+def test_documents_and_journeys_of_one_type_share_a_table_with_journey_columns(run, tmp_path):
+    run(
+        "document",
+        "-p",
+        "org",
+        "-q",
+        "3",
+        "--seed",
+        "1",
+        "--format",
+        "jsonl",
+        "--to",
+        tmp_path / "m/z",
+    )
+    run("journey", "-p", "user_onboarding", "-q", "2", "--seed", "1", "--to", tmp_path / "m/a")
+    db = tmp_path / "m.db"
+    assert run("publish", tmp_path / "m", "--to", f"sqlite:///{db}").exit_code == 0
+    assert rows(db, "select count(*) from org where journey_id is null") == [(3,)]
+    assert rows(db, "select count(*) from org where journey_id is not null") == [(2,)]

@@ -112,6 +112,11 @@ def parse_database_url(url: str) -> tuple[Backend, URL]:
             raise InputError(f"no database named in {redact(url)!r}", hint=f"use {backend.example}")
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend is SQLITE and parsed.database in (None, "", ":memory:"):
+        raise InputError(
+            f"{redact(url)!r} names no database file (an in-memory database would be lost)",
+            hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db",
+        )
     if backend is SQLITE and urlsplit(url).netloc:
         raise InputError(
             f"SQLite URLs have no host: {redact(url)!r}",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from datagen.publish import check_target_outside
 from datagen.publish import publish as publish_runs
 from datagen.sinks.base import redact
 from datagen_cli.app import cli
@@ -41,6 +42,7 @@ def publish(source: Path, to: Path | str, reset: bool, foreign_keys: bool, quiet
         python generate.py publish output/journeys --to postgresql://postgres@127.0.0.1/test
         python generate.py publish output --to azure://staging/generated
     """
+    check_target_outside(source, to)
     check_folder_target(to)
     with progress_bar(None, "record", quiet=quiet) as progress:
         summary = publish_runs(
