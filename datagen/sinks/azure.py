@@ -368,6 +368,11 @@ class AzureBlobWriter(ChunkSink):
             )
         code = _error_code(err)
         status = err.status_code
+        if status is None:  # no HTTP answer at all: nothing listens there
+            return SinkError(
+                f"cannot reach Azure Blob Storage at {where} ({doing})",
+                hint="check the URL and the network, or start Azurite for local runs",
+            )
         if code == "ContainerNotFound":
             return SinkError(
                 f"container {container!r} does not exist at {where}",
@@ -575,8 +580,8 @@ def open_blob_writer(
     except (ValueError, AzureError) as err:
         what = CONNECTION_STRING_ENV if target.connection_string else "the container URL"
         raise InputError(
-            f"cannot use {what} for {redact(url)!r}: {type(err).__name__}",
-            hint="copy it again from the Azure portal",
+            f"{what} for {redact(url)!r} is malformed ({type(err).__name__})",
+            hint="copy it again from the Azure portal (storage account → Access keys)",
         ) from None
     if target.connection_string is not None:
         credential = f"the account key or SAS in {CONNECTION_STRING_ENV}"
