@@ -53,7 +53,7 @@ class DocumentProvider:
 
     @classmethod
     def template(cls) -> dict[str, Any]:
-        return _template(cls)
+        return _template(cls)  # type: ignore[arg-type]  # (a class is hashable)
 
     @classmethod
     def references(cls) -> dict[str, str]:
