@@ -22,23 +22,19 @@ and noisy) and the best is printed. The database is a scratch one,
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, report  # noqa: E402
+from bench.common import ROOT, Skipped, report, scratch_postgres  # noqa: E402
 from datagen.scenarios.populate import prepare  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "prod_like.yaml"
-ADMIN = os.environ.get("DATAGEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SEED = 7
 
 # Runs a command and prints its largest resident set (KiB on Linux) after it: a fresh
@@ -63,33 +59,6 @@ def run_measured(*args: str) -> tuple[float, int]:
     return elapsed, peak_kib // 1024
 
 
-@contextmanager
-def scratch_database() -> Iterator[str | None]:
-    """A new PostgreSQL database (dropped afterwards), or None if the server is unreachable."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from datagen.sinks.dialects import parse_database_url
-
-    name = f"datagen_bench_{secrets.token_hex(4)}"
-    _, url = parse_database_url(ADMIN)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except SQLAlchemyError as error:
-        print(f"populate: PostgreSQL skipped ({str(error).splitlines()[0]})")
-        engine.dispose()
-        yield None
-        return
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        engine.dispose()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="the large run (default 10)")
@@ -99,9 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     rows = prepare(SCENARIO, seed=SEED, scale=large).rows
     small_rows = prepare(SCENARIO, seed=SEED, scale=1).rows
     print(f"\npopulate: {SCENARIO.name}, seed {SEED}: {rows:,} rows at --scale {large:g}")
-    with scratch_database() as url, tempfile.TemporaryDirectory(prefix="bench-populate-") as tmp:
-        if url is None:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_postgres())
+        except Skipped as skipped:
+            print(f"populate: skipped: {skipped}")
             return
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-populate-"))
         common = ["--seed", str(SEED), "--quiet"]
         subprocess.run(
             [sys.executable, str(ROOT / "generate.py"), "populate", str(SCENARIO), "--to", tmp,

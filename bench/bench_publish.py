@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson  # noqa: E402
 
-from bench.common import ROOT, report, time_call  # noqa: E402
+from bench.common import ROOT, Skipped, report, scratch_postgres, time_call  # noqa: E402
 from datagen.generator import generate_documents  # noqa: E402
 from datagen.sinks.azure import AzureBlobWriter, folder_files  # noqa: E402
 from datagen.sinks.base import TableSpec, redact  # noqa: E402
@@ -65,9 +65,6 @@ PROVIDER = "org"
 ROWS = int(os.environ.get("DATAGEN_BENCH_PUBLISH_ROWS", 200_000))
 BLOBS = int(os.environ.get("DATAGEN_BENCH_PUBLISH_BLOBS", 2_000))
 REPEAT = int(os.environ.get("DATAGEN_BENCH_PUBLISH_REPEAT", 2))
-POSTGRES_ADMIN = os.environ.get(
-    "DATAGEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 MARIADB_ADMIN = os.environ.get("DATAGEN_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 AZURITE_BIN = ROOT / "node_modules" / ".bin" / "azurite-blob"
 AZURITE_KEY = (  # the emulator's well-known key (public, documented by Microsoft)
@@ -78,10 +75,6 @@ GOAL = ">= 0.7"
 UTC = timezone.utc
 
 Record = dict[str, Any]
-
-
-class Skipped(Exception):
-    """A target that can't be measured here (its server is missing)."""
 
 
 # Measuring -----------------------------------------------------------------------------
@@ -226,26 +219,6 @@ def postgres_options(url: str) -> dict[str, Any]:
         password=parsed.password,
         dbname=parsed.database,
     )
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new PostgreSQL database ``datagen_bench_<random>`` (dropped after)."""
-    import psycopg
-
-    options = postgres_options(POSTGRES_ADMIN)
-    name = f"datagen_bench_{secrets.token_hex(4)}"
-    try:
-        with psycopg.connect(**options, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as error:
-        where = f"{options['host']}:{options['port']}"
-        raise Skipped(f"PostgreSQL at {where}: {first_line(error)}") from None
-    try:
-        yield with_database(POSTGRES_ADMIN, name)
-    finally:
-        with psycopg.connect(**options, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_drop(url: str, *tables: str) -> Callable[[], None]:
@@ -487,7 +460,7 @@ def check_rows(url: str, expected: int) -> None:
 
 
 def bench_postgres(run: Path, records: list[Record], spec: TableSpec, repeat: int) -> None:
-    with postgres_database() as url:
+    with scratch_postgres() as url:
         rows = prepared_rows(records, spec, datetime.fromisoformat)
         baseline = postgres_copy(url, spec, rows)
         clear = postgres_drop(url, "baseline", spec.name)

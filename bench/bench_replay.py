@@ -14,14 +14,13 @@ Set BENCH_REPLAY_JOURNEYS for a quicker run.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
 
-from bench.common import ROOT, report, time_call
+from bench.common import ROOT, Skipped, report, scratch_postgres, time_call
 from datagen.journey_run import generate_journeys
 from datagen.publish import publish
 from datagen.replay import replay
@@ -31,9 +30,6 @@ from datagen.replay.source import load_journeys
 
 JOURNEYS = int(os.environ.get("BENCH_REPLAY_JOURNEYS", "1000"))
 REQUESTED_RATE = 500.0  # steps per second
-POSTGRES_ADMIN = os.environ.get(
-    "DATAGEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 def paced(source: Path) -> tuple[float, float]:
@@ -74,31 +70,6 @@ def http_server() -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}/api/{{type}}"
 
 
-def scratch_postgres() -> tuple[str, object] | None:
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
-    name = f"datagen_bench_replay_{secrets.token_hex(4)}"
-    admin = create_engine(
-        POSTGRES_ADMIN.replace("postgresql://", "postgresql+psycopg://"),
-        isolation_level="AUTOCOMMIT",
-    )
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except SQLAlchemyError as err:
-        print(f"PostgreSQL skipped: {str(err.orig or err).splitlines()[0]}")
-        return None
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}", (admin, name)
-
-
-def drop_postgres(handle: object) -> None:
-    admin, name = handle  # type: ignore[misc]
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-replay-") as folder:
         base = Path(folder)
@@ -118,9 +89,11 @@ def main() -> None:
             server.terminate()
             server.wait()
 
-        if scratch_postgres_available() is False:
+        try:
+            published = in_fresh_postgres(lambda url: publish(source, to=url))
+        except Skipped as skipped:
+            print(f"replay into PostgreSQL: skipped: {skipped}")
             return
-        published = in_fresh_postgres(lambda url: publish(source, to=url))
         steps = sum(len(j.steps) for j in load_journeys(source))
         baseline = steps / published
         report("publish of the same journeys into PostgreSQL (baseline)", baseline, "steps/s")
@@ -139,23 +112,10 @@ def main() -> None:
             )
 
 
-def scratch_postgres_available() -> bool:
-    postgres = scratch_postgres()
-    if postgres is None:
-        return False
-    drop_postgres(postgres[1])
-    return True
-
-
 def in_fresh_postgres(work: Callable[[str], object]) -> float:
     """Seconds ``work(url)`` takes on a new, empty PostgreSQL database."""
-    postgres = scratch_postgres()
-    assert postgres is not None
-    url, handle = postgres
-    try:
+    with scratch_postgres() as url:
         return time_call(lambda: work(url))
-    finally:
-        drop_postgres(handle)
 
 
 if __name__ == "__main__":

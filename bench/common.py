@@ -1,14 +1,54 @@
-"""Helpers for benchmarks: time a command or a callable, print ratios."""
+"""Helpers for benchmarks: time a command or a callable, print ratios, scratch databases."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN = os.environ.get(
+    "DATAGEN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+class Skipped(Exception):
+    """A target that can't be measured here (its server is missing)."""
+
+
+@contextmanager
+def scratch_postgres(admin: str = POSTGRES_ADMIN) -> Iterator[str]:
+    """A new PostgreSQL database ``datagen_bench_<random>``, dropped afterwards.
+
+    Raises Skipped, naming the server and why, when it can't be created.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from datagen.sinks.dialects import location, parse_database_url
+
+    backend, url = parse_database_url(admin)
+    name = f"datagen_bench_{secrets.token_hex(4)}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except SQLAlchemyError as error:
+        engine.dispose()
+        cause = getattr(error, "orig", None) or error
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        raise Skipped(f"PostgreSQL at {location(backend, url)}: {reason}") from None
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        engine.dispose()
 
 
 def time_command(*args: str) -> float:
