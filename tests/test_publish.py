@@ -12,6 +12,12 @@ import orjson
 import pytest
 
 
+def org_jsonl(run, to: Path) -> None:
+    """Three org documents, seed 1, as a JSONL run under ``to``."""
+    args = ("-p", "org", "-q", "3", "--seed", "1", "--format", "jsonl", "--quiet")
+    assert run("document", *args, "--to", to).exit_code == 0
+
+
 def rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as connection:
         return connection.execute(sql).fetchall()
@@ -243,19 +249,7 @@ def test_a_target_inside_the_source_is_refused(run, tmp_path, inside):
 
 
 def test_runs_are_found_at_any_depth(run, tmp_path):
-    run(
-        "document",
-        "-p",
-        "org",
-        "-q",
-        "3",
-        "--seed",
-        "1",
-        "--format",
-        "jsonl",
-        "--to",
-        tmp_path / "out/documents",
-    )
+    org_jsonl(run, tmp_path / "out/documents")
     run("journey", "-p", "starfleet", "-q", "2", "--seed", "1", "--to", tmp_path / "out/journeys")
     db = tmp_path / "all.db"
     result = run("publish", tmp_path / "out", "--to", f"sqlite:///{db}")
@@ -277,19 +271,7 @@ def test_foreign_keys_hold_across_batches_of_journey_steps(run, tmp_path, monkey
 
 
 def test_documents_and_journeys_of_one_type_share_a_table_with_journey_columns(run, tmp_path):
-    run(
-        "document",
-        "-p",
-        "org",
-        "-q",
-        "3",
-        "--seed",
-        "1",
-        "--format",
-        "jsonl",
-        "--to",
-        tmp_path / "m/z",
-    )
+    org_jsonl(run, tmp_path / "m/z")
     run("journey", "-p", "user_onboarding", "-q", "2", "--seed", "1", "--to", tmp_path / "m/a")
     db = tmp_path / "m.db"
     assert run("publish", tmp_path / "m", "--to", f"sqlite:///{db}").exit_code == 0

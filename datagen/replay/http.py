@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 from typing import Collection, Mapping, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
@@ -19,8 +19,7 @@ from urllib3.exceptions import TimeoutError as HttpTimeout
 
 from datagen.errors import InputError, SinkError
 from datagen.replay.source import ReplayStep
-from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed, document_url
-from datagen.replay.targets import endpoint_of
+from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
 
 CONNECT_TIMEOUT = 5.0
 TIMEOUT = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=30.0)
@@ -87,3 +86,12 @@ class HttpTarget(StepTarget):
         if self._pool is not None:
             self._pool.clear()
             self._pool = None
+
+
+def endpoint_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def document_url(template: str, document_type: str) -> str:
+    return template.replace("{type}", quote(document_type, safe=""))

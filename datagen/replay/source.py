@@ -62,11 +62,11 @@ def load_journeys(source: str | Path) -> list[ReplayJourney]:
             f"{source}: no journey zips found",
             hint="generate some first: python generate.py journey -p job_lifecycle -q 10",
         )
-    seen: dict[str, str] = {}
+    seen: set[str] = set()
     for journey in journeys:
-        if journey.id in seen:
+        if journey.id in seen:  # (zips of the same name in two folders)
             raise JourneyFormatError(f"two journeys are named {journey.id!r}", where=str(source))
-        seen[journey.id] = journey.id
+        seen.add(journey.id)
     return sorted(journeys, key=lambda j: j.id)
 
 

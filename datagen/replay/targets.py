@@ -15,7 +15,6 @@ import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
-from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -213,12 +212,3 @@ def _transient_database_error(err: SinkError) -> bool:
         message = str(cause).lower()
         return "locked" in message or "busy" in message
     return "OperationalError" in names  # psycopg without a SQLSTATE: the connection is gone
-
-
-def endpoint_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
-
-
-def document_url(template: str, document_type: str) -> str:
-    return template.replace("{type}", quote(document_type, safe=""))
