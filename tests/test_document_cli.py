@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from pathlib import Path
 
 import orjson
 import pytest
@@ -13,14 +12,7 @@ import pytest
 from datagen.documents import get_provider
 from datagen.manifest import read_manifest
 from datagen.seeding import SHARD_SIZE
-
-
-def digest_tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+from tests.trees import digest_tree
 
 
 def test_default_json_writes_one_file_per_document_and_a_manifest(run, tmp_path):

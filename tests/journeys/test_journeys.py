@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +13,7 @@ from datagen.journey_run import JourneyJob, build_journey, journey_metadata
 from datagen.journeys import JourneyContext, JourneyProvider, registry
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
+from tests.trees import digest_tree
 
 
 def journeys(name: str, count: int, seed: int = 5) -> list[JourneyProvider]:
@@ -152,14 +151,6 @@ def test_metadata_describes_every_step():
         assert entry["offset_seconds"] == step.offset
 
 
-def tree(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_cli_writes_zips_with_documents_and_metadata_inside_and_beside(run, tmp_path):
     result = run("journey", "-p", "starfleet", "-q", "3", "--seed", "4", "--to", tmp_path)
     assert result.exit_code == 0, result.output
@@ -216,7 +207,7 @@ def test_same_seed_same_bytes_across_runs_and_worker_counts(run, tmp_path, name)
             "--quiet",
         )
         assert result.exit_code == 0, result.output
-        trees.append(tree(out))
+        trees.append(digest_tree(out))
     assert trees[0] == trees[1] == trees[2]
     assert len(trees[0]) == 2 * quantity + 1
 
