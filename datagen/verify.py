@@ -87,6 +87,7 @@ def _load_regenerator(kind: str, path: Path) -> Regenerator:
     # Importing the run modules registers their regenerators.
     import datagen.generator  # noqa: F401
     import datagen.journey_run  # noqa: F401
+    import datagen.scenarios.populate  # noqa: F401
 
     try:
         return _regenerators[kind]

@@ -24,6 +24,7 @@ from datagen.atomic import (
     sha256_file,
 )
 from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
@@ -35,7 +36,6 @@ from datagen.types import Document, Progress
 from datagen.verify import register_regenerator
 
 BATCH = 5_000
-DEFAULT_SCENARIO_DIR = Path("output/scenarios")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from datagen.scenarios.populate import DEFAULT_SCENARIO_DIR, describe_plan, populate, prepare
+from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.sinks.base import is_database_url, redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
@@ -86,6 +86,8 @@ def populate_command(
         python generate.py populate scenarios/resource_1k_shared_compute.yaml --scale 10 \\
             --to mysql+pymysql://root@127.0.0.1/test --reset
     """
+    from datagen.scenarios.populate import describe_plan, populate, prepare
+
     if not dry_run:
         check_folder_target(to)
     plan = prepare(scenario, seed=seed, scale=scale)
@@ -130,6 +132,7 @@ def verify_target_command(
     """
     from datagen.errors import InputError
     from datagen.scenarios.digest import verify_target
+    from datagen.scenarios.populate import prepare
 
     if not is_database_url(to):
         raise InputError(f"verify-target checks databases; {redact(to)!r} is not a database URL")
@@ -178,6 +181,7 @@ def report_command(
         python generate.py report scenarios/prod_like.yaml
         python generate.py report scenarios/prod_like.yaml --seed 7 --scale 10 -o prod.html
     """
+    from datagen.scenarios.populate import prepare
     from datagen.scenarios.report import write_report
 
     plan = prepare(scenario, seed=seed, scale=scale)
