@@ -55,8 +55,8 @@ def done_keys(done: dict[str, Iterable[int]]) -> frozenset[StepKey]:
     return frozenset((journey, int(i)) for journey, indexes in done.items() for i in indexes)
 
 
-def read_checkpoint(path: Path, journeys: Sequence[ReplayJourney]) -> Checkpoint:
-    """Read ``path`` and check it belongs to these journeys (InputError otherwise)."""
+def read_checkpoint(path: Path, digest: str) -> Checkpoint:
+    """Read ``path`` and check it belongs to the journeys of ``digest`` (InputError otherwise)."""
     try:
         raw = orjson.loads(path.read_bytes())
     except FileNotFoundError:
@@ -68,7 +68,7 @@ def read_checkpoint(path: Path, journeys: Sequence[ReplayJourney]) -> Checkpoint
             f"{path}: not a replay checkpoint of version {CHECKPOINT_VERSION}",
             hint="use the file a replay wrote when it was interrupted",
         )
-    if raw.get("journeys_digest") != journeys_digest(journeys):
+    if raw.get("journeys_digest") != digest:
         raise InputError(
             f"{path}: this checkpoint is for other journeys than the SOURCE given",
             hint="resume with the same SOURCE as the interrupted replay",

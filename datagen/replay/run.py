@@ -56,10 +56,11 @@ def replay(
     if concurrency < 1:
         raise InputError(f"concurrency must be at least 1, got {concurrency}")
     journeys = load_journeys(source)
+    digest = journeys_digest(journeys)
     done: frozenset[tuple[str, int]] = frozenset()
     start_at = 0.0
     if resume is not None:
-        previous = read_checkpoint(resume, journeys)
+        previous = read_checkpoint(resume, digest)
         if ramp_up is not None and ramp_up != previous.ramp_up:
             raise InputError(
                 f"--ramp-up {ramp_up:g} differs from the interrupted replay's "
@@ -105,7 +106,6 @@ def replay(
             replayer.run()
     finally:
         target.close()
-    digest = journeys_digest(journeys)
     if not result.ok:
         Checkpoint(
             digest=digest,
