@@ -1,8 +1,9 @@
 """Populate speed and memory: ``scenarios/prod_like.yaml`` into PostgreSQL.
 
 - ``populate prod_like --scale 10`` (about 1.1 million rows) into PostgreSQL,
-  end to end (start-up, planning, generating on all cores, COPY + upsert with
-  primary and foreign keys), in rows/s;
+  end to end (start-up, planning, generating and encoding on all cores, COPY
+  in one transaction, primary keys, then the foreign keys checked over all
+  rows), in rows/s;
 - the baseline: ``publish`` of the very same rows (written first as JSONL
   by ``populate --to FOLDER``, not timed) into the same database; the ratio
   is populate's rate ÷ publish's (goal ≥ 0.8); and ÷ ``publish --foreign-keys``,

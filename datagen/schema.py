@@ -27,7 +27,7 @@ import inspect
 from bisect import bisect
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from mimesis import Generic
@@ -90,7 +90,7 @@ class Ref(Spec):
     def emit(self, c: Compiler) -> str:
         count = c.ref_counts.get(self.provider, c.quantity)
         keyf = c.bind(c.key_function(self.provider))
-        return f"{keyf}({c.bind(c.rnd.randrange)}({max(count, 1)}))"
+        return f"{keyf}({c.draw_below(max(count, 1))})"
 
     def describe(self) -> str:
         return f"ref:{self.provider}"
@@ -127,7 +127,9 @@ class Choice(Spec):
 
     def emit(self, c: Compiler) -> str:
         values = list(self.values)
-        return c.fresh_copy(values, f"{c.bind(c.rnd.choice)}({c.bind(values)})")
+        if not values:
+            raise SchemaError("choice() needs at least one value")
+        return c.fresh_copy(values, f"{c.bind(values)}[{c.draw_below(len(values))}]")
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ class Integer(Spec):
     kind = "integer"
 
     def emit(self, c: Compiler) -> str:
-        return f"{c.bind(c.rnd.randint)}({self.low}, {self.high})"
+        return c.draw_between(self.low, self.high)
 
 
 @dataclass(frozen=True)
@@ -162,14 +164,14 @@ class Timestamp(Spec):
     def emit(self, c: Compiler) -> str:
         low, high = sorted(self.days)
         ref = c.reference_date
-        randint = c.rnd.randint
         # At least one second before the reference date: strictly "before".
         lo_s, hi_s = max(int(low * 86400), 1), max(int(high * 86400), 1)
-
-        def timestamp() -> datetime:
-            return ref - timedelta(seconds=randint(lo_s, hi_s))
-
-        return f"{c.bind(timestamp)}()"
+        seconds = c.draw_between(lo_s, hi_s)
+        if not isinstance(ref.tzinfo, timezone) or ref.microsecond:  # naive, or a zone with DST
+            return f"({c.bind(ref)} - {c.bind(timedelta)}(seconds={seconds}))"
+        # ref - timedelta(seconds=...) exactly (a fixed offset), at half the cost.
+        at = f"{c.bind(datetime.fromtimestamp)}"
+        return f"{at}({int(ref.timestamp())} - {seconds}, {c.bind(ref.tzinfo)})"
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ class ListOf(Spec):
 
     def emit(self, c: Compiler) -> str:
         var = c.fresh("_n")
-        count = f"{c.bind(c.rnd.randint)}({self.low}, {self.high})"
+        count = c.draw_between(self.low, self.high)
         return f"[{c.expr(self.item)} for {var} in range({count})]"
 
 
@@ -329,6 +331,23 @@ class Compiler:
         if any(isinstance(v, (dict, list)) for v in values):
             return f"{self.bind(copy.deepcopy)}({expr})"
         return expr
+
+    def draw_below(self, count: int) -> str:
+        """An expression drawing an int in ``[0, count)``, uniformly (``count`` ≥ 1).
+
+        ``int(random() * count)``: a third of ``randrange``'s cost; its bias,
+        under ``count / 2**53``, is far below anything a test data set shows.
+        """
+        if count > 2**40:
+            return f"{self.bind(self.rnd.randrange)}({count})"
+        return f"int({self.bind(self.rnd.random)}() * {count})"
+
+    def draw_between(self, low: int, high: int) -> str:
+        """An expression drawing an int in ``[low, high]``, both included."""
+        if high < low:
+            raise SchemaError(f"an integer range needs low <= high, not ({low}, {high})")
+        draw = self.draw_below(high - low + 1)
+        return draw if low == 0 else f"({low} + {draw})"
 
     def fresh(self, prefix: str) -> str:
         self._counter += 1

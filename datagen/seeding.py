@@ -34,14 +34,14 @@ def choose_seed() -> int:
 
 def entity_key(seed: int, provider: str, index: int) -> str:
     """The UUID key of entity ``index`` of ``provider`` under ``seed``."""
-    digest = bytearray(
-        hashlib.blake2b(f"{seed}\x1f{provider}\x1f{index}".encode("ascii"), digest_size=16).digest()
-    )
-    # str(uuid.UUID(bytes=digest, version=4)), at a third of the cost: version 4, RFC 4122 variant.
-    digest[6] = (digest[6] & 0x0F) | 0x40
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = _blake2b(f"{seed}\x1f{provider}\x1f{index}".encode(), digest_size=16).hexdigest()
+    # str(uuid.UUID(bytes=digest, version=4)), at a quarter of the cost: the version
+    # nibble set to 4, the variant's two high bits to 10 (RFC 4122).
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_blake2b = hashlib.blake2b
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 @dataclass(frozen=True)

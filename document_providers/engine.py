@@ -4,19 +4,21 @@ from typing import Any
 
 from mimesis.random import Random
 
+from datagen.draws import between, pick, some
 from datagen.documents import DocumentProvider
 from datagen.schema import FieldFactory
 
+PORTS = [18630, 18630, 18630, 18631, 19630]
 LABELS = ["all", "prod", "staging", "dev", "us-east-1", "eu-west-1", "kafka", "jdbc", "cdc"]
 
 
 def engine_url(random: Random) -> str:
-    host = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    return f"http://{host}:{random.choice([18630, 18630, 18630, 18631, 19630])}"
+    host = f"10.{between(random, 0, 255)}.{between(random, 0, 255)}.{between(random, 1, 254)}"
+    return f"http://{host}:{pick(random, PORTS)}"
 
 
 def some_labels(random: Random) -> list[str]:
-    return random.sample(LABELS, random.randint(1, 3))
+    return some(random, LABELS, 1, 3)
 
 
 class Engine(DocumentProvider):

@@ -4,18 +4,20 @@ from typing import Any
 
 from mimesis.random import Random
 
+from datagen.draws import pick
 from datagen.documents import DocumentProvider
 from datagen.schema import FieldFactory
 
 CRONS = ["0 * * * *", "*/15 * * * *", "*/5 * * * *", "0 2 * * *", "30 6 * * 1-5", "0 0 * * 0"]
 
 VERBS = ["Ingest", "Sync", "Replicate", "Load", "Archive", "Backfill", "Mask"]
+CADENCES = ["hourly", "daily", "stream", "cdc"]
 DATASETS = ["orders", "customers", "events", "invoices", "clicks", "inventory", "payments"]
 
 
 def job_name(random: Random) -> str:
-    cadence = random.choice(["hourly", "daily", "stream", "cdc"])
-    return f"{random.choice(VERBS)} {random.choice(DATASETS)} ({cadence})"
+    cadence = pick(random, CADENCES)
+    return f"{pick(random, VERBS)} {pick(random, DATASETS)} ({cadence})"
 
 
 class Job(DocumentProvider):

@@ -4,6 +4,7 @@ from typing import Any
 
 from mimesis.random import Random
 
+from datagen.draws import between, pick, some
 from datagen.documents import DocumentProvider
 from datagen.schema import FieldFactory
 
@@ -52,18 +53,19 @@ def stage(kind: str, choice: tuple[str, str, str], number: int) -> dict[str, Any
 
 def stages(random: Random) -> list[dict[str, Any]]:
     """An origin, 0-5 processors and 1-2 destinations, numbered in order."""
-    choice = random.choice
-    middle = random.randint(0, 5)
-    ends = random.randint(1, 2)
-    result = [stage("ORIGIN", choice(ORIGINS), 1)]
-    result += [stage("PROCESSOR", choice(PROCESSORS), n + 2) for n in range(middle)]
-    result += [stage("DESTINATION", choice(DESTINATIONS), n + middle + 2) for n in range(ends)]
+    middle = between(random, 0, 5)
+    ends = between(random, 1, 2)
+    result = [stage("ORIGIN", pick(random, ORIGINS), 1)]
+    result += [stage("PROCESSOR", pick(random, PROCESSORS), n + 2) for n in range(middle)]
+    result += [
+        stage("DESTINATION", pick(random, DESTINATIONS), n + middle + 2) for n in range(ends)
+    ]
     return result
 
 
 def pipeline_name(random: Random) -> str:
-    source, target = random.choice(ORIGINS)[0], random.choice(DESTINATIONS)[0]
-    return f"{source} to {target} {random.randint(1, 999)}"
+    source, target = pick(random, ORIGINS)[0], pick(random, DESTINATIONS)[0]
+    return f"{source} to {target} {between(random, 1, 999)}"
 
 
 class Pipeline(DocumentProvider):
@@ -83,7 +85,7 @@ class Pipeline(DocumentProvider):
             "draft": _.weighted({False: 0.85, True: 0.15}),
             "execution_mode": _.weighted({"STANDALONE": 0.8, "CLUSTER_BATCH": 0.1, "EDGE": 0.1}),
             "stages": _.call(stages),
-            "tags": _.call(lambda random: random.sample(TAGS, random.randint(0, 3))),
+            "tags": _.call(lambda random: some(random, TAGS, 0, 3)),
             "created_at": _.timestamp(days=(60, 1500)),
             "last_modified_at": _.timestamp(days=(0.01, 60)),
         }

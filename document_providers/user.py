@@ -4,6 +4,7 @@ from typing import Any
 
 from mimesis.random import Random
 
+from datagen.draws import pick, some
 from datagen.documents import DocumentProvider
 from datagen.schema import FieldFactory
 from datagen.types import Document
@@ -13,7 +14,7 @@ GROUPS = ["all", "admins", "developers", "operators", "data-engineers", "analyst
 
 
 def some_groups(random: Random) -> list[str]:
-    return random.sample(GROUPS, random.randint(0, 3))
+    return some(random, GROUPS, 0, 3)
 
 
 class User(DocumentProvider):
@@ -47,4 +48,4 @@ class User(DocumentProvider):
 
     def finalize(self, document: Document, random: Random) -> None:
         first, _, last = document["full_name"].lower().replace("'", "").partition(" ")
-        document["email"] = f"{first}.{last.replace(' ', '')}@{random.choice(DOMAINS)}"
+        document["email"] = f"{first}.{last.replace(' ', '')}@{pick(random, DOMAINS)}"

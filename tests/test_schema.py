@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import uuid
+from datetime import timedelta
 from random import Random
 
 import orjson
@@ -13,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datagen.documents import get_provider
+from datagen.draws import between, pick, some
 from datagen.errors import SchemaError
 from datagen.schema import Compiler, FieldFactory, Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
@@ -121,3 +124,53 @@ def test_weighted_draws_what_random_choices_draws(weights: list[float], seed: in
     drawn = [build(i)["pick"] for i in range(50)]
     cumulative = list(itertools.accumulate(weights))
     assert drawn == [reference.choices(values, cum_weights=cumulative)[0] for _ in range(50)]
+
+
+@given(seed=st.integers(0, 2**32))
+def test_timestamps_are_the_reference_date_minus_the_drawn_seconds(seed: int) -> None:
+    runtime = Runtime(locale="en", run_seed=0)
+    build = Compiler(runtime, provider="t", quantity=20).compile({"at": _.timestamp(days=(1, 2))})
+    runtime.reseed(seed)
+    reference = Random()
+    reference.setstate(runtime.rnd.getstate())
+    drawn = [build(i)["at"] for i in range(20)]
+    # one random() per timestamp, in [86400, 172800] seconds before the reference date
+    seconds = [86400 + int(reference.random() * 86401) for _ in range(20)]
+    assert drawn == [REFERENCE_DATE - timedelta(seconds=s) for s in seconds]
+    assert all(at.tzinfo is REFERENCE_DATE.tzinfo for at in drawn)
+
+
+def test_integers_and_choices_reach_both_ends_evenly():
+    make = build({"n": _.integer(1, 3), "c": _.choice("xyz")}, quantity=3000)
+    drawn = [make(i) for i in range(3000)]
+    for field, values in (("n", (1, 2, 3)), ("c", ("x", "y", "z"))):
+        counts = collections.Counter(document[field] for document in drawn)
+        assert set(counts) == set(values)
+        # chi-square, 2 degrees of freedom: p = 0.001 at 13.8
+        assert sum((count - 1000) ** 2 / 1000 for count in counts.values()) < 13.8
+
+
+def test_empty_choices_and_reversed_ranges_are_schema_errors():
+    with pytest.raises(SchemaError, match="choice"):
+        build({"c": _.choice([])})
+    with pytest.raises(SchemaError, match=r"low <= high, not \(5, 1\)"):
+        build({"n": _.integer(5, 1)})
+
+
+@given(seed=st.integers(0, 2**32), low=st.integers(0, 3), extra=st.integers(0, 4))
+def test_some_draws_distinct_items_within_the_bounds(seed: int, low: int, extra: int) -> None:
+    random = Random(seed)
+    values = ["a", "b", "c", "d", "e"]
+    for _n in range(20):
+        drawn = some(random, values, low, low + extra)
+        assert low <= len(drawn) <= min(low + extra, len(values))
+        assert len(set(drawn)) == len(drawn) and set(drawn) <= set(values)
+        assert low <= between(random, low, low + extra) <= low + extra
+        assert pick(random, values) in values
+
+
+def test_some_is_uniform_over_items():
+    random = Random(3)
+    counts = collections.Counter(item for _n in range(4000) for item in some(random, "abcd", 2, 2))
+    # each of 4 items in 2 of 4 places: 2,000 times; chi-square, 3 degrees of freedom, p = 0.001
+    assert sum((count - 2000) ** 2 / 2000 for count in counts.values()) < 16.3

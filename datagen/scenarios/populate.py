@@ -110,6 +110,12 @@ def to_database(
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
     from datagen.sinks.database import open_database_sink
+    from datagen.sinks.dialects import POSTGRESQL, parse_database_url
+
+    if parse_database_url(url)[0] is POSTGRESQL:
+        from datagen.scenarios.copy_load import to_postgres
+
+        return to_postgres(plan, url, reset=reset, workers=workers, progress=progress)
 
     sink = open_database_sink(url, foreign_keys=True)
     try:

@@ -117,25 +117,33 @@ class EntityBuilder:
         indices = np.arange(shard.start, stop)
         records = len(entity.records)
         parents, position = self._parents(shard, indices, records)
-        extras: list[dict[str, Any]] = [
-            {"index": i, "n": n} for i, n in zip(indices.tolist(), position.tolist())
-        ]
+        # What templates may use besides the row's fields (made only if there are templates).
+        extras: list[dict[str, Any]] = (
+            [{"index": i, "n": n} for i, n in zip(indices.tolist(), position.tolist())]
+            if self.templates
+            else []
+        )
         seed = plan.seed
         if entity.parent_field and entity.parent:
             parent, name = entity.parent, entity.parent_field
             label = f"{parent}_index"
             last, key = -1, ""
-            for row, extra, p in zip(rows, extras, parents.tolist()):
+            for row, p in zip(rows, parents.tolist()):
                 if p != last:  # siblings are consecutive: one key per parent
                     last, key = p, entity_key(seed, parent, p)
                 row[name] = key
+            for extra, p in zip(extras, parents.tolist()):
                 extra["parent_index"] = extra[label] = p
         for ref in entity.refs:
             rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
             picks = self._picks(ref.target, ref.same, rng.random(size), parents)
             target = ref.target
+            keys: dict[int, str | None] = {-1: None}  # a row of target is often picked again
             for row, pick in zip(rows, picks.tolist()):
-                row[ref.field] = None if pick < 0 else entity_key(seed, target, pick)
+                picked = keys.get(pick)
+                if picked is None and pick >= 0:
+                    picked = keys[pick] = entity_key(seed, target, pick)
+                row[ref.field] = picked
         for name in entity.nulls:
             for row in rows:
                 row[name] = None
@@ -250,6 +258,12 @@ def install(plan: Plan) -> None:
     _state["builders"] = {}
 
 
+def installed_plan() -> Plan:
+    """The plan ``install`` made current in this process."""
+    plan: Plan = _state["plan"]
+    return plan
+
+
 def build_shard(task: tuple[str, Shard]) -> tuple[str, list[Document]]:
     """The rows of one shard of one entity of the installed plan."""
     name, shard = task
@@ -268,4 +282,4 @@ def tasks_of(plan: Plan) -> Iterator[tuple[str, Shard]]:
             yield entity.name, shard
 
 
-__all__ = ["EntityBuilder", "SchemaError", "build_shard", "install", "tasks_of"]
+__all__ = ["EntityBuilder", "SchemaError", "build_shard", "install", "installed_plan", "tasks_of"]

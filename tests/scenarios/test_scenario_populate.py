@@ -150,6 +150,24 @@ def test_postgresql(run, postgres_url, small_plan):
     check_database(postgres_url, small_plan, run)
 
 
+@pytest.mark.postgres
+def test_postgresql_again_without_reset_upserts_the_same_rows(run, postgres_db, small_plan):
+    """Tables populate did not create keep their keys; rows go in by upsert, all or nothing."""
+    args = ("populate", PROD, "--to", postgres_db, "--seed", 7, "--scale", SMALL)
+    assert run(*args, "--reset").exit_code == 0
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    assert {table: count_rows(postgres_db, table) for table in small_plan.counts()} == (
+        small_plan.counts()
+    )
+    verified = run("verify-target", PROD, "--to", postgres_db, "--seed", 7, "--scale", SMALL)
+    assert verified.exit_code == 0, verified.output
+    # Another seed's rows meet the first's: children of the new orgs, all in one transaction.
+    other = run(*args[:-4], "--seed", 8, "--scale", SMALL)
+    assert other.exit_code == 0, other.output
+    assert count_rows(postgres_db, "org") == 2 * small_plan.counts()["org"]
+
+
 @pytest.mark.mariadb
 def test_mariadb(run, mariadb_url, small_plan):
     check_database(mariadb_url, small_plan, run)

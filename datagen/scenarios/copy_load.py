@@ -1,0 +1,66 @@
+"""Populating PostgreSQL: rows encoded in the workers, one COPY per table, keys last.
+
+The worker processes that build a shard also encode it as COPY text (the
+slowest part of writing a row is turning it into what PostgreSQL reads), so
+the process holding the connection only forwards bytes. The tables are
+loaded in one transaction by :class:`datagen.sinks.pg_bulk.PostgresBulkLoad`,
+which adds the FOREIGN KEYs after the rows: PostgreSQL still checks every
+row, in one pass per constraint.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from operator import itemgetter
+from typing import Callable, Iterator
+
+from datagen.scenarios.planning import Plan
+from datagen.scenarios.rows import build_shard, install, installed_plan, tasks_of
+from datagen.scenarios.runner import run_ordered
+from datagen.seeding import Shard
+from datagen.sinks.copy_text import copy_line_encoder
+from datagen.sinks.pg_bulk import Chunk, PostgresBulkLoad
+from datagen.types import Document, Progress
+
+_encoders: dict[str, Callable[[Document], str]] = {}
+
+
+def encode_shard(task: tuple[str, Shard]) -> tuple[str, Chunk]:
+    """The table and COPY text of one shard of the installed plan."""
+    name, rows = build_shard(task)
+    table = installed_plan().table_of(name)
+    line = _encoders.get(table.name)
+    if line is None:
+        line = _encoders[table.name] = copy_line_encoder(table.columns)
+    return table.name, (len(rows), "".join(map(line, rows)).encode())
+
+
+def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
+    """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
+    install(plan)
+    _encoders.clear()
+    return run_ordered(encode_shard, tasks_of(plan), workers=workers)
+
+
+def to_postgres(
+    plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
+) -> dict[str, int]:
+    """Write every row of ``plan`` into the PostgreSQL database at ``url``, all or nothing."""
+    sink = PostgresBulkLoad(url)
+    try:
+        sink.open(list(plan.tables.values()), reset=reset)
+        for table, shards in groupby(encoded_shards(plan, workers=workers), key=itemgetter(0)):
+            chunks: Iterator[Chunk] = (chunk for _, chunk in shards)
+            if progress:
+                chunks = _counted(chunks, progress)
+            sink.copy(plan.tables[table], chunks)
+        sink.commit()
+    finally:
+        summary = sink.close()
+    return dict(summary.written)
+
+
+def _counted(chunks: Iterator[Chunk], progress: Progress) -> Iterator[Chunk]:
+    for chunk in chunks:
+        yield chunk
+        progress(chunk[0])
