@@ -122,6 +122,12 @@ class DatabaseSink(RecordSink):
 
     def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
         conn = self._connection()
+        tables = self._tables(conn, specs)
+        with conn.begin():
+            self._create_tables(conn, specs, tables, reset=reset)
+
+    def _tables(self, conn: Connection, specs: list[TableSpec]) -> list[Table]:
+        """The SQLAlchemy tables of ``specs`` (referenced tables reflected if needed)."""
         collation = self._collation(conn)
         if self.foreign_keys:
             self._reflect_parents(conn, specs)
@@ -137,20 +143,28 @@ class DatabaseSink(RecordSink):
                 collation=collation,
             )
             tables.append(table)
-        with conn.begin():
-            existing = set(inspect(conn).get_table_names())
-            if reset:
-                for table in reversed(tables):  # children first
-                    if table.name in existing:
-                        self._drop(conn, table)
-                        existing.discard(table.name)
-            for spec, table in zip(specs, tables):
+        return tables
+
+    def _create_tables(
+        self, conn: Connection, specs: list[TableSpec], tables: list[Table], *, reset: bool
+    ) -> None:
+        """Drop (``reset``) and create the tables; check the columns of those kept."""
+        existing = set(inspect(conn).get_table_names())
+        if reset:
+            for table in reversed(tables):  # children first
                 if table.name in existing:
-                    self._check_columns(conn, spec)
-                else:
-                    table.create(conn)
+                    self._drop(conn, table)
+                    existing.discard(table.name)
+        for spec, table in zip(specs, tables):
+            if table.name in existing:
+                self._check_columns(conn, spec)
+            else:
+                self._create(conn, table)
         for spec in specs:
             self._plans[spec.name] = self._plan(spec)
+
+    def _create(self, conn: Connection, table: Table) -> None:
+        table.create(conn)
 
     def _reflect_parents(self, conn: Connection, specs: list[TableSpec]) -> None:
         """Load the referenced tables not opened here, so constraints can name them."""

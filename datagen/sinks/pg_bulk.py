@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import ForeignKeyConstraint, inspect
+from sqlalchemy import Connection, ForeignKeyConstraint, Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import AddConstraint, CreateTable
 
@@ -25,7 +25,6 @@ from datagen.errors import SinkError
 from datagen.sinks.base import TableSpec
 from datagen.sinks.copy_text import copy_line_encoder
 from datagen.sinks.database import PostgresSink
-from datagen.sinks.dialects import build_table
 from datagen.types import Document
 
 Chunk = tuple[int, bytes]  # rows, and their lines in COPY text format
@@ -47,28 +46,15 @@ class PostgresBulkLoad(PostgresSink):
 
     def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
         conn = self._connection()
-        self._reflect_parents(conn, specs)
-        tables = []
-        for spec in specs:
-            if spec.name in self._metadata.tables:
-                self._metadata.remove(self._metadata.tables[spec.name])
-            tables.append(build_table(spec, self._metadata, self.backend, foreign_keys=True))
-        existing = set(inspect(conn).get_table_names())  # begins the transaction
-        if reset:
-            for table in reversed(tables):  # children first
-                if table.name in existing:
-                    self._drop(conn, table)
-                    existing.discard(table.name)
-        for spec, table in zip(specs, tables):
-            if table.name in existing:
-                self._check_columns(conn, spec)
-                continue
-            conn.execute(CreateTable(table, include_foreign_key_constraints=[]))
-            self._fresh.add(table.name)
-            constraints = table.foreign_key_constraints
-            self._deferred.extend(sorted(constraints, key=lambda c: tuple(c.column_keys)))
-        for spec in specs:
-            self._plans[spec.name] = self._plan(spec)
+        tables = self._tables(conn, specs)
+        self._create_tables(conn, specs, tables, reset=reset)  # in the transaction commit() ends
+
+    def _create(self, conn: Connection, table: Table) -> None:
+        """Create ``table`` without its FOREIGN KEYs, which commit() adds after the rows."""
+        conn.execute(CreateTable(table, include_foreign_key_constraints=[]))
+        self._fresh.add(table.name)
+        constraints = table.foreign_key_constraints
+        self._deferred.extend(sorted(constraints, key=lambda c: tuple(c.column_keys)))
 
     def write(self, table: TableSpec, records: Iterable[Document]) -> int:
         """Encode ``records`` and copy them in (in the open transaction)."""
