@@ -4,8 +4,8 @@ from typing import Any
 
 from mimesis.random import Random
 
-from datagen.draws import pick
 from datagen.documents import DocumentProvider
+from datagen.draws import pick
 from datagen.schema import FieldFactory
 
 CRONS = ["0 * * * *", "*/15 * * * *", "*/5 * * * *", "0 2 * * *", "30 6 * * 1-5", "0 0 * * 0"]

@@ -4,8 +4,8 @@ from typing import Any
 
 from mimesis.random import Random
 
-from datagen.draws import pick, some
 from datagen.documents import DocumentProvider
+from datagen.draws import pick, some
 from datagen.schema import FieldFactory
 from datagen.types import Document
 
