@@ -84,8 +84,11 @@ class DocumentProvider:
         compiler = Compiler(runtime, provider=self.name, quantity=quantity, ref_counts=ref_counts)
         return self.factory_from(compiler)
 
-    def factory_from(self, compiler: Compiler) -> DocumentFactory:
-        build = compiler.compile(self.template())
+    def factory_from(
+        self, compiler: Compiler, template: Mapping[str, Any] | None = None
+    ) -> DocumentFactory:
+        """``build(index)`` of ``template`` (default: this provider's), then ``finalize``."""
+        build = compiler.compile(self.template() if template is None else template)
         if type(self).finalize is DocumentProvider.finalize:
             return build
         finalize, rnd = self.finalize, compiler.rnd

@@ -18,12 +18,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from datagen.documents import DocumentProvider, get_provider
+from datagen.documents import get_provider
 from datagen.errors import DataGenError, SchemaError
 from datagen.scenarios.planning import EntityPlan, FieldDef, Plan
 from datagen.schema import Choice, Compiler, FieldFactory, MimesisField, Ref, Runtime, Spec
 from datagen.seeding import Shard, derive_seed, entity_key, plan_shards
-from datagen.types import Document, DocumentFactory
+from datagen.types import Document
 
 
 def shards_of(plan: Plan, entity: EntityPlan) -> list[Shard]:
@@ -88,7 +88,7 @@ class EntityBuilder:
             for name, value in template.items():
                 if isinstance(value, Ref):
                     template[name] = None
-            self.build = _compile(provider, compiler, template)
+            self.build = provider.factory_from(compiler, template)
         except DataGenError as err:
             where = next(iter(entity.pre.values())).where if entity.pre else entity.where
             raise where.error(err.message, hint=err.hint) from None
@@ -213,20 +213,6 @@ class EntityBuilder:
             for row, extra, fixed in zip(rows, extras, given):
                 if override.path not in fixed:
                     set_path(row, override.path, fill(row, extra))
-
-
-def _compile(provider: DocumentProvider, compiler: Compiler, template: dict[str, Any]) -> Any:
-    build: DocumentFactory = compiler.compile(template)
-    if type(provider).finalize is DocumentProvider.finalize:
-        return build
-    finalize, rnd = provider.finalize, compiler.rnd
-
-    def build_and_finalize(index: int) -> Document:
-        document = build(index)
-        finalize(document, rnd)
-        return document
-
-    return build_and_finalize
 
 
 def _template(override: FieldDef) -> Callable[[Document, dict[str, Any]], str]:
