@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from mimesis.random import Random
 
@@ -14,6 +14,11 @@ from datagen.registry import Registry
 from datagen.schema import Compiler, FieldFactory, Key, Ref, Runtime, Spec, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, plan_shards
 from datagen.types import Document, DocumentFactory
+
+if TYPE_CHECKING:  # numpy is imported by what builds rows a shard at a time only
+    from numpy.random import Generator
+
+    from datagen.columns import ColumnCompiler, RowsFactory
 
 registry: Registry[DocumentProvider] = Registry("document provider", "document_providers")
 
@@ -97,6 +102,26 @@ class DocumentProvider:
             document = build(index)
             finalize(document, rnd)
             return document
+
+        return build_and_finalize
+
+    def rows_factory_from(
+        self, compiler: ColumnCompiler, template: Mapping[str, Any] | None = None
+    ) -> RowsFactory:
+        """``build_rows(start, stop, rng)`` of ``template`` (default: this provider's).
+
+        Each row is finalized, in order, after all of them are built.
+        """
+        build_rows = compiler.compile_rows(self.template() if template is None else template)
+        if type(self).finalize is DocumentProvider.finalize:
+            return build_rows
+        finalize, rnd = self.finalize, compiler.rnd
+
+        def build_and_finalize(start: int, stop: int, rng: Generator) -> list[Document]:
+            rows = build_rows(start, stop, rng)
+            for row in rows:
+                finalize(row, rnd)
+            return rows
 
         return build_and_finalize
 

@@ -42,10 +42,10 @@ class Job(DocumentProvider):
                 "batch_size": _.choice([100, 500, 1000, 5000]),
                 "max_retries": _.integer(0, 10),
                 "log_level": _.weighted({"INFO": 0.8, "DEBUG": 0.1, "WARN": 0.07, "ERROR": 0.03}),
-                "source_table": _("text.word"),
+                "source_table": _.choice(DATASETS),
                 "target_schema": _.choice(["public", "raw", "staging", "analytics"]),
             },
-            "enable_failover": _("development.boolean"),
+            "enable_failover": _.weighted({False: 0.75, True: 0.25}),  # a minority fails over
             "created_at": _.timestamp(days=(30, 1500)),
             "last_run_at": _.nullable(_.timestamp(days=(0.01, 30)), 0.3),
         }

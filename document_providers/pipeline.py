@@ -9,12 +9,13 @@ from datagen.draws import between, pick, some
 from datagen.schema import FieldFactory
 
 
-def catalog(*stages: tuple[str, str]) -> list[tuple[str, str, str]]:
-    """(label, stage library, instance name prefix) of common stages."""
-    return [(label, library, label.replace(" ", "")) for label, library in stages]
+def catalog(kind: str, *stages: tuple[str, str]) -> list[tuple[str, str, str, str]]:
+    """(label, stage library, instance name prefix, type) of common stages of a type."""
+    return [(label, library, label.replace(" ", ""), kind) for label, library in stages]
 
 
 ORIGINS = catalog(
+    "ORIGIN",
     ("Kafka Consumer", "kafka"),
     ("JDBC Multitable Consumer", "jdbc"),
     ("Amazon S3", "aws"),
@@ -22,6 +23,7 @@ ORIGINS = catalog(
     ("HTTP Client", "basic"),
 )
 PROCESSORS = catalog(
+    "PROCESSOR",
     ("Expression Evaluator", "basic"),
     ("Field Renamer", "basic"),
     ("Stream Selector", "basic"),
@@ -30,6 +32,7 @@ PROCESSORS = catalog(
     ("Jython Evaluator", "jython"),
 )
 DESTINATIONS = catalog(
+    "DESTINATION",
     ("Kafka Producer", "kafka"),
     ("JDBC Producer", "jdbc"),
     ("Amazon S3", "aws"),
@@ -41,8 +44,8 @@ DESTINATIONS = catalog(
 TAGS = ["prod", "staging", "etl", "cdc", "streaming", "batch", "finance", "marketing", "pii"]
 
 
-def stage(kind: str, choice: tuple[str, str, str], number: int) -> dict[str, Any]:
-    label, library, prefix = choice
+def stage(choice: tuple[str, str, str, str], number: int) -> dict[str, Any]:
+    label, library, prefix, kind = choice
     return {
         "instance_name": f"{prefix}_{number:02d}",
         "label": label,
@@ -53,14 +56,9 @@ def stage(kind: str, choice: tuple[str, str, str], number: int) -> dict[str, Any
 
 def stages(random: Random) -> list[dict[str, Any]]:
     """An origin, 0-5 processors and 1-2 destinations, numbered in order."""
-    middle = between(random, 0, 5)
-    ends = between(random, 1, 2)
-    result = [stage("ORIGIN", pick(random, ORIGINS), 1)]
-    result += [stage("PROCESSOR", pick(random, PROCESSORS), n + 2) for n in range(middle)]
-    result += [
-        stage("DESTINATION", pick(random, DESTINATIONS), n + middle + 2) for n in range(ends)
-    ]
-    return result
+    middle = [PROCESSORS] * between(random, 0, 5)
+    ends = [DESTINATIONS] * between(random, 1, 2)
+    return [stage(pick(random, kind), n) for n, kind in enumerate([ORIGINS, *middle, *ends], 1)]
 
 
 def pipeline_name(random: Random) -> str:

@@ -40,7 +40,7 @@ class User(DocumentProvider):
                 "theme": _.weighted({"light": 0.6, "dark": 0.4}),
                 "language": _.weighted({"en": 0.8, "de": 0.06, "fr": 0.06, "es": 0.05, "ja": 0.03}),
                 "timezone": _.choice(["UTC", "America/Los_Angeles", "Europe/Paris", "Asia/Tokyo"]),
-                "email_notifications": _("development.boolean"),
+                "email_notifications": _.weighted({True: 0.7, False: 0.3}),  # on by default
                 "page_size": _.choice([25, 50, 100]),
             },
             "groups": _.call(some_groups),

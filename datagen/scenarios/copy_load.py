@@ -12,34 +12,38 @@ from __future__ import annotations
 
 from itertools import groupby
 from operator import itemgetter
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import build_shard, install, installed_plan, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import Shard
-from datagen.sinks.copy_text import copy_line_encoder
+from datagen.sinks.copy_text import copy_text_encoder
 from datagen.sinks.pg_bulk import Chunk, PostgresBulkLoad
 from datagen.types import Document, Progress
 
-_encoders: dict[str, Callable[[Document], str]] = {}
+AHEAD = 8
+"""Shards each worker may encode ahead of the COPY: while PostgreSQL builds a table's keys,
+the workers go on with the next table (a shard's text is at most about a megabyte)."""
+
+_encoders: dict[str, Callable[[Sequence[Document]], str]] = {}
 
 
 def encode_shard(task: tuple[str, Shard]) -> tuple[str, Chunk]:
     """The table and COPY text of one shard of the installed plan."""
     name, rows = build_shard(task)
     table = installed_plan().table_of(name)
-    line = _encoders.get(table.name)
-    if line is None:
-        line = _encoders[table.name] = copy_line_encoder(table.columns)
-    return table.name, (len(rows), "".join(map(line, rows)).encode())
+    text = _encoders.get(table.name)
+    if text is None:
+        text = _encoders[table.name] = copy_text_encoder(table.columns)
+    return table.name, (len(rows), text(rows).encode())
 
 
 def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
     """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
     install(plan)
     _encoders.clear()
-    return run_ordered(encode_shard, tasks_of(plan), workers=workers)
+    return run_ordered(encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD)
 
 
 def to_postgres(
@@ -54,6 +58,7 @@ def to_postgres(
             if progress:
                 chunks = _counted(chunks, progress)
             sink.copy(plan.tables[table], chunks)
+            sink.finish(plan.tables[table])  # its keys, while the next table's rows are made
         sink.commit()
     finally:
         summary = sink.close()

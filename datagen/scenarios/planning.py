@@ -59,8 +59,7 @@ class EntityPlan:
     parent: str | None = None
     parent_field: str | None = None
     distribution: Distribution | None = None
-    counts: np.ndarray | None = None  # children of each parent row
-    offsets: np.ndarray | None = None  # running total of counts, len = parent rows + 1
+    offsets: np.ndarray | None = None  # running total of children, len = parent rows + 1
     refs: list[RefPlan] = field(default_factory=list)
     nulls: list[str] = field(default_factory=list)  # references outside the scenario
     pre: dict[str, FieldDef] = field(default_factory=dict)  # weighted, choice, mimesis
@@ -73,6 +72,11 @@ class EntityPlan:
     @property
     def total(self) -> int:
         return len(self.records) + self.generated
+
+    @property
+    def counts(self) -> np.ndarray | None:
+        """The children of each parent row (kept as ``offsets`` only: 8 bytes a parent)."""
+        return None if self.offsets is None else np.diff(self.offsets)
 
     def references_to(self) -> dict[str, str]:
         """Reference field -> the entity it holds a key of."""
@@ -392,7 +396,6 @@ def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
         stop = min(start + SHARD_SIZE, parents)
         rng = np.random.default_rng(derive_seed(plan.seed, entity.name, "per", shard))
         counts[start:stop] = entity.distribution.sample(rng, stop - start)
-    entity.counts = counts
     entity.offsets = np.concatenate(([0], np.cumsum(counts)))
     entity.generated = int(entity.offsets[-1])
 

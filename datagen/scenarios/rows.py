@@ -21,8 +21,9 @@ import numpy as np
 from datagen.documents import get_provider
 from datagen.errors import DataGenError, SchemaError
 from datagen.scenarios.planning import EntityPlan, FieldDef, Plan
-from datagen.schema import Choice, Compiler, FieldFactory, MimesisField, Ref, Runtime, Spec
-from datagen.seeding import Shard, derive_seed, entity_key, plan_shards
+from datagen.columns import ColumnCompiler, keys_of
+from datagen.schema import Choice, FieldFactory, MimesisField, Ref, Runtime, Spec
+from datagen.seeding import Shard, derive_seed, plan_shards
 from datagen.types import Document
 
 
@@ -75,7 +76,7 @@ class EntityBuilder:
         )
         provider = get_provider(entity.provider)
         refs = {target: 1 for target in provider.references().values()}
-        compiler = Compiler(
+        compiler = ColumnCompiler(
             self.runtime,
             provider=entity.provider,
             quantity=1,
@@ -88,7 +89,7 @@ class EntityBuilder:
             for name, value in template.items():
                 if isinstance(value, Ref):
                     template[name] = None
-            self.build = provider.factory_from(compiler, template)
+            self.build = provider.rows_factory_from(compiler, template)
         except DataGenError as err:
             where = next(iter(entity.pre.values())).where if entity.pre else entity.where
             raise where.error(err.message, hint=err.hint) from None
@@ -112,8 +113,8 @@ class EntityBuilder:
         stop = shard.stop if stop is None else stop
         size = stop - shard.start
         self.runtime.reseed(shard.seed)
-        build = self.build
-        rows = [build(index) for index in range(shard.start, stop)]
+        columns = np.random.default_rng(derive_seed(shard.seed, "columns"))
+        rows = self.build(shard.start, shard.stop, columns)[:size]  # the whole shard: see build
         indices = np.arange(shard.start, stop)
         records = len(entity.records)
         parents, position = self._parents(shard, indices, records)
@@ -127,23 +128,15 @@ class EntityBuilder:
         if entity.parent_field and entity.parent:
             parent, name = entity.parent, entity.parent_field
             label = f"{parent}_index"
-            last, key = -1, ""
-            for row, p in zip(rows, parents.tolist()):
-                if p != last:  # siblings are consecutive: one key per parent
-                    last, key = p, entity_key(seed, parent, p)
+            for row, key in zip(rows, _keys(seed, parent, parents)):
                 row[name] = key
             for extra, p in zip(extras, parents.tolist()):
                 extra["parent_index"] = extra[label] = p
         for ref in entity.refs:
             rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
             picks = self._picks(ref.target, ref.same, rng.random(size), parents)
-            target = ref.target
-            keys: dict[int, str | None] = {-1: None}  # a row of target is often picked again
-            for row, pick in zip(rows, picks.tolist()):
-                picked = keys.get(pick)
-                if picked is None and pick >= 0:
-                    picked = keys[pick] = entity_key(seed, target, pick)
-                row[ref.field] = picked
+            for row, key in zip(rows, _keys(seed, ref.target, picks)):
+                row[ref.field] = key
         for name in entity.nulls:
             for row in rows:
                 row[name] = None
@@ -213,6 +206,15 @@ class EntityBuilder:
             for row, extra, fixed in zip(rows, extras, given):
                 if override.path not in fixed:
                     set_path(row, override.path, fill(row, extra))
+
+
+def _keys(seed: int, target: str, rows: np.ndarray) -> list[str | None]:
+    """The keys of ``target``'s ``rows`` (None for -1), each computed once."""
+    unique, positions = np.unique(rows, return_inverse=True)
+    keys: list[str | None] = list(keys_of(seed, target, unique[unique >= 0].tolist()))
+    if len(unique) and unique[0] < 0:
+        keys.insert(0, None)
+    return [keys[n] for n in positions.tolist()]
 
 
 def _template(override: FieldDef) -> Callable[[Document, dict[str, Any]], str]:

@@ -2,7 +2,7 @@
 
 ``concurrent.futures``' ``map`` submits every task at once and keeps every
 result until it is consumed; a slow database would let results pile up. Here
-at most ``2 × workers`` shards are pending at any time.
+at most ``ahead × workers`` shards (two per worker unless told) are pending at any time.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ R = TypeVar("R")
 
 
 def run_ordered(
-    task: Callable[[T], R], items: Iterable[T], *, workers: int | None = None
+    task: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int | None = None,
+    ahead: int = 2,
 ) -> Iterator[R]:
-    """Yield ``task(item)`` for every item, in order; forked workers when more than one."""
+    """Yield ``task(item)`` for every item, in order; forked workers when more than one.
+
+    At most ``ahead`` results per worker are made before they are used.
+    """
     count = workers or default_workers()
     if count <= 1:
         for item in items:
@@ -33,7 +40,7 @@ def run_ordered(
         iterator = iter(items)
         for item in iterator:
             pending.append(pool.submit(task, item))
-            if len(pending) >= 2 * count:
+            if len(pending) >= ahead * count:
                 break
         while pending:
             result = pending.popleft().result()

@@ -11,6 +11,7 @@ ISO 8601 timestamps, and backslash, tab, newline and carriage return escaped
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, Callable, Sequence
@@ -18,7 +19,7 @@ from typing import Any, Callable, Sequence
 import orjson
 
 from datagen.sinks.base import Column
-from datagen.sinks.dialects import POSTGRESQL, UTC, row_builder
+from datagen.sinks.dialects import POSTGRESQL, UTC, encoder, row_builder
 from datagen.types import Document
 
 NULL = "\\N"
@@ -43,77 +44,100 @@ def careful_line(values: Sequence[Any]) -> str:
     return "\t".join(NULL if value is None else field(value) for value in values) + "\n"
 
 
-def copy_line_encoder(columns: Sequence[Column]) -> Callable[[Document], str]:
-    """A function giving a record's COPY text line (newline included) for ``columns``.
+def copy_text_encoder(columns: Sequence[Column]) -> Callable[[Sequence[Document]], str]:
+    """A function giving the COPY text of many records (a line each) for ``columns``.
 
-    Compiled once per table into straight-line code, since it runs for every
-    row: the fields are formatted in one f-string (text as it is, JSON and
-    UTC timestamps by orjson, numbers and booleans by ``str``), and the line
-    is kept if it has no character COPY would misread (a backslash other than
-    the NULLs' own, a tab other than the separators, a newline other than the
-    last, a carriage return). Otherwise, and for any value of an unexpected
-    type, the row builder's values go through :func:`careful_line`.
+    It works a column at a time, since it runs for every row of a population:
+    each column's values are taken from the records in one pass and
+    formatted by their kind (text as it is, integers by ``str``, timestamps
+    and JSON by orjson); a column is escaped only if its text holds a
+    backslash, tab, newline or carriage return, found by one search over the
+    whole column. Missing fields are NULL; a column holding a value of an
+    unexpected type goes the careful way: the row builder's conversion, then
+    :func:`field` (what :func:`careful_line_of` does to a whole record).
     """
-    names = [column.name for column in columns]
-    values = [f"v{index}" for index in range(len(columns))]
-    fields = []
-    for value, column in zip(values, columns):
-        if column.type == "text":
-            text = f"{value} if {value}.__class__ is str else careful(record)"
-        elif column.type == "json":
-            text = f"dumps({value}, option=NON_STR_KEYS).decode()"
-        elif column.type == "timestamp":
-            text = (
-                f"dumps({value})[1:-1].decode() if {value}.__class__ is datetime "
-                f"and {value}.tzinfo is UTC else careful(record)"
-            )
-        elif column.type in ("integer", "float", "boolean"):
-            text = value
-        else:
-            text = "careful(record)"
-        fields.append(f"{{NULL if {value} is None else {text}}}")
-    body = "\\t".join(fields)
-    unpack = "(record[names[0]],)" if len(names) == 1 else "fields(record)"
-    source = (
-        "def line(record):\n"
-        "    try:\n"
-        f"        values = {unpack}\n"
-        "    except KeyError:  # missing fields are NULL\n"
-        "        values = tuple(map(record.get, names))\n"
-        f"    {''.join(f'{value}, ' for value in values)}= values\n"
-        "    try:\n"
-        f'        text = f"{body}\\n"\n'
-        "    except (Careful, TypeError):\n"
-        "        return careful_line(row(record))\n"
-        "    if (\n"
-        "        text.count(BS) == values.count(None)\n"
-        f"        and text.count(TAB) == {len(columns) - 1}\n"
-        "        and text.count(NL) == 1\n"
-        "        and CR not in text\n"
-        "    ):\n"
-        "        return text\n"
-        "    return careful_line(row(record))\n"
-    )
-    scope: dict[str, Any] = {
-        "names": names,
-        "fields": itemgetter(*names),
-        "row": row_builder(columns, POSTGRESQL),
-        "careful": _careful,
-        "careful_line": careful_line,
-        "Careful": _Careful,
-        "dumps": orjson.dumps,
-        "NON_STR_KEYS": orjson.OPT_NON_STR_KEYS,
-        "datetime": datetime,
-        "UTC": UTC,
-        **dict(NULL=NULL, BS="\\", TAB="\t", NL="\n", CR="\r"),
-    }
-    exec(compile(source, "<copy line>", "exec"), scope)
-    return scope["line"]  # type: ignore[no-any-return]
+    formats = [
+        (column.name, _FORMATS.get(column.type, _careful_column), column) for column in columns
+    ]
+
+    def text(records: Sequence[Document]) -> str:
+        if not records:
+            return ""
+        fields = []
+        for name, format_column, column in formats:
+            try:
+                values = list(map(itemgetter(name), records))
+            except KeyError:
+                values = [record.get(name) for record in records]
+            fields.append(format_column(values, column))
+        return "\n".join(map("\t".join, zip(*fields))) + "\n"
+
+    return text
 
 
-class _Careful(Exception):
-    """A value the fast path does not format: the row goes the careful way."""
+def careful_line_of(columns: Sequence[Column]) -> Callable[[Document], str]:
+    """A record's COPY text line, every field converted and escaped (the reference)."""
+    row = row_builder(columns, POSTGRESQL)
+    return lambda record: careful_line(row(record))
 
 
-def _careful(_: Document) -> str:
-    raise _Careful
+def _careful_column(values: list[Any], column: Column) -> list[str]:
+    encode = encoder(column.type, POSTGRESQL)
+    return [NULL if v is None else field(v if encode is None else encode(v)) for v in values]
+
+
+def _text_column(values: list[Any], column: Column) -> list[str]:
+    try:
+        joined = "".join(values)  # a TypeError if one is None or not a string
+    except TypeError:
+        return _careful_column(values, column)
+    return [escape(v) for v in values] if _SPECIAL.search(joined) else values
+
+
+def _integer_column(values: list[Any], column: Column) -> list[str]:
+    if all(v.__class__ is int or v is None for v in values):
+        return [NULL if v is None else str(v) for v in values]
+    return _careful_column(values, column)
+
+
+def _float_column(values: list[Any], column: Column) -> list[str]:
+    if all(v.__class__ is float or v.__class__ is int or v is None for v in values):
+        return [NULL if v is None else str(v) for v in values]
+    return _careful_column(values, column)
+
+
+def _boolean_column(values: list[Any], column: Column) -> list[str]:
+    return [
+        NULL if v is None else "t" if v is True else "f" if v is False else field(v) for v in values
+    ]
+
+
+def _timestamp_column(values: list[Any], column: Column) -> list[str]:
+    present = [v for v in values if v is not None]
+    if not all(v.__class__ is datetime and v.tzinfo is UTC for v in present):
+        return _careful_column(values, column)
+    # ["2024-01-01T00:00:00+00:00", …] in one call: ISO 8601 with its offset, as PostgreSQL reads
+    texts = iter(orjson.dumps(present)[2:-2].decode().split('","'))
+    return [NULL if v is None else next(texts) for v in values]
+
+
+def _json_column(values: list[Any], column: Column) -> list[str]:
+    try:
+        texts = [NULL if v is None else dumps(v, option=NON_STR_KEYS).decode() for v in values]
+    except TypeError:  # e.g. an integer beyond 64 bits
+        return _careful_column(values, column)
+    if "".join(texts).count("\\") == values.count(None):  # only the NULLs' own backslashes
+        return texts
+    return [text if v is None else escape(text) for v, text in zip(values, texts)]
+
+
+_FORMATS: dict[str, Callable[[list[Any], Column], list[str]]] = {
+    "text": _text_column,
+    "integer": _integer_column,
+    "float": _float_column,
+    "boolean": _boolean_column,
+    "timestamp": _timestamp_column,
+    "json": _json_column,
+}
+_SPECIAL = re.compile(r"[\\\t\n\r]")
+dumps, NON_STR_KEYS = orjson.dumps, orjson.OPT_NON_STR_KEYS

@@ -1,11 +1,13 @@
 """Loading whole tables into PostgreSQL in one transaction, foreign keys last.
 
 ``populate`` fills the tables it creates. The fastest safe way in is what
-``pg_restore`` does: create each table with its primary key, COPY its rows,
-and only then add its FOREIGN KEYs, which PostgreSQL validates in one pass
-per constraint instead of a trigger per row (a 1.1-million-row population
-spends about half its time in those triggers otherwise). All of it, the
-``--reset`` drops included, is one transaction: an orphan row, any error or
+``pg_restore`` does: create each table bare, COPY its rows, and only then
+add its PRIMARY KEY (one sorted index build instead of a B-tree insert per
+row: COPY of 373,000 job runs takes 0.76 s + 0.18 s instead of 1.37 s) and
+its FOREIGN KEYs, which PostgreSQL validates in one pass per constraint
+instead of a trigger per row (a 1.1-million-row population spends about
+half its time in those triggers otherwise). All of it, the ``--reset`` drops
+included, is one transaction: a duplicate key, an orphan row, any error or
 Ctrl-C leaves the database as it was.
 
 Tables that already exist (no ``--reset``) keep their constraints; their
@@ -17,13 +19,20 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Table
+from sqlalchemy import (
+    Column,
+    Connection,
+    ForeignKeyConstraint,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import AddConstraint, CreateTable
 
 from datagen.errors import SinkError
 from datagen.sinks.base import TableSpec
-from datagen.sinks.copy_text import copy_line_encoder
+from datagen.sinks.copy_text import copy_text_encoder
 from datagen.sinks.database import PostgresSink
 from datagen.types import Document
 
@@ -34,14 +43,18 @@ class PostgresBulkLoad(PostgresSink):
     """A PostgreSQL sink whose writes are one transaction, committed by ``commit()``.
 
     ``copy(table, chunks)`` sends rows already encoded as COPY text (see
-    :mod:`datagen.sinks.copy_text`); ``write`` encodes records itself. Closing
-    without ``commit()`` rolls everything back.
+    :mod:`datagen.sinks.copy_text`); ``write`` encodes records itself;
+    ``finish(table)`` adds a table's keys once its rows are in (``commit()``
+    finishes those left). Closing without ``commit()`` rolls everything back.
     """
 
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
         self._fresh: set[str] = set()  # tables created in this transaction
-        self._deferred: list[ForeignKeyConstraint] = []  # their FOREIGN KEYs, added last
+        # Their keys, added once their rows are in (see finish()).
+        self._primary: dict[str, PrimaryKeyConstraint] = {}
+        self._foreign: list[ForeignKeyConstraint] = []
+        self._finished: set[str] = set()
         self._staged: set[str] = set()  # existing tables whose staging table is made
 
     def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
@@ -50,17 +63,21 @@ class PostgresBulkLoad(PostgresSink):
         self._create_tables(conn, specs, tables, reset=reset)  # in the transaction commit() ends
 
     def _create(self, conn: Connection, table: Table) -> None:
-        """Create ``table`` without its FOREIGN KEYs, which commit() adds after the rows."""
-        conn.execute(CreateTable(table, include_foreign_key_constraints=[]))
+        """Create ``table`` without its keys, which commit() adds after the rows."""
+        bare = Table(
+            table.name,
+            MetaData(),
+            *(Column(column.name, column.type, nullable=column.nullable) for column in table.c),
+        )
+        conn.execute(CreateTable(bare))
         self._fresh.add(table.name)
-        constraints = table.foreign_key_constraints
-        self._deferred.extend(sorted(constraints, key=lambda c: tuple(c.column_keys)))
+        self._primary[table.name] = table.primary_key
+        self._foreign.extend(sorted(table.foreign_key_constraints, key=lambda c: [*c.column_keys]))
 
     def write(self, table: TableSpec, records: Iterable[Document]) -> int:
         """Encode ``records`` and copy them in (in the open transaction)."""
-        line = copy_line_encoder(table.columns)
-        lines = [line(record) for record in records]
-        return self.copy(table, [(len(lines), "".join(lines).encode())])
+        rows = list(records)
+        return self.copy(table, [(len(rows), copy_text_encoder(table.columns)(rows).encode())])
 
     def copy(self, table: TableSpec, chunks: Iterable[Chunk]) -> int:
         """COPY the chunks' lines into ``table``; returns the rows sent."""
@@ -98,21 +115,47 @@ class PostgresBulkLoad(PostgresSink):
         self.summary.add(table.name, rows)
         return rows
 
-    def commit(self) -> None:
-        """Add the new tables' FOREIGN KEYs (each checked over all rows) and commit."""
+    def finish(self, table: TableSpec) -> None:
+        """No more rows for ``table``: add its primary key, and the foreign keys now possible.
+
+        A foreign key is added once its table is finished and the table it
+        refers to has its primary key. Called between tables, PostgreSQL
+        checks the keys of one while the rows of the next are being made.
+        """
+        self._finished.add(table.name)
+        self._add_keys()
+
+    def _add_keys(self) -> None:
         conn = self._connection()
-        for constraint in self._deferred:
-            try:
-                conn.execute(AddConstraint(constraint))
-            except (SQLAlchemyError, self._driver_error()) as exc:
-                table, column = constraint.table.name, ", ".join(constraint.column_keys)
-                raise SinkError(
-                    f"cannot add the foreign key {table}.{column} -> "
-                    f"{constraint.referred_table.name} in {self.label} at {self.where}: "
-                    f"{self._reason(exc, full=True)} (nothing was written)"
-                ) from None
+        for name in [name for name in self._primary if name in self._finished]:
+            self._add(conn, self._primary.pop(name))
+        ready = [
+            constraint
+            for constraint in self._foreign
+            if constraint.table.name in self._finished
+            and constraint.referred_table.name not in self._primary
+        ]
+        for constraint in ready:
+            self._add(conn, constraint)
+            self._foreign.remove(constraint)
+
+    def _add(
+        self, conn: Connection, constraint: PrimaryKeyConstraint | ForeignKeyConstraint
+    ) -> None:
         try:
-            conn.commit()
+            conn.execute(AddConstraint(constraint))
+        except (SQLAlchemyError, self._driver_error()) as exc:
+            raise SinkError(
+                f"cannot add the {_described(constraint)} in {self.label} at {self.where}: "
+                f"{self._reason(exc, full=True)} (nothing was written)"
+            ) from None
+
+    def commit(self) -> None:
+        """Finish every table (each key checked over all rows) and commit."""
+        self._finished.update(self._fresh)
+        self._add_keys()
+        try:
+            self._connection().commit()
         except (SQLAlchemyError, self._driver_error()) as exc:
             raise SinkError(
                 f"cannot commit to {self.label} at {self.where}: {self._reason(exc)} "
@@ -121,6 +164,16 @@ class PostgresBulkLoad(PostgresSink):
 
     def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
         self._fresh.clear()
-        self._deferred.clear()
+        self._primary.clear()
+        self._foreign.clear()
+        self._finished.clear()
         self._staged.clear()
         super().open(tables, reset=reset)
+
+
+def _described(constraint: PrimaryKeyConstraint | ForeignKeyConstraint) -> str:
+    """``primary key t.id`` or ``foreign key t.parent_id -> parent``."""
+    table, columns = constraint.table.name, ", ".join(c.name for c in constraint.columns)
+    if isinstance(constraint, ForeignKeyConstraint):
+        return f"foreign key {table}.{columns} -> {constraint.referred_table.name}"
+    return f"primary key {table}.{columns}"

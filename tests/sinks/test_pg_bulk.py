@@ -4,6 +4,7 @@ foreign keys added after the rows (against the real server)."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,9 +14,9 @@ from sqlalchemy import create_engine, inspect
 
 from datagen.errors import SinkError
 from datagen.sinks.base import Column, TableSpec
-from datagen.sinks.copy_text import careful_line, copy_line_encoder
+from datagen.sinks.copy_text import careful_line_of, copy_text_encoder
 from datagen.sinks.database import count_rows, open_database_sink, read_rows
-from datagen.sinks.dialects import POSTGRESQL, parse_database_url, row_builder
+from datagen.sinks.dialects import parse_database_url
 from datagen.sinks.pg_bulk import PostgresBulkLoad
 from tests.sinks.test_database_sinks import SAMPLE, UTC, samples
 
@@ -36,16 +37,36 @@ def loaded(url: str, *tables: TableSpec, reset: bool = True) -> PostgresBulkLoad
     return sink
 
 
-def test_lines_are_the_careful_encoding_when_nothing_needs_escaping() -> None:
-    columns = (Column("a", "text"), Column("b", "integer"), Column("c", "json"))
-    line = copy_line_encoder(columns)
-    record = {"a": "plain", "b": 5, "c": {"k": [1, None]}}
-    assert line(record) == 'plain\t5\t{"k":[1,null]}\n'
-    assert line({"a": None}) == "\\N\t\\N\t\\N\n"
-    for text in ("tab\there", "new\nline", "cr\rhere", "back\\slash", "\\N"):
-        expected = careful_line(row_builder(columns, POSTGRESQL)({"a": text}))
-        assert line({"a": text}) == expected
-        assert expected.count("\t") == 2 and expected.count("\n") == 1 and "\r" not in expected
+def test_copy_text_is_the_careful_encoding_column_by_column() -> None:
+    columns = (
+        Column("a", "text"),
+        Column("b", "integer"),
+        Column("c", "json"),
+        Column("d", "boolean"),
+        Column("e", "float"),
+    )
+    text, careful = copy_text_encoder(columns), careful_line_of(columns)
+    plain = {"a": "plain", "b": 5, "c": {"k": [1, None]}, "d": True, "e": 0.5}
+    assert text([plain]) == 'plain\t5\t{"k":[1,null]}\tt\t0.5\n'
+    tricky = ["tab\there", "new\nline", "cr\rhere", "back\\slash", "\\N", "é 🙂"]
+    records = [
+        plain,
+        {"a": None},  # missing fields are NULL
+        {"a": 7, "b": 2**70, "c": {1: "one"}, "d": False, "e": 3},  # other types, carefully
+        *({"a": t, "b": None, "c": {"t": t}, "d": None, "e": None} for t in tricky),
+    ]
+    assert text(records) == "".join(map(careful, records))
+    for record in records:  # alone, a column takes the fast way when it can
+        assert text([record]) == careful(record)
+    assert text(records).count("\n") == len(records) and "\r" not in text(records)
+    assert text([]) == ""
+
+
+def test_timestamps_are_iso_8601_with_their_offset() -> None:
+    at = [datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC), None, datetime(2024, 1, 2, tzinfo=UTC)]
+    lines = copy_text_encoder((Column("t", "timestamp"),))([{"t": t} for t in at]).splitlines()
+    assert lines[1] == "\\N"
+    assert [None if line == "\\N" else datetime.fromisoformat(line) for line in lines] == at
 
 
 def test_values_survive_the_copy_text_encoding(postgres_db: str) -> None:
@@ -118,6 +139,59 @@ def test_an_orphan_row_fails_the_load_and_leaves_the_database_as_it_was(
     assert "nothing was written" in message and "nobody" in message
     assert read_rows(postgres_db, PARENT) == [{"id": "p1", "n": 1}]
     assert read_rows(postgres_db, CHILD) == [{"id": "c1", "parent_id": "p1"}]
+
+
+def test_a_duplicate_key_fails_the_load_naming_the_key(postgres_db: str) -> None:
+    sink = loaded(postgres_db, PARENT)
+    try:
+        # No primary key while the rows come in: the duplicate is found when it is added.
+        sink.write(PARENT, [{"id": "p1", "n": 1}, {"id": "p2", "n": 2}])
+        sink.write(PARENT, [{"id": "p1", "n": 3}])
+        with pytest.raises(SinkError) as caught:
+            sink.commit()
+    finally:
+        sink.close()
+    message = str(caught.value)
+    assert "cannot add the primary key parent.id" in message and "(p1)" in message
+    assert "nothing was written" in message
+    engine = create_engine(parse_database_url(postgres_db)[1])
+    try:
+        assert not inspect(engine).has_table("parent")
+    finally:
+        engine.dispose()
+
+
+def test_finishing_a_table_adds_its_keys_before_the_commit(postgres_db: str) -> None:
+    sink = loaded(postgres_db, PARENT, CHILD)
+    try:
+        sink.write(PARENT, [{"id": "p1", "n": 1}])
+        sink.write(CHILD, [{"id": "c1", "parent_id": "nobody"}])
+        sink.finish(CHILD)  # its foreign key waits for the parent's primary key
+        with pytest.raises(SinkError, match="foreign key child.parent_id -> parent"):
+            sink.finish(PARENT)  # both done: the orphan is found now, not at commit
+    finally:
+        sink.close()
+
+
+def test_keys_are_compared_byte_by_byte(postgres_db: str) -> None:
+    sink = loaded(postgres_db, PARENT, CHILD)
+    try:
+        sink.commit()
+    finally:
+        sink.close()
+    engine = create_engine(parse_database_url(postgres_db)[1])
+    try:
+        with engine.connect() as conn:
+            collations = conn.exec_driver_sql(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns"
+                " WHERE table_name IN ('parent', 'child') AND data_type = 'text'"
+                " ORDER BY table_name, column_name"
+            ).fetchall()
+    finally:
+        engine.dispose()
+    # keys and references in the "C" collation (as MySQL's keys are binary): the key
+    # index is built and searched by bytes, not by the locale's rules
+    assert collations == [("child", "id", "C"), ("child", "parent_id", "C"), ("parent", "id", "C")]
 
 
 def test_closing_without_commit_writes_nothing(postgres_db: str) -> None:

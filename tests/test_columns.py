@@ -1,0 +1,157 @@
+"""Templates compiled a shard at a time (datagen.columns): what populate's rows are made of."""
+
+from __future__ import annotations
+
+import collections
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from datagen.columns import ColumnCompiler, RowsFactory, keys_of
+from datagen.documents import get_provider, registry
+from datagen.errors import SchemaError
+from datagen.schema import FieldFactory, Runtime
+from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
+from datagen.types import Document
+
+_ = FieldFactory()
+
+
+def compiled(template: dict[str, Any], *, reference: datetime = REFERENCE_DATE) -> RowsFactory:
+    runtime = Runtime(locale="en", run_seed=1, reference_date=reference)
+    build = ColumnCompiler(runtime, provider="t", quantity=SHARD_SIZE).compile_rows(template)
+    runtime.reseed(5)
+    return build
+
+
+def shard(template: dict[str, Any], *, seed: int = 3, stop: int = SHARD_SIZE) -> list[Document]:
+    return compiled(template)(0, stop, np.random.default_rng(seed))
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    provider=st.sampled_from(["org", "job_run", "a b"]),
+    indices=st.lists(st.integers(0, 10**12), max_size=50),
+)
+def test_keys_of_are_the_entity_keys(seed: int, provider: str, indices: list[int]) -> None:
+    assert keys_of(seed, provider, indices) == [entity_key(seed, provider, i) for i in indices]
+
+
+def test_a_shorter_stop_gives_a_prefix_of_the_shard() -> None:
+    template = {
+        "id": _.key(),
+        "n": _.integer(0, 10**6),
+        "name": _("person.full_name"),
+        "tags": _.list_of(_.choice("abc"), 0, 3),
+    }
+    whole = shard(template)
+    assert shard(template, stop=7) == whole[:7]
+    assert shard(template) == whole  # the same seeds, the same rows
+    assert shard(template, seed=4) != whole
+    assert [row["id"] for row in whole] == [entity_key(1, "t", i) for i in range(SHARD_SIZE)]
+
+
+def test_weighted_integers_and_choices_follow_their_parameters() -> None:
+    rows = shard(
+        {
+            "w": _.weighted({"a": 0.7, "b": 0.2, "c": 0.1, "never": 0}),
+            "n": _.integer(1, 3),
+            "c": _.choice("xyz"),
+        }
+    )
+    cases = [
+        ("w", {"a": 700, "b": 200, "c": 100}),
+        ("n", {1: 1000 / 3, 2: 1000 / 3, 3: 1000 / 3}),
+        ("c", {"x": 1000 / 3, "y": 1000 / 3, "z": 1000 / 3}),
+    ]
+    for field, expected in cases:
+        counts = collections.Counter(row[field] for row in rows)
+        assert set(counts) == set(expected)
+        # chi-square, 2 degrees of freedom: p = 0.001 at 13.8
+        assert sum((counts[v] - e) ** 2 / e for v, e in expected.items()) < 13.8
+
+
+def test_timestamps_decimals_and_nulls_stay_in_their_ranges() -> None:
+    rows = shard(
+        {
+            "at": _.timestamp(days=(1, 2)),
+            "d": _.decimal(0.5, 1.5, 1),
+            "maybe": _.nullable(_.integer(5, 6), 0.25),
+        }
+    )
+    for row in rows:
+        assert REFERENCE_DATE - timedelta(days=2) <= row["at"] <= REFERENCE_DATE - timedelta(days=1)
+        assert row["at"].tzinfo is REFERENCE_DATE.tzinfo
+        assert type(row["d"]) is float and 0.5 <= row["d"] <= 1.5 and round(row["d"], 1) == row["d"]
+        assert row["maybe"] in (None, 5, 6)
+    assert {type(row["maybe"]) for row in rows} == {type(None), int}
+    nulls = sum(row["maybe"] is None for row in rows)
+    assert abs(nulls - 250) < 4 * (1000 * 0.25 * 0.75) ** 0.5  # four standard deviations
+    assert len({row["at"] for row in rows}) > 900  # seconds, not a handful of values
+
+
+def test_timestamps_with_a_zone_of_their_own_are_the_reference_minus_seconds() -> None:
+    naive = datetime(2025, 1, 1, 12, 0, 0, 500)
+    rows = compiled({"at": _.timestamp(days=(0, 1))}, reference=naive)(
+        0, 10, np.random.default_rng(1)
+    )
+    for row in rows:
+        assert row["at"].tzinfo is None
+        seconds = (naive - row["at"]).total_seconds()
+        assert seconds == int(seconds) and 1 <= seconds <= 86400
+
+
+def test_mutable_values_are_fresh_per_row_and_nested_draws_are_per_item() -> None:
+    rows = shard(
+        {
+            "a": _.choice([{"x": []}]),
+            "b": _.weighted({("t",): 1}),
+            "items": _.list_of(_.integer(0, 10**9), 5, 5),
+            "auth": {"logins": [], "n": _.integer(0, 9)},
+        },
+        stop=2,
+    )
+    rows[0]["a"]["x"].append(1)
+    rows[0]["auth"]["logins"].append("x")
+    assert rows[1]["a"] == {"x": []} and rows[1]["auth"]["logins"] == []
+    assert rows[0]["b"] == ("t",)
+    assert len(set(rows[0]["items"])) == 5  # drawn per item, not one column value repeated
+    assert 0 <= rows[0]["auth"]["n"] <= 9
+
+
+def test_empty_choices_and_reversed_ranges_are_schema_errors() -> None:
+    with pytest.raises(SchemaError, match="choice"):
+        compiled({"c": _.choice([])})
+    with pytest.raises(SchemaError, match=r"low <= high, not \(5, 1\)"):
+        compiled({"n": _.integer(5, 1)})
+
+
+def test_huge_integer_ranges_are_drawn_per_row() -> None:
+    rows = shard({"n": _.integer(0, 2**70)}, stop=50)
+    assert all(0 <= row["n"] <= 2**70 for row in rows)
+    assert max(row["n"] for row in rows) > 2**64
+
+
+@pytest.mark.parametrize("name", sorted(registry.names()))
+def test_every_provider_builds_rows_shaped_like_its_documents(name: str) -> None:
+    provider = get_provider(name)
+    runtime = Runtime(locale="en", run_seed=7)
+    compiler = ColumnCompiler(runtime, provider=name, quantity=SHARD_SIZE)
+    build = provider.rows_factory_from(compiler)
+    runtime.reseed(11)
+    rows = build(0, 20, np.random.default_rng(2))
+    document = provider.generate(seed=7, index=0)
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: shape(item) for key, item in value.items()}
+        return "null-or-value"
+
+    assert len(rows) == 20
+    assert all(shape(row) == shape(document) for row in rows)
+    assert rows[0][provider.key] == entity_key(7, name, 0)
+    assert all(row[provider.key] != other[provider.key] for row, other in zip(rows, rows[1:]))
