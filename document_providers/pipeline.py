@@ -44,10 +44,13 @@ DESTINATIONS = catalog(
 TAGS = ["prod", "staging", "etl", "cdc", "streaming", "batch", "finance", "marketing", "pii"]
 
 
+NUMBERED = [f"_{number:02d}" for number in range(100)]  # "_01": formatting costs more than a stage
+
+
 def stage(choice: tuple[str, str, str, str], number: int) -> dict[str, Any]:
     label, library, prefix, kind = choice
     return {
-        "instance_name": f"{prefix}_{number:02d}",
+        "instance_name": prefix + NUMBERED[number],
         "label": label,
         "type": kind,
         "library": library,
