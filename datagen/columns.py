@@ -52,9 +52,9 @@ _WIDEST = 2**62  # numpy draws integers of a range this wide or less; wider ones
 class ColumnCompiler(Compiler):
     """Turns a template into one ``build_rows(start, stop, rng)`` function.
 
-    ``stop - start`` is at most :data:`datagen.seeding.SHARD_SIZE`, and columns
-    are drawn for that many rows whatever ``stop`` is, so that rows
-    ``[start, stop)`` are a prefix of rows ``[start, start + SHARD_SIZE)``.
+    Columns are drawn for :data:`datagen.seeding.SHARD_SIZE` rows whatever
+    ``stop`` is (or for ``stop - start`` if more), so that rows ``[start,
+    stop)`` are a prefix of rows ``[start, start + SHARD_SIZE)``.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -81,7 +81,7 @@ class ColumnCompiler(Compiler):
         lines = [f"    c{k} = {column}\n" for k, column in enumerate(self.columns)]
         source = (
             "def build_rows(start, stop, rng):\n"
-            f"    size = {SHARD_SIZE}\n"
+            f"    size = max(stop - start, {SHARD_SIZE})\n"
             + "".join(lines)
             + f"    return [{body} for (i, {''.join(n + ', ' for n in names)}) in zip("
             + ", ".join(["range(start, stop)", *(f"c{k}" for k in range(len(names)))])
@@ -108,8 +108,8 @@ def _key(spec: Key, c: ColumnCompiler) -> str:
 def _integer(spec: Integer, c: ColumnCompiler) -> str | None:
     if spec.high < spec.low:
         raise SchemaError(f"an integer range needs low <= high, not ({spec.low}, {spec.high})")
-    if spec.high - spec.low > _WIDEST:
-        return None
+    if spec.high - spec.low > _WIDEST or spec.low < -(2**63) or spec.high >= 2**63:
+        return None  # beyond numpy's int64
     return f"{c.bind(integers)}(rng, {spec.low}, {spec.high}, size)"
 
 
@@ -157,7 +157,8 @@ def _nullable(spec: Nullable, c: ColumnCompiler) -> str | None:
 def _picked(c: ColumnCompiler, values: list[Any], indices: str) -> str:
     """A column of ``values`` at ``indices`` (an int array), copied if mutable."""
     table = np.empty(len(values), dtype=object)
-    table[:] = values
+    for n, value in enumerate(values):  # one by one: numpy would unpack equal-length lists
+        table[n] = value
     picked = f"{c.bind(table)}[{indices}].tolist()"
     if any(isinstance(v, (dict, list)) for v in values):
         return f"list(map({c.bind(copy.deepcopy)}, {picked}))"

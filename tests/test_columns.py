@@ -130,10 +130,22 @@ def test_empty_choices_and_reversed_ranges_are_schema_errors() -> None:
         compiled({"n": _.integer(5, 1)})
 
 
-def test_huge_integer_ranges_are_drawn_per_row() -> None:
-    rows = shard({"n": _.integer(0, 2**70)}, stop=50)
+def test_integers_beyond_64_bits_are_drawn_per_row() -> None:
+    rows = shard({"n": _.integer(0, 2**70), "m": _.integer(2**63, 2**63 + 1)}, stop=50)
     assert all(0 <= row["n"] <= 2**70 for row in rows)
     assert max(row["n"] for row in rows) > 2**64
+    assert {row["m"] for row in rows} == {2**63, 2**63 + 1}
+
+
+def test_choices_of_lists_and_tuples_are_whole_values() -> None:
+    rows = shard({"pair": _.choice([[1, 2], [3, 4]]), "t": _.choice([(1, 2), (3, 4)])})
+    assert {tuple(row["pair"]) for row in rows} == {(1, 2), (3, 4)}
+    assert {row["t"] for row in rows} == {(1, 2), (3, 4)}
+
+
+def test_more_rows_than_a_shard_are_all_built() -> None:
+    rows = compiled({"n": _.integer(0, 9)})(0, SHARD_SIZE + 5, np.random.default_rng(1))
+    assert len(rows) == SHARD_SIZE + 5
 
 
 @pytest.mark.parametrize("name", sorted(registry.names()))

@@ -1,4 +1,4 @@
-"""Populating PostgreSQL: rows encoded in the workers, one COPY per table, keys last.
+"""Populating PostgreSQL: rows encoded in the workers, one COPY per table, then its keys.
 
 The worker processes that build a shard also encode it as COPY text (the
 slowest part of writing a row is turning it into what PostgreSQL reads), so

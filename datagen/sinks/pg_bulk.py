@@ -1,4 +1,4 @@
-"""Loading whole tables into PostgreSQL in one transaction, foreign keys last.
+"""Loading whole tables into PostgreSQL in one transaction, their keys after their rows.
 
 ``populate`` fills the tables it creates. The fastest safe way in is what
 ``pg_restore`` does: create each table bare, COPY its rows, and only then
@@ -63,7 +63,7 @@ class PostgresBulkLoad(PostgresSink):
         self._create_tables(conn, specs, tables, reset=reset)  # in the transaction commit() ends
 
     def _create(self, conn: Connection, table: Table) -> None:
-        """Create ``table`` without its keys, which commit() adds after the rows."""
+        """Create ``table`` without its keys, which finish() adds after its rows."""
         bare = Table(
             table.name,
             MetaData(),
