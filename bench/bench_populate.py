@@ -2,8 +2,8 @@
 
 - ``populate prod_like --scale 10`` (about 1.1 million rows) into PostgreSQL,
   end to end (start-up, planning, generating and encoding on all cores, COPY
-  in one transaction, primary keys, then the foreign keys checked over all
-  rows), in rows/s;
+  in one transaction, each table's primary and foreign keys built and
+  checked over all its rows after them), in rows/s;
 - the baseline: ``publish`` of the very same rows (written first as JSONL
   by ``populate --to FOLDER``, not timed) into the same database; the ratio
   is populate's rate ÷ publish's (goal ≥ 0.8); and ÷ ``publish --foreign-keys``,
