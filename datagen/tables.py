@@ -11,7 +11,11 @@ from datagen.schema import Runtime
 from datagen.sinks.base import Column, References, TableSpec
 
 SAMPLES = 50
-JOURNEY_COLUMNS = (Column("journey_id", "text"), Column("step_index", "integer"))
+# A journey step's own columns: added to a document type's table made before without them.
+JOURNEY_COLUMNS = (
+    Column("journey_id", "text", addable=True),
+    Column("step_index", "integer", addable=True),
+)
 
 
 def column_type(value: Any) -> str | None:

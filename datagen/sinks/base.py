@@ -21,6 +21,7 @@ class Column:
     name: str
     type: str  # one of: text, integer, float, boolean, timestamp, date, json
     nullable: bool = True
+    addable: bool = False  # may be added to an existing table that lacks it (nullable)
 
 
 class References(Mapping[str, tuple[str, str]]):

@@ -50,6 +50,7 @@ from datagen.sinks.dialects import (
     parents_first,
     parse_database_url,
     row_builder,
+    sql_type,
 )
 from datagen.types import Document
 
@@ -197,13 +198,20 @@ class DatabaseSink(RecordSink):
             ) from None
 
     def _check_columns(self, conn: Connection, spec: TableSpec) -> None:
+        """Check an existing table has ``spec``'s columns; add the missing addable ones."""
         found = {column["name"] for column in inspect(conn).get_columns(spec.name)}
-        missing = [column.name for column in spec.columns if column.name not in found]
-        if missing:
+        missing = [column for column in spec.columns if column.name not in found]
+        lacking = [column.name for column in missing if not column.addable]
+        if lacking:
             raise SinkError(
                 f"table {spec.name!r} in {self.label} at {self.where} has no column "
-                + ", ".join(repr(name) for name in missing),
+                + ", ".join(repr(name) for name in lacking),
                 hint="it was made for other data: reset it to recreate it",
+            )
+        for column in missing:  # e.g. journey steps into a table made for documents
+            kind = sql_type(column.type, self.backend).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {self.quote(spec.name)} ADD COLUMN {self.quote(column.name)} {kind}"
             )
 
     def _collation(self, conn: Connection) -> str | None:

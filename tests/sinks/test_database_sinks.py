@@ -10,6 +10,7 @@ import itertools
 import re
 import sys
 from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,7 +32,7 @@ from datagen.sinks.database import (
     read_rows,
 )
 from datagen.sinks.dialects import parse_database_url, to_utc
-from datagen.tables import table_for
+from datagen.tables import JOURNEY_COLUMNS, table_for
 
 SEED = 7
 ORG, USER = table_for("org"), table_for("user")
@@ -158,6 +159,26 @@ class SinkContract:
         assert len(rows) == 30
         assert rows[changed["id"]] == changed
         assert rows[orgs[4]["id"]] == orgs[4]
+
+    def test_journey_columns_are_added_to_a_table_made_for_documents(self, url: str) -> None:
+        orgs = build("org", 3)
+        with opened(url, ORG) as sink:
+            sink.write(ORG, orgs)
+        steps = replace(ORG, columns=ORG.columns + JOURNEY_COLUMNS)
+        step = {**build("org", 4)[3], "journey_id": "j1", "step_index": 2}
+        with opened(url, steps, reset=False) as sink:
+            assert sink.write(steps, [step]) == 1
+        rows = {row["id"]: row for row in read_rows(url, "org")}
+        assert rows[step["id"]] == step
+        assert rows[orgs[0]["id"]] == {**orgs[0], "journey_id": None, "step_index": None}
+
+    def test_a_table_made_for_other_data_is_refused(self, url: str) -> None:
+        with opened(url, ORG) as sink:
+            sink.write(ORG, build("org", 2))
+        other = replace(ORG, columns=ORG.columns + (Column("colour", "text"),))
+        with pytest.raises(SinkError, match=r"table 'org' .* has no column 'colour'.*reset"):
+            opened(url, other, reset=False)
+        assert count_rows(url, "org") == 2
 
     def test_missing_fields_are_null_and_the_last_duplicate_wins(self, url: str) -> None:
         records = [
