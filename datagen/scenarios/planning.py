@@ -7,9 +7,9 @@ Planning turns a loaded Scenario into a Plan, before any row is written:
   reference to a provider outside the scenario is left empty);
 - the entities in dependency order (parents and referenced entities first);
 - the number of children of every parent row, drawn from the distribution
-  with a random state derived from (seed, entity, parent shard), and their
-  running total (``offsets``): child ``j`` belongs to the parent ``p`` with
-  ``offsets[p] <= j < offsets[p + 1]``. Only these counts are held, never rows;
+  with a random state derived from (seed, entity, parent shard)
+  (:class:`datagen.scenarios.children.Children`: a running total per parent
+  shard is held, never a number per parent, nor rows);
 - the explicit records, with natural-key lookups resolved to keys;
 - the table of each provider, with primary and foreign keys.
 
@@ -29,10 +29,10 @@ from mimesis import Generic
 
 from datagen.documents import get_provider, registry
 from datagen.errors import DataGenError, InputError
+from datagen.scenarios.children import Children
 from datagen.scenarios.distributions import Distribution
 from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, Scenario, Where
 from datagen.schema import walk_specs
-from datagen.seeding import SHARD_SIZE, derive_seed
 from datagen.sinks.base import Column, TableSpec
 from datagen.tables import column_type, table_for
 
@@ -59,7 +59,7 @@ class EntityPlan:
     parent: str | None = None
     parent_field: str | None = None
     distribution: Distribution | None = None
-    offsets: np.ndarray | None = None  # running total of children, len = parent rows + 1
+    children: Children | None = None  # children of each parent row (built ``per`` a parent)
     refs: list[RefPlan] = field(default_factory=list)
     nulls: list[str] = field(default_factory=list)  # references outside the scenario
     pre: dict[str, FieldDef] = field(default_factory=dict)  # weighted, choice, mimesis
@@ -75,8 +75,8 @@ class EntityPlan:
 
     @property
     def counts(self) -> np.ndarray | None:
-        """The children of each parent row (kept as ``offsets`` only: 8 bytes a parent)."""
-        return None if self.offsets is None else np.diff(self.offsets)
+        """The children of each parent row (drawn again: for reports and tests)."""
+        return None if self.children is None else self.children.counts()
 
     def references_to(self) -> dict[str, str]:
         """Reference field -> the entity it holds a key of."""
@@ -391,13 +391,10 @@ def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
     if entity.parent is None or entity.distribution is None:
         return  # records only
     parents = plan.entities[entity.parent].total
-    counts = np.zeros(parents, dtype=np.int64)
-    for shard, start in enumerate(range(0, parents, SHARD_SIZE)):
-        stop = min(start + SHARD_SIZE, parents)
-        rng = np.random.default_rng(derive_seed(plan.seed, entity.name, "per", shard))
-        counts[start:stop] = entity.distribution.sample(rng, stop - start)
-    entity.offsets = np.concatenate(([0], np.cumsum(counts)))
-    entity.generated = int(entity.offsets[-1])
+    entity.children = Children(
+        seed=plan.seed, name=entity.name, distribution=entity.distribution, parents=parents
+    )
+    entity.generated = entity.children.total
 
 
 # Tables ------------------------------------------------------------------------------------
@@ -433,12 +430,12 @@ def _tables(plan: Plan) -> dict[str, TableSpec]:
 
 def parent_stats(entity: EntityPlan) -> dict[str, float]:
     """Min, mean and max of the children per parent row, as planned."""
-    counts = entity.counts
-    if counts is None or not len(counts):
+    children = entity.children
+    if children is None or not children.parents:
         return {"parents": 0, "min": 0, "mean": 0.0, "max": 0}
     return {
-        "parents": int(len(counts)),
-        "min": int(counts.min()),
-        "mean": float(counts.mean()),
-        "max": int(counts.max()),
+        "parents": children.parents,
+        "min": children.min,
+        "mean": children.mean,
+        "max": children.max,
     }

@@ -158,12 +158,11 @@ class EntityBuilder:
         for n, index in enumerate(indices[indices < records]):
             parents[n] = entity.record_parents.get(int(index), parents[n])
         generated = indices >= records
-        if entity.offsets is not None and generated.any():
-            children = indices[generated] - records
-            owners = np.searchsorted(entity.offsets, children, side="right") - 1
+        if entity.children is not None and generated.any():
+            owners, place = entity.children.owners(indices[generated] - records)
             parents[generated] = owners
             position = position.copy()
-            position[generated] = children - entity.offsets[owners] + 1
+            position[generated] = place
         return parents, position
 
     def _picks(
@@ -176,10 +175,11 @@ class EntityBuilder:
                 return np.full(len(uniform), -1)
             anywhere: np.ndarray = np.floor(uniform * plan.total).astype(np.int64)
             return anywhere
-        offsets = plan.offsets
-        assert offsets is not None
-        safe = np.clip(parents, 0, len(offsets) - 2)
-        low, high = offsets[safe], offsets[safe + 1]
+        children = plan.children
+        assert children is not None
+        if not children.parents:
+            return np.full(len(uniform), -1)
+        low, high = children.ranges(np.clip(parents, 0, children.parents - 1))
         picks = len(plan.records) + low + np.floor(uniform * (high - low)).astype(np.int64)
         chosen: np.ndarray = np.where((high > low) & (parents >= 0), picks, -1)
         return chosen
