@@ -40,8 +40,8 @@ def histogram_svg(entity: EntityPlan, plan: Plan) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    assert entity.counts is not None and entity.distribution is not None
     counts = entity.counts
+    assert counts is not None and entity.distribution is not None
     upto = int(min(max(counts.max(initial=0), 1), np.percentile(counts, 99.5) + 1, 10_000))
     observed: np.ndarray = np.bincount(np.minimum(counts, upto), minlength=upto + 1) / max(
         len(counts), 1
@@ -106,7 +106,7 @@ def render(plan: Plan) -> str:
     plots = [
         f"<figure>{histogram_svg(entity, plan)}</figure>"
         for entity in plan.entities.values()
-        if entity.parent and entity.distribution is not None and entity.counts is not None
+        if entity.parent and entity.distribution is not None and entity.children is not None
     ]
     title = f"Scenario {html.escape(scenario.name)}"
     files = ", ".join(html.escape(f) for f in scenario.files)
