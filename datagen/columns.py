@@ -75,8 +75,15 @@ class ColumnCompiler(Compiler):
         finally:
             self._per_row -= 1
 
-    def compile_rows(self, template: Mapping[str, Any]) -> RowsFactory:
+    def compile_rows(
+        self,
+        template: Mapping[str, Any],
+        finalize: Callable[[Document, Any], None] | None = None,
+    ) -> RowsFactory:
+        """``build_rows`` of ``template``; ``finalize(row, rnd)`` runs as each row is built."""
         body = self.expr(dict(template))
+        if finalize is not None:  # row by row, so that its draws interleave as in build(i)
+            body = f"{self.bind(_finalized)}({body}, {self.bind(finalize)}, {self.bind(self.rnd)})"
         names = [f"v{k}" for k in range(len(self.columns))]
         lines = [f"    c{k} = {column}\n" for k, column in enumerate(self.columns)]
         source = (
@@ -108,6 +115,8 @@ def _key(spec: Key, c: ColumnCompiler) -> str:
 def _integer(spec: Integer, c: ColumnCompiler) -> str | None:
     if spec.high < spec.low:
         raise SchemaError(f"an integer range needs low <= high, not ({spec.low}, {spec.high})")
+    if not isinstance(spec.low, int) or not isinstance(spec.high, int):
+        return None  # drawn per row, as Compiler draws it
     if spec.high - spec.low > _WIDEST or spec.low < -(2**63) or spec.high >= 2**63:
         return None  # beyond numpy's int64
     return f"{c.bind(integers)}(rng, {spec.low}, {spec.high}, size)"
@@ -129,9 +138,11 @@ def _choice(spec: Choice, c: ColumnCompiler) -> str:
 
 
 @column_of.register
-def _decimal(spec: Decimal, c: ColumnCompiler) -> str:
+def _decimal(spec: Decimal, c: ColumnCompiler) -> str | None:
+    if not isinstance(spec.precision, int):
+        return None  # e.g. None: round() gives ints; drawn per row
     uniform = f"rng.uniform({float(spec.low)!r}, {float(spec.high)!r}, size)"
-    return f"{c.bind(np.round)}({uniform}, {int(spec.precision)}).tolist()"
+    return f"{c.bind(np.round)}({uniform}, {spec.precision}).tolist()"
 
 
 @column_of.register
@@ -152,6 +163,11 @@ def _nullable(spec: Nullable, c: ColumnCompiler) -> str | None:
     if values is None:
         return None
     return f"{c.bind(nulls)}(rng, {float(spec.probability)!r}, {values}, size)"
+
+
+def _finalized(row: Document, finalize: Callable[[Document, Any], None], rnd: Any) -> Document:
+    finalize(row, rnd)
+    return row
 
 
 def _picked(c: ColumnCompiler, values: list[Any], indices: str) -> str:

@@ -16,8 +16,6 @@ from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, plan_shards
 from datagen.types import Document, DocumentFactory
 
 if TYPE_CHECKING:  # numpy is imported by what builds rows a shard at a time only
-    from numpy.random import Generator
-
     from datagen.columns import ColumnCompiler, RowsFactory
 
 registry: Registry[DocumentProvider] = Registry("document provider", "document_providers")
@@ -110,20 +108,10 @@ class DocumentProvider:
     ) -> RowsFactory:
         """``build_rows(start, stop, rng)`` of ``template`` (default: this provider's).
 
-        Each row is finalized, in order, after all of them are built.
+        Each row is finalized as it is built.
         """
-        build_rows = compiler.compile_rows(self.template() if template is None else template)
-        if type(self).finalize is DocumentProvider.finalize:
-            return build_rows
-        finalize, rnd = self.finalize, compiler.rnd
-
-        def build_and_finalize(start: int, stop: int, rng: Generator) -> list[Document]:
-            rows = build_rows(start, stop, rng)
-            for row in rows:
-                finalize(row, rnd)
-            return rows
-
-        return build_and_finalize
+        finalize = None if type(self).finalize is DocumentProvider.finalize else self.finalize
+        return compiler.compile_rows(self.template() if template is None else template, finalize)
 
     def generate(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import numpy as np
@@ -94,15 +95,45 @@ def test_timestamps_decimals_and_nulls_stay_in_their_ranges() -> None:
     assert len({row["at"] for row in rows}) > 900  # seconds, not a handful of values
 
 
-def test_timestamps_with_a_zone_of_their_own_are_the_reference_minus_seconds() -> None:
-    naive = datetime(2025, 1, 1, 12, 0, 0, 500)
-    rows = compiled({"at": _.timestamp(days=(0, 1))}, reference=naive)(
-        0, 10, np.random.default_rng(1)
+@pytest.mark.parametrize(
+    "reference",
+    [
+        datetime(2025, 1, 1, 12, 0, 0, 500),
+        datetime(2025, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/Paris")),
+    ],
+    ids=["naive", "daylight-saving zone"],
+)
+def test_timestamps_of_other_references_are_the_reference_minus_seconds(
+    reference: datetime,
+) -> None:
+    rows = compiled({"at": _.timestamp(days=(0, 2))}, reference=reference)(
+        0, 50, np.random.default_rng(1)
     )
     for row in rows:
-        assert row["at"].tzinfo is None
-        seconds = (naive - row["at"]).total_seconds()
-        assert seconds == int(seconds) and 1 <= seconds <= 86400
+        assert row["at"].tzinfo is reference.tzinfo
+        seconds = (reference.replace(tzinfo=None) - row["at"].replace(tzinfo=None)).total_seconds()
+        assert seconds == int(seconds) and 1 <= seconds <= 2 * 86400  # as Compiler's: wall time
+
+
+def test_finalized_rows_are_a_prefix_of_the_shard_too() -> None:
+    provider = get_provider("user")  # its finalize draws an email domain
+
+    def rows(stop: int) -> list[Document]:
+        runtime = Runtime(locale="en", run_seed=7)
+        compiler = ColumnCompiler(runtime, provider="user", quantity=SHARD_SIZE)
+        build = provider.rows_factory_from(compiler)
+        runtime.reseed(3)
+        return build(0, stop, np.random.default_rng(4))
+
+    assert rows(7) == rows(SHARD_SIZE)[:7]
+    assert all(row["email"].startswith(row["full_name"].lower()[:2]) for row in rows(20))
+
+
+def test_integer_and_decimal_oddities_are_drawn_per_row_as_documents_draw_them() -> None:
+    oddities = {"d": _.decimal(0, 10, None), "n": _.integer(0.5, 3)}  # type: ignore[arg-type]
+    rows = shard(oddities, stop=200)
+    assert all(type(row["d"]) is int and 0 <= row["d"] <= 10 for row in rows)
+    assert all(0.5 <= row["n"] <= 3.5 for row in rows)
 
 
 def test_mutable_values_are_fresh_per_row_and_nested_draws_are_per_item() -> None:

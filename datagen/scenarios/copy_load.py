@@ -10,6 +10,7 @@ row, in one pass per constraint.
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 from operator import itemgetter
 from typing import Callable, Iterator, Sequence
@@ -50,6 +51,9 @@ def to_postgres(
     plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the PostgreSQL database at ``url``, all or nothing."""
+    # A table's rows come in runs (one per run of its entities in the plan's order): its keys
+    # are added after its last run, while the next table's rows are made.
+    runs = Counter(table for table, _ in groupby(_tables_in_order(plan)))
     sink = PostgresBulkLoad(url)
     try:
         sink.open(list(plan.tables.values()), reset=reset)
@@ -58,11 +62,20 @@ def to_postgres(
             if progress:
                 chunks = _counted(chunks, progress)
             sink.copy(plan.tables[table], chunks)
-            sink.finish(plan.tables[table])  # its keys, while the next table's rows are made
+            runs[table] -= 1
+            if not runs[table]:
+                sink.finish(plan.tables[table])
         sink.commit()
     finally:
         summary = sink.close()
     return dict(summary.written)
+
+
+def _tables_in_order(plan: Plan) -> Iterator[str]:
+    """The table of each entity that has rows, in the order their shards come."""
+    for entity in plan.entities.values():
+        if entity.total:
+            yield plan.table_of(entity.name).name
 
 
 def _counted(chunks: Iterator[Chunk], progress: Progress) -> Iterator[Chunk]:

@@ -149,8 +149,15 @@ class DatabaseSink(RecordSink):
     def _create_tables(
         self, conn: Connection, specs: list[TableSpec], tables: list[Table], *, reset: bool
     ) -> None:
-        """Drop (``reset``) and create the tables; check the columns of those kept."""
+        """Drop (``reset``) and create the tables; check the columns of those kept.
+
+        Every kept table is checked before anything changes (MySQL commits each
+        change of schema at once: a refusal must come first).
+        """
         existing = set(inspect(conn).get_table_names())
+        kept = (
+            {} if reset else {s.name: self._missing(conn, s) for s in specs if s.name in existing}
+        )
         if reset:
             for table in reversed(tables):  # children first
                 if table.name in existing:
@@ -158,7 +165,7 @@ class DatabaseSink(RecordSink):
                     existing.discard(table.name)
         for spec, table in zip(specs, tables):
             if table.name in existing:
-                self._check_columns(conn, spec)
+                self._add_columns(conn, spec, kept[spec.name])
             else:
                 self._create(conn, table)
         for spec in specs:
@@ -197,8 +204,8 @@ class DatabaseSink(RecordSink):
                 hint="if other tables refer to it, reset them too",
             ) from None
 
-    def _check_columns(self, conn: Connection, spec: TableSpec) -> None:
-        """Check an existing table has ``spec``'s columns; add the missing addable ones."""
+    def _missing(self, conn: Connection, spec: TableSpec) -> list[Column]:
+        """The columns of ``spec`` an existing table lacks: all addable, or a SinkError."""
         found = {column["name"] for column in inspect(conn).get_columns(spec.name)}
         missing = [column for column in spec.columns if column.name not in found]
         lacking = [column.name for column in missing if not column.addable]
@@ -208,7 +215,11 @@ class DatabaseSink(RecordSink):
                 + ", ".join(repr(name) for name in lacking),
                 hint="it was made for other data: reset it to recreate it",
             )
-        for column in missing:  # e.g. journey steps into a table made for documents
+        return missing
+
+    def _add_columns(self, conn: Connection, spec: TableSpec, columns: list[Column]) -> None:
+        """Add ``columns`` (nullable) to ``spec``'s table, e.g. a journey step's own."""
+        for column in columns:
             kind = sql_type(column.type, self.backend).compile(dialect=conn.dialect)
             conn.exec_driver_sql(
                 f"ALTER TABLE {self.quote(spec.name)} ADD COLUMN {self.quote(column.name)} {kind}"

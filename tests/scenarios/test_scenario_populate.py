@@ -168,6 +168,50 @@ def test_postgresql_again_without_reset_upserts_the_same_rows(run, postgres_db, 
     assert count_rows(postgres_db, "org") == 2 * small_plan.counts()["org"]
 
 
+SPLIT = """
+name: split
+seed: 1
+entities:
+  org: {count: 3}
+  user: {per: org, distribution: {type: fixed, value: 2}}
+  partner_org: {provider: org, count: 2}
+  partner_user: {provider: user, per: partner_org, distribution: {type: fixed, value: 2}}
+"""
+
+
+@pytest.mark.postgres
+def test_postgresql_keys_come_after_a_tables_last_rows(postgres_db, tmp_path, monkeypatch):
+    """Entities sharing a table come in several runs: its keys wait for the last one."""
+    from datagen.sinks.pg_bulk import PostgresBulkLoad
+
+    calls: list[tuple[str, str]] = []
+    copy, finish = PostgresBulkLoad.copy, PostgresBulkLoad.finish
+
+    def recorded_copy(self, table, chunks):
+        calls.append(("copy", table.name))
+        return copy(self, table, chunks)
+
+    def recorded_finish(self, table):
+        calls.append(("finish", table.name))
+        finish(self, table)
+
+    monkeypatch.setattr(PostgresBulkLoad, "copy", recorded_copy)
+    monkeypatch.setattr(PostgresBulkLoad, "finish", recorded_finish)
+    scenario = tmp_path / "split.yaml"
+    scenario.write_text(SPLIT)
+    result = populate(scenario, to=postgres_db, reset=True, workers=1)
+    assert result.written == {"org": 5, "user": 10}
+    assert calls == [
+        ("copy", "org"),
+        ("copy", "user"),
+        ("copy", "org"),
+        ("finish", "org"),
+        ("copy", "user"),
+        ("finish", "user"),
+    ]
+    assert verify_target(prepare(scenario), postgres_db).ok
+
+
 @pytest.mark.mariadb
 def test_mariadb(run, mariadb_url, small_plan):
     check_database(mariadb_url, small_plan, run)
