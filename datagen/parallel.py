@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, suppress
 from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
@@ -36,6 +38,28 @@ def run_shards(
         for shard in shards:
             yield task(job, shard)
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+    with forked_pool(count) as pool:
         yield from pool.map(partial(task, job), shards)
+
+
+@contextmanager
+def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of ``workers`` forked processes that leave Ctrl-C to this one.
+
+    The workers ignore SIGINT (the terminal sends it to them too), so an
+    interrupt is one KeyboardInterrupt here, not a traceback per worker; on
+    any error the work not yet started is cancelled before the pool closes.
+    """
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet)
+    try:
+        yield pool
+    except BaseException:
+        with suppress(OSError):  # interrupted, CPython's pool may close its queue twice
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _quiet() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

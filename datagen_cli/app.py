@@ -40,8 +40,8 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
         if debug:
             raise
         click.echo(
-            "Interrupted: nothing half-written is left; run the same command again to finish "
-            "(writes are idempotent).",
+            "Interrupted: the target may hold part of the run, never a half-written file or "
+            "batch; run the same command again to finish (writes are idempotent).",
             err=True,
         )
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None

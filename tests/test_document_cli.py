@@ -235,7 +235,7 @@ def test_a_failure_mid_run_leaves_no_partial_output(run, tmp_path, monkeypatch):
     monkeypatch.setattr(generator, "document_shard", explode)
     result = run("document", "-p", "org", "-q", "3", "--seed", "2", "--to", tmp_path)
     assert result.exit_code == 130
-    assert "Interrupted: nothing half-written is left" in result.output
+    assert "Interrupted: the target may hold part of the run, never a half-written" in result.output
     assert digest_tree(tmp_path) == before
     assert [p.name for p in tmp_path.iterdir()] == ["org"]
 

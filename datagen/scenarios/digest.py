@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import orjson
@@ -125,11 +126,14 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
 
     from datagen.errors import SinkError
     from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-    from datagen.sinks.dialects import POSTGRESQL, location, parse_database_url
+    from datagen.sinks.dialects import POSTGRESQL, SQLITE, location, parse_database_url
 
     backend, parsed = parse_database_url(url)
     label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
     where = location(backend, parsed)
+    if backend is SQLITE and not Path(parsed.database or "").is_file():
+        # connecting would create an empty database file: checking must write nothing
+        raise SinkError(f"there is no SQLite database at {where}", hint="check the path")
     engine = create_engine_for(backend, parsed, label, where)
     found: dict[str, TableDigest | None] = {}
     try:

@@ -27,6 +27,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 """The parameters each distribution needs (besides the optional min/max clamps)."""
 
 
+LARGEST = 2**31  # children of one parent at the most, whatever the distribution draws
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A named distribution with its parameters and optional clamps."""
@@ -38,7 +41,8 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` counts: rounded, clamped, as int64."""
-        raw = self._raw(rng, size)
+        # Capped before the cast: a huge draw (lognormal's tail) must not wrap to a negative.
+        raw = np.clip(self._raw(rng, size), 0, LARGEST)
         counts = np.rint(raw).astype(np.int64)
         low = 0 if self.low is None else self.low
         clipped: np.ndarray = np.clip(counts, low, self.high)
@@ -58,7 +62,7 @@ class Distribution:
             return rng.poisson(float(p["lam"]), size=size)
         if self.kind == "zipf":
             # numpy's zipf has no upper bound; cap before casting (max clamps anyway).
-            return np.minimum(rng.zipf(float(p["a"]), size=size), 2**40)
+            return np.minimum(rng.zipf(float(p["a"]), size=size), LARGEST)
         if self.kind == "weighted":
             weights = np.asarray(p["weights"], dtype=np.float64)
             return rng.choice(np.asarray(p["values"]), size=size, p=weights / weights.sum())

@@ -121,11 +121,15 @@ def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
     if scale <= 0:
         raise InputError(f"scale must be above 0, got {scale}")
     definitions = _definitions(scenario)
+    if not definitions:
+        raise InputError(
+            f"{scenario.files[0]} defines no entities: nothing to populate",
+            hint="add 'entities:' or 'records:', as in the README's scenarios section",
+        )
     entities = {name: _entity(definition, definitions) for name, definition in definitions.items()}
     _attach_fields(scenario, entities)
     order = _order(definitions, entities, scenario)
     plan = Plan(scenario, seed, scale, {name: entities[name] for name in order})
-    from datagen.scenarios.rows import EntityBuilder
 
     for name in order:
         entity = entities[name]
@@ -134,7 +138,7 @@ def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
         _resolve_records(plan, entity, scenario.records.get(name, []))
         _count(plan, entity, definition)
         if entity.records:
-            entity.record_rows = EntityBuilder(plan, entity).rows(0, len(entity.records))
+            entity.record_rows = _built(plan, entity, len(entity.records))
     plan.tables = _tables(plan)
     return plan
 
@@ -247,6 +251,14 @@ def _attach_fields(scenario: Scenario, entities: dict[str, EntityPlan]) -> None:
                 )
             if path == entity.parent_field:
                 raise override.where.error(f"{path!r} holds the parent's key ('per')")
+            if path == get_provider(entity.provider).key and override.kind in FIXED:
+                raise override.where.error(
+                    f"{path!r} is the key of {entity.provider!r}: a {FIXED[override.kind]} "
+                    "would give rows the same key",
+                    hint="leave it generated, or give a template with {index}",
+                )
+            for value in _given_values(override):
+                _check_kind(entity, path, value, override.where)
             if override.kind == "mimesis" and not _is_mimesis_field(str(override.argument)):
                 raise override.where.error(
                     f"unknown Mimesis field {override.argument!r}",
@@ -376,25 +388,69 @@ def _resolve_records(plan: Plan, entity: EntityPlan, records: list[RecordDef]) -
                 if field_name == entity.parent_field:
                     entity.record_parents[position] = index
             else:
+                _check_kind(entity, field_name, value, where)
                 values[field_name] = value
         entity.records.append(values)
 
 
+FIXED = {"value": "constant", "weighted": "weighted choice", "choice": "choice", "lookup": "lookup"}
+"""Overrides that repeat their values across rows (no good for a key)."""
+
+
+def _given_values(override: FieldDef) -> list[Any]:
+    """The values an override may put in a field as they are (not templates or Mimesis)."""
+    if override.kind == "value":
+        return [override.argument]
+    if override.kind in ("weighted", "choice"):
+        return list(override.argument)
+    return []
+
+
+def _check_kind(entity: EntityPlan, path: str, value: Any, where: Where) -> None:
+    """A value given for a top-level field must suit the provider's column for it."""
+    columns = {column.name: column.type for column in table_for(entity.provider).columns}
+    expected, given = columns.get(path), column_type(value)
+    if (
+        expected in (None, "json", given)
+        or given is None
+        or (expected, given)
+        == (
+            "float",
+            "integer",
+        )
+    ):
+        return
+    raise where.error(
+        f"{path!r} of {entity.provider!r} is {expected}; {value!r} is {given}",
+        hint=(
+            "write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z"
+            if expected == "timestamp"
+            else None
+        ),
+    )
+
+
 # Counts ------------------------------------------------------------------------------------
+
+
+MAX_ROWS = 10**10  # an entity's rows at the most: more is a mistake (say, a zipf without max)
 
 
 def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
     if definition.count is not None:
         scaled = definition.count * definition.scale * plan.scale
         entity.generated = max(1, int(scaled + 0.5)) if definition.count else 0
-        return
-    if entity.parent is None or entity.distribution is None:
-        return  # records only
-    parents = plan.entities[entity.parent].total
-    entity.children = Children(
-        seed=plan.seed, name=entity.name, distribution=entity.distribution, parents=parents
-    )
-    entity.generated = entity.children.total
+    elif entity.parent is not None and entity.distribution is not None:
+        parents = plan.entities[entity.parent].total
+        entity.children = Children(
+            seed=plan.seed, name=entity.name, distribution=entity.distribution, parents=parents
+        )
+        entity.generated = entity.children.total
+    if entity.generated > MAX_ROWS:
+        raise entity.where.error(
+            f"{entity.generated:.3g} rows planned, more than {MAX_ROWS:,}",
+            hint="give its distribution a max, or a smaller count or --scale",
+        )
 
 
 # Tables ------------------------------------------------------------------------------------
@@ -402,15 +458,10 @@ def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
 
 def _tables(plan: Plan) -> dict[str, TableSpec]:
     """One table per provider: columns typed from sample rows, keys and foreign keys."""
-    from datagen.scenarios.rows import EntityBuilder
-
     samples: dict[str, list[dict[str, Any]]] = {}
     for entity in plan.entities.values():
         rows = samples.setdefault(entity.provider, [])
-        try:
-            rows.extend(EntityBuilder(plan, entity).rows(0, min(entity.total, SAMPLE_ROWS)))
-        except DataGenError:
-            raise
+        rows.extend(_built(plan, entity, min(entity.total, SAMPLE_ROWS)))
     written = set(samples)
     tables = {}
     for provider, rows in samples.items():
@@ -426,6 +477,28 @@ def _tables(plan: Plan) -> dict[str, TableSpec]:
         foreign = {c: target for c, target in base.foreign_keys.items() if target[0] in written}
         tables[provider] = replace(base, columns=tuple(columns), foreign_keys=foreign)
     return tables
+
+
+def _built(plan: Plan, entity: EntityPlan, stop: int) -> list[dict[str, Any]]:
+    """Rows ``[0, stop)`` of ``entity``; what fails in building them is the file's fault.
+
+    A Mimesis field given arguments it does not take (``args: {bogus: 1}``) or
+    cannot use (``start: 10, end: 1``) fails here, while planning, with the
+    place of the entity's field overrides rather than a traceback.
+    """
+    from datagen.scenarios.rows import EntityBuilder
+
+    try:
+        return EntityBuilder(plan, entity).rows(0, stop)
+    except DataGenError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the provider's or Mimesis' own error
+        mimesis = [o for o in entity.pre.values() if o.kind == "mimesis"]
+        where = mimesis[0].where if len(mimesis) == 1 else entity.where
+        raise where.error(
+            f"cannot build {entity.name!r} rows: {type(err).__name__}: {err}",
+            hint="check the field overrides' Mimesis arguments" if mimesis else None,
+        ) from None
 
 
 def parent_stats(entity: EntityPlan) -> dict[str, float]:

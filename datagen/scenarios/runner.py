@@ -7,12 +7,11 @@ at most ``ahead × workers`` shards (two per worker unless told) are pending at 
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from datagen.parallel import default_workers
+from datagen.parallel import default_workers, forked_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,8 +33,7 @@ def run_ordered(
         for item in items:
             yield task(item)
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+    with forked_pool(count) as pool:
         pending: deque[Future[R]] = deque()
         iterator = iter(items)
         for item in iterator:

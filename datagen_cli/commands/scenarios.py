@@ -17,7 +17,6 @@ from datagen_cli.options import (
     progress_bar,
     quiet_option,
     say,
-    seed_option,
     workers_option,
 )
 
@@ -26,6 +25,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 scenario_argument = click.argument(
     "scenario", type=click.Path(path_type=Path, dir_okay=False), metavar="SCENARIO.yaml"
 )
+
+
+def seed_option(default: str) -> Callable[[F], F]:
+    return click.option(
+        "--seed",
+        type=click.IntRange(min=0),
+        default=None,
+        help=f"Random seed; the same seed gives the same rows. Default: {default}.",
+    )
 
 
 def scale_option(fn: F) -> F:
@@ -50,7 +58,7 @@ def scale_option(fn: F) -> F:
     help="sqlite:///FILE.db, postgresql://…, mysql+pymysql://… (tables with primary and "
     "foreign keys), a folder (TO/SCENARIO/TABLE/TABLE.jsonl), NAME.zip or azure://….",
 )
-@seed_option
+@seed_option("the scenario's 'seed:', else chosen at random and printed")
 @scale_option
 @click.option(
     "--reset",
@@ -112,7 +120,7 @@ def populate_command(
     required=True,
     help="The database to check: sqlite:///FILE.db, postgresql://…, mysql+pymysql://….",
 )
-@seed_option
+@seed_option("the scenario's 'seed:' (one of the two is needed)")
 @scale_option
 @workers_option
 @quiet_option
@@ -132,11 +140,18 @@ def verify_target_command(
     """
     from datagen.errors import InputError
     from datagen.scenarios.digest import verify_target
+    from datagen.scenarios.loader import load_scenario
     from datagen.scenarios.populate import prepare
 
     if not is_database_url(to):
         raise InputError(f"verify-target checks databases; {redact(to)!r} is not a database URL")
-    plan = prepare(scenario, seed=seed, scale=scale)
+    loaded = load_scenario(scenario)
+    if seed is None and loaded.seed is None:
+        raise InputError(
+            f"{scenario} has no 'seed:': pass --seed N, the seed the population was made with "
+            "(populate printed it)"
+        )
+    plan = prepare(loaded, seed=seed, scale=scale)
     result = verify_target(plan, to, workers=workers)
     for table in result.tables:
         state = "ok" if table.ok else f"DIFFERS: {table.problem()}"
@@ -164,7 +179,7 @@ def verify_target_command(
     default=None,
     help="The HTML file to write (default: output/reports/SCENARIO.html).",
 )
-@seed_option
+@seed_option("the scenario's 'seed:', else chosen at random and printed")
 @scale_option
 @quiet_option
 def report_command(

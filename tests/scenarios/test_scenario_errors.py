@@ -161,6 +161,96 @@ CASES = {
         """,
         "Error: {f}:4: records.org[0].colour: 'org' has no field 'colour'",
     ),
+    "an empty file": ("", "Error: {f} defines no entities: nothing to populate"),
+    "a constant key": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            id: fixed-id
+        """,
+        "Error: {f}:5: fields.org.id: 'id' is the key of 'org': a constant would give rows "
+        "the same key (leave it generated, or give a template with {{index}})",
+    ),
+    "a key drawn from a few values": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            id: {choice: [a, b]}
+        """,
+        "Error: {f}:5: fields.org.id: 'id' is the key of 'org': a choice would give rows",
+    ),
+    "a constant of the wrong type": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            seats: lots
+        """,
+        "Error: {f}:5: fields.org.seats: 'seats' of 'org' is integer; 'lots' is text",
+    ),
+    "a timestamp given as text": (
+        """
+        entities:
+          org: {count: 3}
+        records:
+          org:
+            - {name: Acme, created_at: "not a date"}
+        """,
+        "Error: {f}:5: records.org[0].created_at: 'created_at' of 'org' is timestamp; "
+        "'not a date' is text (write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z)",
+    ),
+    "a weighted choice of the wrong type": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            seats: {weighted: {10: 0.5, many: 0.5}}
+        """,
+        "Error: {f}:5: fields.org.seats: 'seats' of 'org' is integer; 'many' is text",
+    ),
+    "a heavy tail without max": (
+        """
+        entities:
+          org: {count: 1000}
+          user: {per: org, distribution: {type: zipf, a: 1.01}}
+        """,
+        "Error: {f}:3: entities.user: ",
+    ),
+    "a lognormal beyond 64 bits": (
+        """
+        entities:
+          org: {count: 10}
+          user: {per: org, distribution: {type: lognormal, mu: 50, sigma: 10}}
+        """,
+        "Error: {f}:3: entities.user: ",
+    ),
+    "Mimesis arguments the field does not take": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            billing_email: {mimesis: person.email, args: {bogus: 1}}
+        """,
+        "Error: {f}:5: fields.org.billing_email: cannot build 'org' rows: TypeError: "
+        "Person.email() got an unexpected keyword argument 'bogus'",
+    ),
+    "Mimesis arguments the field cannot use": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            seats: {mimesis: numeric.integer_number, args: {start: 10, end: 1}}
+        """,
+        "Error: {f}:5: fields.org.seats: cannot build 'org' rows: ValueError: ",
+    ),
 }
 
 
@@ -169,6 +259,18 @@ def test_bad_scenarios_name_file_line_and_key(run, tmp_path, case):
     text, expected = CASES[case]
     path = write(tmp_path, "bad.yaml", text)
     assert error_line(run, path).startswith(expected.format(f=path))
+
+
+@pytest.mark.parametrize("case", ["a heavy tail without max", "a lognormal beyond 64 bits"])
+def test_too_many_rows_is_said_before_anything_is_built(run, tmp_path, case):
+    path = write(tmp_path, "big.yaml", CASES[case][0])
+    line = error_line(run, path)
+    assert line.endswith(
+        "rows planned, more than 10,000,000,000 "
+        "(give its distribution a max, or a smaller count or --scale)"
+    )
+    rows = line.split("entities.user: ")[1].split()[0]
+    assert float(rows) > 1e10  # never a count wrapped to negative
 
 
 def test_entities_are_planned_after_what_they_refer_to(tmp_path):

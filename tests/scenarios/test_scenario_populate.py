@@ -331,6 +331,21 @@ def test_verify_target_reports_missing_tables(tmp_path, small_plan):
     assert {t.table: t.problem() for t in result.differing}["job_run"].startswith("3 rows")
 
 
+def test_verify_target_needs_the_seed_and_creates_no_database(run, tmp_path):
+    scenario = tmp_path / "noseed.yaml"
+    scenario.write_text("name: noseed\nentities:\n  org: {count: 3}\n")
+    missing = tmp_path / "missing.db"
+    result = run("verify-target", scenario, "--to", f"sqlite:///{missing}")
+    assert result.exit_code == 2
+    assert "noseed.yaml has no 'seed:': pass --seed N, the seed the population was made" in (
+        result.output
+    )
+    result = run("verify-target", scenario, "--to", f"sqlite:///{missing}", "--seed", 3)
+    assert result.exit_code == 1
+    assert f"there is no SQLite database at {missing}" in result.output
+    assert not missing.exists()
+
+
 def test_folder_output_verifies_and_catches_a_change(run, tmp_path):
     assert run("populate", DEV, "--to", tmp_path, "--quiet").exit_code == 0
     assert run("verify", tmp_path / "dev").exit_code == 0
