@@ -248,7 +248,11 @@ def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) ->
                 references[field_name] = RefDef(field_name, target, None, ref_where)
             else:
                 references[field_name] = RefDef(
-                    field_name, target["entity"], target.get("same"), ref_where
+                    field_name,
+                    target["entity"],
+                    target.get("same"),
+                    ref_where,
+                    distinct=bool(target.get("distinct", False)),
                 )
         scenario.mention(name)
         scenario.entities.pop(name, None)

@@ -40,6 +40,7 @@ class RefDef:
     entity: str
     same: str | None
     where: Where
+    distinct: bool = False  # children of one parent pick different rows
 
 
 @dataclass(frozen=True)

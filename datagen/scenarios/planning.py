@@ -46,6 +46,7 @@ class RefPlan:
     field: str
     target: str
     same: str | None = None
+    distinct: bool = False  # children of one parent pick different rows
 
 
 @dataclass
@@ -216,7 +217,12 @@ def _entity(definition: EntityDef, definitions: dict[str, EntityDef]) -> EntityP
                     f"'same: {ref.same}' needs both {definition.name!r} and {ref.entity!r} "
                     f"to be built 'per: {ref.same}'"
                 )
-            entity.refs.append(RefPlan(name, ref.entity, ref.same))
+            if ref.distinct and definition.per is None:
+                raise ref.where.error(
+                    f"'distinct' needs {definition.name!r} to be built 'per' a parent: "
+                    "it makes the children of one parent pick different rows"
+                )
+            entity.refs.append(RefPlan(name, ref.entity, ref.same, ref.distinct))
             continue
         candidates = [d.name for d in definitions.values() if d.provider == target_provider]
         if not candidates:

@@ -20,7 +20,7 @@ import numpy as np
 
 from datagen.documents import get_provider
 from datagen.errors import DataGenError, SchemaError
-from datagen.scenarios.planning import EntityPlan, FieldDef, Plan
+from datagen.scenarios.planning import EntityPlan, FieldDef, Plan, RefPlan
 from datagen.columns import ColumnCompiler, keys_of
 from datagen.schema import Choice, FieldFactory, MimesisField, Ref, Runtime, Spec
 from datagen.seeding import Shard, derive_seed, plan_shards
@@ -133,8 +133,11 @@ class EntityBuilder:
             for extra, p in zip(extras, parents.tolist()):
                 extra["parent_index"] = extra[label] = p
         for ref in entity.refs:
-            rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
-            picks = self._picks(ref.target, ref.same, rng.random(size), parents)
+            if ref.distinct:
+                picks = self._distinct_picks(ref, parents, position)
+            else:
+                rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
+                picks = self._picks(ref.target, ref.same, rng.random(size), parents)
             for row, key in zip(rows, _keys(seed, ref.target, picks)):
                 row[ref.field] = key
         for name in entity.nulls:
@@ -169,19 +172,50 @@ class EntityBuilder:
         self, target: str, same: str | None, uniform: np.ndarray, parents: np.ndarray
     ) -> np.ndarray:
         """Rows of ``target`` picked by ``uniform`` draws (-1 where there is none)."""
+        low, high = self._range(target, same, parents)
+        picks = low + np.floor(uniform * (high - low)).astype(np.int64)
+        chosen: np.ndarray = np.where(high > low, picks, -1)
+        return chosen
+
+    def _range(
+        self, target: str, same: str | None, parents: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows ``[low, high)`` of ``target`` each row picks from (empty: none)."""
         plan = self.plan.entities[target]
+        size = len(parents)
         if same is None:
-            if plan.total == 0:
-                return np.full(len(uniform), -1)
-            anywhere: np.ndarray = np.floor(uniform * plan.total).astype(np.int64)
-            return anywhere
+            return np.zeros(size, dtype=np.int64), np.full(size, plan.total, dtype=np.int64)
         children = plan.children
         assert children is not None
         if not children.parents:
-            return np.full(len(uniform), -1)
+            return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         low, high = children.ranges(np.clip(parents, 0, children.parents - 1))
-        picks = len(plan.records) + low + np.floor(uniform * (high - low)).astype(np.int64)
-        chosen: np.ndarray = np.where((high > low) & (parents >= 0), picks, -1)
+        high = np.where(parents >= 0, high, low)
+        records = len(plan.records)
+        return records + low, records + high
+
+    def _distinct_picks(
+        self, ref: RefPlan, parents: np.ndarray, position: np.ndarray
+    ) -> np.ndarray:
+        """Rows of ``ref.target`` such that the children of one parent pick different ones.
+
+        Each parent ``p`` has its own order of the rows it picks from, drawn from
+        ``p`` alone (so siblings agree whichever shard they are in), and its n-th
+        child takes the n-th row of that order, coming round again after the last.
+        The order is a shuffle of up to :data:`SHUFFLED` rows, beyond that
+        ``(a·(n - 1) + b) mod width`` with ``a`` coprime with the width.
+        """
+        low, high = self._range(ref.target, ref.same, parents)
+        width = np.maximum(high - low, 1)
+        step = (position - 1) % width
+        seed = derive_seed(self.plan.seed, self.entity.name, "distinct", ref.field)
+        offset = np.empty(len(parents), dtype=np.int64)
+        small = width <= SHUFFLED
+        if small.any():
+            offset[small] = _shuffled(parents[small], width[small], step[small], seed)
+        if not small.all():
+            offset[~small] = _affine(parents[~small], width[~small], step[~small], seed)
+        chosen: np.ndarray = np.where(high > low, low + offset, -1)
         return chosen
 
     def _finish(
@@ -206,6 +240,43 @@ class EntityBuilder:
             for row, extra, fixed in zip(rows, extras, given):
                 if override.path not in fixed:
                     set_path(row, override.path, fill(row, extra))
+
+
+SHUFFLED = 64  # targets of up to this many rows get a real shuffle per parent
+
+
+def _shuffled(parents: np.ndarray, width: np.ndarray, step: np.ndarray, seed: int) -> np.ndarray:
+    """Row ``step`` of a shuffle of ``range(width)`` drawn from each parent."""
+    columns = np.arange(int(width.max()))
+    sort_keys = _mixed(parents[:, None] * SHUFFLED + columns[None, :], seed)
+    sort_keys[columns[None, :] >= width[:, None]] = np.iinfo(np.int64).max  # not rows
+    order = np.argsort(sort_keys, axis=1, kind="stable")
+    picked: np.ndarray = order[np.arange(len(parents)), step]
+    return picked
+
+
+def _affine(parents: np.ndarray, width: np.ndarray, step: np.ndarray, seed: int) -> np.ndarray:
+    """``(a·step + b) mod width``, ``a`` coprime with ``width`` and ``b`` drawn from each parent."""
+    a = 1 + _mixed(parents, seed + 1) % (width - 1)
+    while (bad := np.gcd(a, width) != 1).any():
+        a[bad] = a[bad] % width[bad] + 1  # reaches 1, coprime with anything
+    b = _mixed(parents, seed + 2) % width
+    if int(width.max()) < 3 * 10**9:  # a·step below 2**63
+        result: np.ndarray = (a * step + b) % width
+        return result
+    values = zip(*(v.tolist() for v in (a, step, b, width)))
+    return np.array([(x * y + z) % w for x, y, z, w in values], dtype=np.int64)
+
+
+def _mixed(values: np.ndarray, seed: int) -> np.ndarray:
+    """A well-mixed non-negative int64 of each value (splitmix64's finalizer), for ``seed``."""
+    with np.errstate(over="ignore"):
+        z = values.astype(np.uint64) + np.uint64(seed % 2**64)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    mixed: np.ndarray = (z >> np.uint64(1)).astype(np.int64)
+    return mixed
 
 
 def _keys(seed: int, target: str, rows: np.ndarray) -> list[str | None]:
