@@ -416,23 +416,17 @@ def _check_kind(entity: EntityPlan, path: str, value: Any, where: Where) -> None
     """A value given for a top-level field must suit the provider's column for it."""
     columns = {column.name: column.type for column in table_for(entity.provider).columns}
     expected, given = columns.get(path), column_type(value)
-    if (
-        expected in (None, "json", given)
-        or given is None
-        or (expected, given)
-        == (
-            "float",
-            "integer",
-        )
-    ):
+    if expected in (None, "json", given) or given is None:
         return
+    if (expected, given) == ("float", "integer"):
+        return
+    hints = {
+        "timestamp": "write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z",
+        "text": "quote it in the YAML file",
+    }
     raise where.error(
         f"{path!r} of {entity.provider!r} is {expected}; {value!r} is {given}",
-        hint=(
-            "write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z"
-            if expected == "timestamp"
-            else None
-        ),
+        hint=hints.get(expected),
     )
 
 

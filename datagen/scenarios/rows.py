@@ -18,10 +18,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from datagen.columns import ColumnCompiler, keys_of
 from datagen.documents import get_provider
 from datagen.errors import DataGenError, SchemaError
 from datagen.scenarios.planning import EntityPlan, FieldDef, Plan, RefPlan
-from datagen.columns import ColumnCompiler, keys_of
 from datagen.schema import Choice, FieldFactory, MimesisField, Ref, Runtime, Spec
 from datagen.seeding import Shard, derive_seed, plan_shards
 from datagen.types import Document
