@@ -9,7 +9,7 @@ rng)``: first one list per *column* field (``_.key``, ``_.integer``,
 ``_.nullable`` of one of these), drawn from the numpy Generator ``rng``,
 then one dict display per row that takes those values and calls what
 stays per row (Mimesis fields, ``_.call``, ``_.list_of``, ``_.uuid``, …)
-as :class:`datagen.schema.Compiler` does.
+as :class:`datagen.schema.Compiler` does, and the provider's ``finalize``.
 
 The rows are a pure function of the template, ``rng``'s seed and the
 runtime's seed, and the columns are always drawn for a whole shard, so any
