@@ -23,6 +23,7 @@ from datagen.atomic import (
     ensure_writable_folder,
     sha256_file,
 )
+from datagen.errors import InputError
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.loader import load_scenario
@@ -201,6 +202,11 @@ def regenerate_digests(manifest: Manifest, workers: int | None) -> dict[str, str
     options = manifest.options
     key = (str(options.get("scenario")), manifest.seed, float(options.get("scale", 1.0)))
     if key not in _regenerated:
+        if not Path(key[0]).is_file():
+            raise InputError(
+                f"no scenario file {key[0]!r} (recorded as populate was given it)",
+                hint="run verify from the folder populate ran in",
+            )
         plan = prepare(key[0], seed=key[1], scale=key[2])
         hashes = {table: hashlib.sha256() for table in plan.tables}
         for name, rows in generate_rows(plan, workers=workers):
