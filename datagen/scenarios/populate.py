@@ -110,21 +110,27 @@ def to_database(
     plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
-    from datagen.sinks.database import open_database_sink
-    from datagen.sinks.dialects import POSTGRESQL, parse_database_url
+    from datagen.sinks.database import DatabaseSink, open_database_sink
+    from datagen.sinks.dialects import POSTGRESQL, SQLITE, parse_database_url
+    from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
 
     if parse_database_url(url)[0] is POSTGRESQL:
         from datagen.scenarios.copy_load import to_postgres
 
         return to_postgres(plan, url, reset=reset, workers=workers, progress=progress)
 
-    sink = open_database_sink(url, foreign_keys=True)
+    if parse_database_url(url)[0] is SQLITE:
+        sink: DatabaseSink = SQLiteBulkLoad(url)  # one transaction, as into PostgreSQL
+    else:
+        sink = open_database_sink(url, foreign_keys=True)
     try:
         sink.open(list(plan.tables.values()), reset=reset)
         for table, batch in batches(plan, workers=workers):
             sink.write(table, batch)
             if progress:
                 progress(len(batch))
+        if isinstance(sink, SQLiteBulkLoad):
+            sink.commit()
     finally:
         summary = sink.close()
     return dict(summary.written)

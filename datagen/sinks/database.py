@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Sequence
+from typing import Any, Callable, ClassVar, ContextManager, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import URL
@@ -108,7 +108,7 @@ class DatabaseSink(RecordSink):
     def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
         """Connect; create the missing ``tables`` (``reset``: drop and recreate them)."""
         if self._conn is None:
-            self._engine = create_engine_for(self.backend, self._url, self.label, self.where)
+            self._engine = self._create_engine()
             self._conn = connect(self._engine, self.label, self.where, self._url.password)
         try:
             self._prepare(parents_first(tables), reset=reset)
@@ -120,6 +120,13 @@ class DatabaseSink(RecordSink):
             raise SinkError(
                 f"cannot create tables in {self.label} at {self.where}: {self._reason(exc)}"
             ) from None
+
+    def _create_engine(self) -> Engine:
+        return create_engine_for(self.backend, self._url, self.label, self.where)
+
+    def _batch(self, conn: Connection) -> ContextManager[Any]:
+        """The transaction one ``write`` runs in: its own, committed at its end."""
+        return conn.begin()
 
     def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
         conn = self._connection()
@@ -261,7 +268,7 @@ class DatabaseSink(RecordSink):
         if first is None:
             return 0
         try:
-            with conn.begin():
+            with self._batch(conn):
                 self._upsert(conn.connection.dbapi_connection, plan, chain((first,), rows))
         except (SQLAlchemyError, self._driver_error()) as exc:
             cause = getattr(exc, "orig", None) or exc

@@ -245,6 +245,26 @@ def test_rows_are_consistent(tmp_path, small_plan):
     assert [per_org.get(entity_key(7, "org", i), 0) for i in range(len(counts))] == list(counts)
 
 
+def test_sqlite_gets_the_population_in_one_transaction(tmp_path, small_plan, monkeypatch):
+    """An interrupted populate leaves the file as it was, the --reset drops included."""
+    import datagen.scenarios.populate as populating
+
+    url = sqlite_url(tmp_path)
+    populate(prepare(DEV), to=url)
+    real = populating.batches
+
+    def interrupted(plan, *, workers):
+        for number, batch in enumerate(real(plan, workers=workers)):
+            if number == 2:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(populating, "batches", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        populate(small_plan, to=url, reset=True)
+    assert verify_target(prepare(DEV), url, workers=1).ok
+
+
 def test_reset_goes_back_to_an_empty_schema(run, tmp_path):
     url = sqlite_url(tmp_path)
     assert run("populate", PROD, "--to", url, "--seed", 1, "--scale", SMALL).exit_code == 0
