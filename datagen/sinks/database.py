@@ -314,6 +314,16 @@ class DatabaseSink(RecordSink):
             template.format(column=self.quote(name)) for name in names if name != spec.key
         )
 
+    def _commit(self) -> None:
+        """Commit the open transaction (the bulk loads' one); SinkError if it fails."""
+        try:
+            self._connection().commit()
+        except (SQLAlchemyError, self._driver_error()) as exc:
+            raise SinkError(
+                f"cannot commit to {self.label} at {self.where}: {self._reason(exc)} "
+                "(nothing was written)"
+            ) from None
+
     # Closing and errors ----------------------------------------------------------------
 
     def close(self) -> Summary:

@@ -154,13 +154,7 @@ class PostgresBulkLoad(PostgresSink):
         """Finish every table (each key checked over all rows) and commit."""
         self._finished.update(self._fresh)
         self._add_keys()
-        try:
-            self._connection().commit()
-        except (SQLAlchemyError, self._driver_error()) as exc:
-            raise SinkError(
-                f"cannot commit to {self.label} at {self.where}: {self._reason(exc)} "
-                "(nothing was written)"
-            ) from None
+        self._commit()
 
     def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
         self._fresh.clear()

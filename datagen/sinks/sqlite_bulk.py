@@ -15,9 +15,7 @@ from contextlib import nullcontext
 from typing import Any, ContextManager
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.exc import SQLAlchemyError
 
-from datagen.errors import SinkError
 from datagen.sinks.base import TableSpec
 from datagen.sinks.database import SQLiteSink
 
@@ -47,13 +45,7 @@ class SQLiteBulkLoad(SQLiteSink):
 
     def commit(self) -> None:
         """Commit everything written since ``open()``."""
-        try:
-            self._connection().commit()
-        except (SQLAlchemyError, self._driver_error()) as exc:
-            raise SinkError(
-                f"cannot commit to {self.label} at {self.where}: {self._reason(exc)} "
-                "(nothing was written)"
-            ) from None
+        self._commit()
 
 
 def _leave_transactions_to_us(dbapi_connection: Any, _: Any) -> None:
