@@ -416,12 +416,15 @@ def _check_kind(entity: EntityPlan, path: str, value: Any, where: Where) -> None
     """A value given for a top-level field must suit the provider's column for it."""
     columns = {column.name: column.type for column in table_for(entity.provider).columns}
     expected, given = columns.get(path), column_type(value)
+    if given == "integer" and expected in ("integer", "float") and not -(2**63) <= value < 2**63:
+        raise where.error(f"{value} is beyond the 64-bit integers a column holds")
     if expected in (None, "json", given) or given is None:
         return
     if (expected, given) == ("float", "integer"):
         return
     hints = {
-        "timestamp": "write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z",
+        "timestamp": "give a UTC time unquoted: {value: 2024-01-01T00:00:00Z} under 'fields:', "
+        "2024-01-01T00:00:00Z in a record",
         "text": "quote it in the YAML file",
     }
     raise where.error(

@@ -14,6 +14,7 @@ Everything random in shard ``s`` of entity ``E`` derives from
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -96,6 +97,7 @@ class EntityBuilder:
         self.shards = shards_of(plan, entity)
         self.templates = [o for o in entity.post.values() if o.kind == "template"]
         self.values = [o for o in entity.post.values() if o.kind == "value"]
+        self._record_places: tuple[np.ndarray, Counter[int]] | None = None  # see _places
 
     def rows(self, start: int, stop: int) -> list[Document]:
         """Rows ``start`` to ``stop`` (each shard is replayed from its beginning)."""
@@ -134,7 +136,7 @@ class EntityBuilder:
                 extra["parent_index"] = extra[label] = p
         for ref in entity.refs:
             if ref.distinct:
-                picks = self._distinct_picks(ref, parents, position)
+                picks = self._distinct_picks(ref, parents, self._places(indices, parents, position))
             else:
                 rng = np.random.default_rng(derive_seed(shard.seed, "ref", ref.field))
                 picks = self._picks(ref.target, ref.same, rng.random(size), parents)
@@ -194,20 +196,47 @@ class EntityBuilder:
         records = len(plan.records)
         return records + low, records + high
 
-    def _distinct_picks(
-        self, ref: RefPlan, parents: np.ndarray, position: np.ndarray
-    ) -> np.ndarray:
+    def _places(self, indices: np.ndarray, parents: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Each row's 0-based place among all its parent's children: its records first."""
+        records = len(self.entity.records)
+        places: np.ndarray = position - 1
+        if not records:
+            return places
+        if self._record_places is None:
+            starts = [s for s in self.shards if s.start < records]
+            owners = np.concatenate(
+                [
+                    self._parents(s, np.arange(s.start, min(s.stop, records)), records)[0]
+                    for s in starts
+                ]
+            ).tolist()
+            seen: Counter[int] = Counter()
+            before = []
+            for owner in owners:
+                before.append(seen[owner])
+                seen[owner] += 1
+            self._record_places = (np.array(before, dtype=np.int64), seen)
+        of_records, per_parent = self._record_places
+        places = places.copy()
+        mine = indices < records
+        places[mine] = of_records[indices[mine]]
+        after = [per_parent.get(p, 0) for p in parents[~mine].tolist()]
+        places[~mine] += np.array(after, dtype=np.int64)
+        return places
+
+    def _distinct_picks(self, ref: RefPlan, parents: np.ndarray, places: np.ndarray) -> np.ndarray:
         """Rows of ``ref.target`` such that the children of one parent pick different ones.
 
         Each parent ``p`` has its own order of the rows it picks from, drawn from
         ``p`` alone (so siblings agree whichever shard they are in), and its n-th
-        child takes the n-th row of that order, coming round again after the last.
+        child (its records first: see ``_places``) takes the n-th row of that
+        order, coming round again after the last.
         The order is a shuffle of up to :data:`SHUFFLED` rows, beyond that
         ``(a·(n - 1) + b) mod width`` with ``a`` coprime with the width.
         """
         low, high = self._range(ref.target, ref.same, parents)
         width = np.maximum(high - low, 1)
-        step = (position - 1) % width
+        step = places % width
         seed = derive_seed(self.plan.seed, self.entity.name, "distinct", ref.field)
         offset = np.empty(len(parents), dtype=np.int64)
         small = width <= SHUFFLED

@@ -12,11 +12,12 @@ https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-sa
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any, ContextManager
+from pathlib import Path
+from typing import Any, ContextManager, Sequence
 
 from sqlalchemy import Connection, Engine, event
 
-from datagen.sinks.base import TableSpec
+from datagen.sinks.base import Summary, TableSpec
 from datagen.sinks.database import SQLiteSink
 
 
@@ -28,6 +29,16 @@ class SQLiteBulkLoad(SQLiteSink):
 
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
+        database = self._url.database or ""
+        self._file = Path(database) if database and not database.startswith("file:") else None
+        self._new_file = False  # made by open(): removed again unless committed
+        self._committed = False
+
+    def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
+        if self._conn is None and self._file is not None:
+            self._new_file = not self._file.exists()
+        self._committed = False
+        super().open(tables, reset=reset)
 
     def _create_engine(self) -> Engine:
         engine = super()._create_engine()
@@ -46,6 +57,16 @@ class SQLiteBulkLoad(SQLiteSink):
     def commit(self) -> None:
         """Commit everything written since ``open()``."""
         self._commit()
+        self._committed = True
+
+    def close(self) -> Summary:
+        """Disconnect; a database file this load made and did not commit is removed."""
+        summary = super().close()
+        if self._new_file and not self._committed and self._file is not None:
+            for path in (self._file, *(Path(f"{self._file}{end}") for end in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+            self._new_file = False
+        return summary
 
 
 def _leave_transactions_to_us(dbapi_connection: Any, _: Any) -> None:

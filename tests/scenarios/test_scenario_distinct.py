@@ -90,6 +90,35 @@ def test_more_rows_than_a_shuffle_are_picked_in_an_order_of_their_own(tmp_path: 
     assert len(firsts) == len(picked) == 40  # each host its own order
 
 
+MIXED = """
+name: mixed
+seed: 4
+records:
+  capability: [{code: a}, {code: b}, {code: c}, {code: d}]
+  resource_provider: [{name: h1}]
+  provider_capability:
+    - {provider_id: {name: h1}}
+    - {provider_id: {name: h1}}
+entities:
+  resource_provider: {count: 3}
+  provider_capability:
+    per: resource_provider
+    distribution: {type: fixed, value: 2}
+    references:
+      capability_id: {entity: capability, distinct: true}
+"""
+
+
+def test_records_count_among_their_parents_children(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(textwrap.dedent(MIXED))
+    picked: dict[str, list[str]] = defaultdict(list)
+    for row in rows_of(path, "provider_capability"):
+        picked[row["provider_id"]].append(row["capability_id"])
+    assert sorted(len(c) for c in picked.values()) == [2, 2, 2, 4]  # h1: 2 records + 2
+    assert all(len(set(c)) == len(c) for c in picked.values())
+
+
 def test_distinct_needs_a_parent(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(textwrap.dedent("""

@@ -202,7 +202,8 @@ CASES = {
             - {name: Acme, created_at: "not a date"}
         """,
         "Error: {f}:5: records.org[0].created_at: 'created_at' of 'org' is timestamp; "
-        "'not a date' is text (write a timestamp unquoted, e.g. 2024-01-01T00:00:00Z)",
+        "'not a date' is text (give a UTC time unquoted: {{value: 2024-01-01T00:00:00Z}} "
+        "under 'fields:', 2024-01-01T00:00:00Z in a record)",
     ),
     "a weighted choice of the wrong type": (
         """
@@ -213,6 +214,16 @@ CASES = {
             seats: {weighted: {10: 0.5, many: 0.5}}
         """,
         "Error: {f}:5: fields.org.seats: 'seats' of 'org' is integer; 'many' is text",
+    ),
+    "an integer beyond 64 bits": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            seats: 99999999999999999999
+        """,
+        "Error: {f}:5: fields.org.seats: 99999999999999999999 is beyond the 64-bit integers",
     ),
     "a heavy tail without max": (
         """

@@ -265,6 +265,19 @@ def test_sqlite_gets_the_population_in_one_transaction(tmp_path, small_plan, mon
     assert verify_target(prepare(DEV), url, workers=1).ok
 
 
+def test_an_interrupted_sqlite_populate_leaves_no_new_file(tmp_path, small_plan, monkeypatch):
+    import datagen.scenarios.populate as populating
+
+    def interrupted(plan, *, workers):
+        raise KeyboardInterrupt
+        yield  # a generator, as batches is
+
+    monkeypatch.setattr(populating, "batches", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        populate(small_plan, to=sqlite_url(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_reset_goes_back_to_an_empty_schema(run, tmp_path):
     url = sqlite_url(tmp_path)
     assert run("populate", PROD, "--to", url, "--seed", 1, "--scale", SMALL).exit_code == 0
