@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import copy
 import inspect
-from bisect import bisect
 import uuid
+from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence

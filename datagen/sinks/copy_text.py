@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import orjson
 
 from datagen.sinks.base import Column
-from datagen.sinks.dialects import POSTGRESQL, UTC, encoder, row_builder
+from datagen.sinks.dialects import POSTGRESQL, UTC, encoder
 from datagen.types import Document
 
 NULL = "\\N"
@@ -39,11 +39,6 @@ def field(value: Any) -> str:
     return escape(value if isinstance(value, str) else str(value))
 
 
-def careful_line(values: Sequence[Any]) -> str:
-    """The COPY text line of a row's values, every field escaped."""
-    return "\t".join(NULL if value is None else field(value) for value in values) + "\n"
-
-
 def copy_text_encoder(columns: Sequence[Column]) -> Callable[[Sequence[Document]], str]:
     """A function giving the COPY text of many records (a line each) for ``columns``.
 
@@ -53,8 +48,8 @@ def copy_text_encoder(columns: Sequence[Column]) -> Callable[[Sequence[Document]
     and JSON by orjson); a column is escaped only if its text holds a
     backslash, tab, newline or carriage return, found by one search over the
     whole column. Missing fields are NULL; a column holding a value of an
-    unexpected type goes the careful way: the row builder's conversion, then
-    :func:`field` (what :func:`careful_line_of` does to a whole record).
+    unexpected type goes the careful way: the row builder's conversion of its
+    kind (:func:`datagen.sinks.dialects.encoder`), then :func:`field`.
     """
     formats = [
         (column.name, _FORMATS.get(column.type, _careful_column), column) for column in columns
@@ -73,12 +68,6 @@ def copy_text_encoder(columns: Sequence[Column]) -> Callable[[Sequence[Document]
         return "\n".join(map("\t".join, zip(*fields))) + "\n"
 
     return text
-
-
-def careful_line_of(columns: Sequence[Column]) -> Callable[[Document], str]:
-    """A record's COPY text line, every field converted and escaped (the reference)."""
-    row = row_builder(columns, POSTGRESQL)
-    return lambda record: careful_line(row(record))
 
 
 def _careful_column(values: list[Any], column: Column) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, inspect
 
 from datagen.errors import SinkError
 from datagen.sinks.base import Column, TableSpec
-from datagen.sinks.copy_text import careful_line_of, copy_text_encoder
+from datagen.sinks.copy_text import NULL, copy_text_encoder, field
 from datagen.sinks.database import count_rows, open_database_sink, read_rows
-from datagen.sinks.dialects import parse_database_url
+from datagen.sinks.dialects import POSTGRESQL, parse_database_url, row_builder
 from datagen.sinks.pg_bulk import PostgresBulkLoad
 from tests.sinks.test_database_sinks import SAMPLE, UTC, samples
 
@@ -35,6 +35,16 @@ def loaded(url: str, *tables: TableSpec, reset: bool = True) -> PostgresBulkLoad
     sink = PostgresBulkLoad(url)
     sink.open(tables, reset=reset)
     return sink
+
+
+def careful_line_of(columns: tuple[Column, ...]) -> Callable[[dict[str, Any]], str]:
+    """The reference: the row builder's values, every field escaped, one at a time."""
+    row = row_builder(columns, POSTGRESQL)
+
+    def line(record: dict[str, Any]) -> str:
+        return "\t".join(NULL if v is None else field(v) for v in row(record)) + "\n"
+
+    return line
 
 
 def test_copy_text_is_the_careful_encoding_column_by_column() -> None:
