@@ -35,11 +35,15 @@ class DocumentProvider:
     Set ``name`` (the CLI's ``-p`` value) and ``key`` (the field that
     identifies a document), and return a template from ``create_schema``.
     Fields made with ``_.ref("org")`` declare references (``org_id`` →
-    ``org.id``). Optionally override ``finalize`` to derive fields from others.
+    ``org.id``). ``unique`` names the top-level fields whose values are
+    distinct across a run, as production keeps them (``email``): the provider
+    makes them so, and their tables declare them UNIQUE. Optionally override
+    ``finalize`` to derive fields from others.
     """
 
     name: ClassVar[str]
     key: ClassVar[str] = "id"
+    unique: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

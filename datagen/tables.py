@@ -62,4 +62,10 @@ def table_for(provider: str, *, journeys: bool = False) -> TableSpec:
         (field, (target, get_provider(target).key))
         for field, target in instance.references().items()
     )
-    return TableSpec(name=provider, key=instance.key, columns=tuple(columns), foreign_keys=foreign)
+    return TableSpec(
+        name=provider,
+        key=instance.key,
+        columns=tuple(columns),
+        foreign_keys=foreign,
+        unique=tuple(instance.unique),
+    )

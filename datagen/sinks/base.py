@@ -60,19 +60,24 @@ class TableSpec:
     """The table of one document type (hashable: usable as a key or in a set).
 
     ``foreign_keys`` may be given as any mapping (or pairs); it is kept as
-    read-only ``References``.
+    read-only ``References``. ``unique`` names the columns whose values are
+    distinct across the table (each on its own, besides the key): declared to
+    the database as UNIQUE constraints when the table is created.
     """
 
     name: str
     key: str
     columns: tuple[Column, ...]
     foreign_keys: Mapping[str, tuple[str, str]] = field(default_factory=References)
+    unique: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.columns, tuple):
             object.__setattr__(self, "columns", tuple(self.columns))
         if not isinstance(self.foreign_keys, References):
             object.__setattr__(self, "foreign_keys", References(self.foreign_keys))
+        if not isinstance(self.unique, tuple):
+            object.__setattr__(self, "unique", tuple(self.unique))
 
 
 @dataclass
