@@ -1,14 +1,24 @@
-"""Writes that are all or nothing: a temporary name, renamed when complete."""
+"""Writes that are all or nothing: a temporary name, renamed when complete.
+
+A temporary folder or file (``.NAME.partial-XXXXXXXX``, ``.NAME.old-XXXXXXXX``)
+is locked (``flock``) by the process that made it for as long as it lives.
+Clean-up on an error, Ctrl-C or SIGTERM removes it; a process killed with
+``kill -9`` cannot, so every run first sweeps the folder it writes to: a
+temporary entry nobody holds the lock of is a dead run's leftover, and goes.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from datagen.errors import InputError
 from datagen.formats import Chunk
@@ -20,15 +30,78 @@ def _umask() -> int:
     return mask
 
 
+LEFTOVER = re.compile(r"^\..+\.(partial|old)(-[a-z0-9_]+)?$")
+"""The names of temporary folders and files (the last form without a suffix: older zips)."""
+
+
+def _locked_temp(prefix: str, parent: Path, *, folder: bool) -> tuple[Path, int]:
+    """A new temporary folder (or file) in ``parent`` and a descriptor holding its lock.
+
+    A sweep may take the lock between the creation and ours, and remove the
+    entry: then we try again with a new name.
+    """
+    while True:
+        if folder:
+            path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        else:
+            fd, name = tempfile.mkstemp(prefix=prefix, dir=parent)
+            path = Path(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return path, fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def sweep_leftovers(parent: Path, pattern: re.Pattern[str] = LEFTOVER) -> list[Path]:
+    """Remove the temporary entries of dead runs in ``parent``; returns what went.
+
+    An entry is a leftover when its name is a temporary one and no process
+    holds its lock (the lock dies with its process, ``kill -9`` included).
+    """
+    removed: list[Path] = []
+    try:
+        entries = [entry for entry in os.scandir(parent) if pattern.match(entry.name)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            folder = entry.is_dir(follow_symlinks=False)
+            fd = os.open(entry.path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # a live run's
+            continue
+        try:
+            if folder:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
 @contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a hidden temporary folder that replaces ``target`` on success.
 
-    On any failure (or Ctrl-C) the temporary folder is removed and ``target``
-    is left as it was.
+    On any failure (or Ctrl-C, or SIGTERM) the temporary folder is removed
+    and ``target`` is left as it was. Leftovers of killed runs beside
+    ``target`` are removed first.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    sweep_leftovers(target.parent)
+    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=True)
     try:
         os.chmod(partial, 0o777 & ~_umask())
         yield partial
@@ -36,6 +109,46 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        os.close(lock)
+
+
+@contextmanager
+def scratch_directory() -> Iterator[Path]:
+    """A temporary folder (in the system's), removed afterwards: files on their way elsewhere.
+
+    Locked and swept as ``atomic_directory``'s are, so a killed run's is
+    removed by the next one.
+    """
+    parent = Path(tempfile.gettempdir())
+    sweep_leftovers(parent, SCRATCH)
+    folder, lock = _locked_temp(".datagen.partial-", parent, folder=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+
+
+SCRATCH = re.compile(r"^\.datagen\.partial-[a-z0-9_]+$")
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """A file written under a hidden locked temporary name, renamed to ``target`` when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_leftovers(target.parent)
+    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=False)
+    try:
+        with naming(target), open(lock, "wb", closefd=False) as handle:
+            yield handle
+        os.chmod(partial, 0o666 & ~_umask())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(lock)
 
 
 def replace_directory(source: Path, target: Path) -> None:
@@ -45,10 +158,24 @@ def replace_directory(source: Path, target: Path) -> None:
     if not target.exists():
         os.rename(source, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, old / "content")
-    os.rename(source, target)
-    shutil.rmtree(old, ignore_errors=True)
+    old, lock = _locked_temp(f".{target.name}.old-", target.parent, folder=True)
+    try:
+        os.rename(target, old / "content")
+        os.rename(source, target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        os.close(lock)
+
+
+@contextmanager
+def naming(path: Path | str) -> Iterator[None]:
+    """An OSError raised inside without a file name (a ``write`` on a full disk) names ``path``."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None and err.errno is not None:
+            raise OSError(err.errno, err.strerror or os.strerror(err.errno), str(path)) from None
+        raise
 
 
 def ensure_writable_folder(path: Path, *, option: str = "--to") -> None:
@@ -70,7 +197,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with naming(path), os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
@@ -114,21 +241,33 @@ class FolderWriter(ChunkSink):
     def add(self, chunk: Chunk) -> None:
         super().add(chunk)
         if chunk.whole:
-            fd = os.open(self._prefix + chunk.path, _CREATE, 0o666)
+            path = self._prefix + chunk.path
+            fd = os.open(path, _CREATE, 0o666)
             try:
-                os.write(fd, chunk.data)
+                written = os.write(fd, chunk.data)
+                if written < len(chunk.data):  # only a short write of a huge chunk: finish it
+                    with open(fd, "wb", closefd=False) as handle:
+                        handle.write(memoryview(chunk.data)[written:])
+            except OSError as err:
+                raise OSError(err.errno, err.strerror, path) from None
             finally:
                 os.close(fd)
             return
         handle = self._open.get(chunk.path)
         if handle is None:
             handle = self._open[chunk.path] = open(self.root / chunk.path, "wb")
-        handle.write(chunk.data)
+        with naming(self.root / chunk.path):
+            handle.write(chunk.data)
 
     def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
+        handles, self._open = self._open, {}
+        try:
+            for path, handle in handles.items():
+                with naming(self.root / path):
+                    handle.close()
+        finally:
+            for handle in handles.values():
+                handle.close()
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)

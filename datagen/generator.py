@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from mimesis.locales import Locale
 
 from datagen import __version__
 from datagen.atomic import (
+    scratch_directory,
     ensure_writable_folder,
     ChunkSink,
     FolderWriter,
@@ -190,7 +190,7 @@ def generate_documents(
     if is_file_target_url(str(to)):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+        with scratch_directory() as folder:
             result = generate_documents(
                 provider=provider,
                 quantity=quantity,
@@ -203,7 +203,7 @@ def generate_documents(
                 reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(Path(folder) / provider, to=str(to))
+            summary = publish(folder / provider, to=str(to))
         return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
     ensure_writable_folder(Path(to))
     target = Path(to) / provider

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 from datagen import __version__
 from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
-from datagen.atomic import ensure_writable_folder
+from datagen.atomic import ensure_writable_folder, scratch_directory
 from datagen.errors import InputError
 from datagen.formats import Chunk, dumps_pretty
 from datagen.generator import check_locale
@@ -186,7 +185,7 @@ def generate_journeys(
     if is_database_url(str(to)) or is_file_target_url(str(to)):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+        with scratch_directory() as folder:
             result = generate_journeys(
                 journey=journey,
                 quantity=quantity,
@@ -197,9 +196,7 @@ def generate_journeys(
                 reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(
-                Path(folder) / journey, to=str(to), reset=reset, foreign_keys=foreign_keys
-            )
+            summary = publish(folder / journey, to=str(to), reset=reset, foreign_keys=foreign_keys)
         return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
     ensure_writable_folder(Path(to))
     job = JourneyJob(

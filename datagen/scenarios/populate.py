@@ -9,7 +9,6 @@ Folders get ``TO/<scenario>/<table>/<table>.jsonl`` with a manifest that
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +17,7 @@ import orjson
 
 from datagen import __version__
 from datagen.atomic import (
+    scratch_directory,
     atomic_directory,
     atomic_write_bytes,
     ensure_writable_folder,
@@ -98,9 +98,9 @@ def populate(
     if is_file_target_url(target):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
-            to_folder(plan, Path(folder), workers=workers, progress=progress)
-            summary = publish(Path(folder), to=target)
+        with scratch_directory() as folder:
+            to_folder(plan, folder, workers=workers, progress=progress)
+            summary = publish(folder, to=target)
         return PopulateResult(plan, target, dict(summary.written))
     written = to_folder(plan, Path(target), workers=workers, progress=progress)
     return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
