@@ -9,7 +9,6 @@ temporary entry nobody holds the lock of is a dead run's leftover, and goes.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import os
@@ -18,7 +17,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Iterator
 
 from datagen.errors import InputError
 from datagen.formats import Chunk
@@ -106,6 +105,13 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         os.chmod(partial, 0o777 & ~_umask())
         yield partial
         replace_directory(partial, target)
+    except OSError as err:  # named as the file of the target it was for (the partial goes)
+        shutil.rmtree(partial, ignore_errors=True)
+        name = str(err.filename or "")
+        if name.startswith(f"{partial}{os.sep}") and err.errno is not None:
+            shown = target / os.path.relpath(name, partial)
+            raise OSError(err.errno, err.strerror, str(shown)) from None
+        raise
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -246,8 +252,8 @@ class FolderWriter(ChunkSink):
             try:
                 written = os.write(fd, chunk.data)
                 if written < len(chunk.data):  # only a short write of a huge chunk: finish it
-                    with open(fd, "wb", closefd=False) as handle:
-                        handle.write(memoryview(chunk.data)[written:])
+                    with open(fd, "wb", closefd=False) as rest:
+                        rest.write(memoryview(chunk.data)[written:])
             except OSError as err:
                 raise OSError(err.errno, err.strerror, path) from None
             finally:

@@ -21,6 +21,7 @@ from datagen.atomic import (
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
+from datagen.limits import QUANTITY, check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
@@ -108,13 +109,10 @@ def validate_document_options(
 ) -> DocumentProvider:
     """Check options before any work starts; raise InputError naming the bad one."""
     found = get_provider(provider)
-    if quantity < 1:
-        raise InputError(f"quantity must be at least 1, got {quantity}")
+    check_inputs(quantity=quantity, workers=workers)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     check_locale(locale)
-    if workers is not None and workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}")
     return found
 
 
@@ -168,6 +166,9 @@ def generate_documents(
     validate_document_options(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
+    check_inputs(seed=seed, reference_date=reference_date)
+    for name, count in (ref_counts or {}).items():
+        QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(
         provider=provider,
         quantity=quantity,
@@ -263,15 +264,20 @@ def document_job_from_manifest(manifest: Manifest) -> DocumentJob:
     )
 
 
-def regenerate_digests(job: DocumentJob, *, workers: int | None = None) -> dict[str, str]:
+def regenerate_digests(
+    job: DocumentJob, *, workers: int | None = None, progress: Progress | None = None
+) -> dict[str, str]:
     """The digests a run of ``job`` would write, computed without writing."""
     sink = ChunkSink()
-    write_documents(job, sink, workers=workers)
+    write_documents(job, sink, workers=workers, progress=progress)
     return sink.digests()
 
 
-def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
-    return regenerate_digests(document_job_from_manifest(manifest), workers=workers)
+def _regenerate(
+    manifest: Manifest, workers: int | None, progress: Progress | None = None
+) -> dict[str, str]:
+    job = document_job_from_manifest(manifest)
+    return regenerate_digests(job, workers=workers, progress=progress)
 
 
 register_regenerator("documents", _regenerate)

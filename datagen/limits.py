@@ -125,8 +125,9 @@ def parse_date(value: Any) -> datetime:
             raise ValueError(f"{_shown(value)} is not an ISO date such as 2025-01-01") from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        shown = value.isoformat() if isinstance(value, datetime) else value
         raise ValueError(
-            f"{_shown(value)} is out of range: give a date from "
+            f"{_shown(shown)} is out of range: give a date from "
             f"{EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}, e.g. 2025-01-01"
         )
     return parsed
@@ -146,3 +147,24 @@ MAX_JOURNEY_BYTES = 64 << 20
 """A journey zip, and the sum of its entries' inflated sizes, are this at most: a zip
 bomb (a small zip of a huge entry) is refused from the sizes its directory declares,
 before anything is inflated."""
+
+
+def check_inputs(
+    *,
+    seed: int | None = None,
+    quantity: int | None = None,
+    reference_date: datetime | None = None,
+    workers: int | None = None,
+    scale: float | None = None,
+) -> None:
+    """The library's own check of the values its callers pass (the CLI's types check first)."""
+    if seed is not None:
+        SEED.check(seed, "seed")
+    if quantity is not None:
+        QUANTITY.check(quantity, "quantity")
+    if reference_date is not None:
+        check_date(reference_date, "reference_date")
+    if workers is not None:
+        WORKERS.check(workers, "workers")
+    if scale is not None:
+        SCALE.check(scale, "scale")

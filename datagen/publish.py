@@ -310,7 +310,7 @@ def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress
 def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
     """``(path, name under SOURCE)`` of every run's files: the names zips and blobs get."""
     resolved = source.resolve()
-    named = []
+    named: list[tuple[Path, str]] = []
     for run in runs:
         under = run.path.resolve().relative_to(resolved)
         named.extend((path, (under / name).as_posix()) for path, name in run.files())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from errno import ENOSPC
 import threading
 from pathlib import Path
 from types import FrameType
@@ -80,7 +81,8 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
         if debug:
             raise
         where = f"{err.filename}: " if err.filename else ""
-        raise click.ClickException(f"{where}{err.strerror or err}") from None
+        hint = " (free some space and run the command again)" if err.errno == ENOSPC else ""
+        raise click.ClickException(f"{where}{err.strerror or err}{hint}") from None
 
 
 class DataGenCommand(click.Command):
