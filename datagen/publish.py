@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from datagen.atomic import atomic_file
+from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
 from datagen.journey_run import ZIP_EPOCH
 from datagen.manifest import MANIFEST_NAME, Manifest
@@ -296,6 +296,7 @@ def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress
     if to.endswith(".zip"):
         return zip_folder(source, Path(to), files=_named_files(source, runs), progress=progress)
     target = Path(to)
+    ensure_writable_folder(target)
     summary = Summary(target=str(target))
     for run in runs:
         destination = target / destination_name(run, source)

@@ -11,6 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.trees import forge_manifest
+
 
 def org_jsonl(run, to: Path) -> None:
     """Three org documents, seed 1, as a JSONL run under ``to``."""
@@ -163,16 +165,6 @@ def test_a_line_that_is_not_json_is_named(run, tmp_path):
     assert result.exit_code == 2
     last = result.output.splitlines()[-1]
     assert last.startswith(f"Error: {jsonl}:5: not a JSON document (")
-
-
-def forge_manifest(run_folder: Path) -> None:
-    """Record the files' present SHA-256 in the run's manifest (as if it was made so)."""
-    from datagen.atomic import sha256_file
-
-    path = run_folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["files"] = {name: sha256_file(run_folder / name) for name in manifest["files"]}
-    path.write_text(json.dumps(manifest))
 
 
 def published_equal_to_the_jsonl(run, tmp_path, url: str) -> None:

@@ -10,7 +10,7 @@ from datagen.publish import check_target_outside, planned
 from datagen.publish import publish as publish_runs
 from datagen.sinks.base import redact
 from datagen_cli.app import cli
-from datagen_cli.options import check_folder_target, database_options, describe_written
+from datagen_cli.options import database_options, describe_written
 from datagen_cli.options import Target, progress_bar, quiet_option, say
 
 
@@ -46,7 +46,6 @@ def publish(source: Path, to: Path | str, reset: bool, foreign_keys: bool, quiet
         python generate.py publish output --to azure://staging/generated
     """
     check_target_outside(source, to)
-    check_folder_target(to)
     total, unit = planned(source, str(to))
     with progress_bar(total, unit, quiet=quiet) as progress:
         summary = publish_runs(
