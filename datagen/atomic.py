@@ -140,10 +140,15 @@ SCRATCH = re.compile(r"^\.datagen\.partial-[a-z0-9_]+$")
 
 
 @contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """A file written under a hidden locked temporary name, renamed to ``target`` when complete."""
+def atomic_file(target: Path, *, sweep: bool = True) -> Iterator[BinaryIO]:
+    """A file written under a hidden locked temporary name, renamed to ``target`` when complete.
+
+    ``sweep``: remove dead runs' leftovers beside ``target`` first (a caller
+    writing many files into one folder sweeps it once, itself).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_leftovers(target.parent)
+    if sweep:
+        sweep_leftovers(target.parent)
     partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=False)
     try:
         with naming(target), open(lock, "wb", closefd=False) as handle:

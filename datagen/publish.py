@@ -300,8 +300,11 @@ def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress
     summary = Summary(target=str(target))
     for run in runs:
         destination = target / destination_name(run, source)
+        swept: set[Path] = set()
         for path, name in run.files():
-            copy_file(path, destination / name)
+            copied = destination / name
+            copy_file(path, copied, sweep=copied.parent not in swept)
+            swept.add(copied.parent)
             if progress:
                 progress(1)
         summary.add(run.manifest.provider, len(run.manifest.files) + 1)
@@ -318,9 +321,9 @@ def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
     return named
 
 
-def copy_file(source: Path, target: Path) -> None:
+def copy_file(source: Path, target: Path, *, sweep: bool = True) -> None:
     """Copy ``source`` to ``target`` through a temporary name (never a half-copied file)."""
-    with open(source, "rb") as src, atomic_file(target) as dst:
+    with open(source, "rb") as src, atomic_file(target, sweep=sweep) as dst:
         shutil.copyfileobj(src, dst, 1 << 20)
     shutil.copymode(source, target)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from errno import ENOSPC
 import threading
+from errno import ENOSPC
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable

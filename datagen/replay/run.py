@@ -55,7 +55,7 @@ def replay(
     target. A complete replay removes the checkpoints of its journeys and
     target at ``checkpoint`` and ``resume``. A checkpoint or report that
     cannot be written (a full disk) is recorded in the report's
-    ``checkpoint_error``, after the replay's own outcome.
+    ``file_errors`` instead of raised: the replay's outcome comes first.
     """
     if speed is not None:
         SPEED.check(speed, "speed")
