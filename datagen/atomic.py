@@ -14,10 +14,12 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from datagen.errors import InputError
 from datagen.formats import Chunk
@@ -53,6 +55,37 @@ def _locked_temp(prefix: str, parent: Path, *, folder: bool) -> tuple[Path, int]
         except FileNotFoundError:
             pass
         os.close(fd)
+
+
+class _Held:
+    """Ctrl-C and SIGTERM held back while a temporary entry is made (main thread only).
+
+    Python raises an interruption between any two instructions: one between a
+    temporary folder's creation and the ``try`` that removes it would leave
+    it behind. Signals that come meanwhile are delivered by ``release()``,
+    which the caller runs inside that ``try``.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._hold)
+
+    def _hold(self, signum: int, frame: object) -> None:
+        self.pending.append(signum)
+
+    def release(self, *, deliver: bool = True) -> None:
+        """Restore the handlers (idempotent), then deliver what came meanwhile."""
+        previous, self.previous = self.previous, {}
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        pending, self.pending = self.pending, []
+        for sig in pending if deliver else ():
+            signal.raise_signal(sig)
 
 
 def sweep_leftovers(parent: Path, pattern: re.Pattern[str] = LEFTOVER) -> list[Path]:
@@ -100,8 +133,10 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(target.parent)
+    held = _Held()
     partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=True)
     try:
+        held.release()
         os.chmod(partial, 0o777 & ~_umask())
         yield partial
         replace_directory(partial, target)
@@ -113,6 +148,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
             raise OSError(err.errno, err.strerror, str(shown)) from None
         raise
     except BaseException:
+        held.release(deliver=False)
         shutil.rmtree(partial, ignore_errors=True)
         raise
     finally:
@@ -128,10 +164,13 @@ def scratch_directory() -> Iterator[Path]:
     """
     parent = Path(tempfile.gettempdir())
     sweep_leftovers(parent, SCRATCH)
+    held = _Held()
     folder, lock = _locked_temp(".datagen.partial-", parent, folder=True)
     try:
+        held.release()
         yield folder
     finally:
+        held.release(deliver=False)
         shutil.rmtree(folder, ignore_errors=True)
         os.close(lock)
 
@@ -149,13 +188,16 @@ def atomic_file(target: Path, *, sweep: bool = True) -> Iterator[BinaryIO]:
     target.parent.mkdir(parents=True, exist_ok=True)
     if sweep:
         sweep_leftovers(target.parent)
+    held = _Held()
     partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=False)
     try:
+        held.release()
         with naming(target), open(lock, "wb", closefd=False) as handle:
             yield handle
         os.chmod(partial, 0o666 & ~_umask())
         os.replace(partial, target)
     except BaseException:
+        held.release(deliver=False)
         partial.unlink(missing_ok=True)
         raise
     finally:
@@ -169,12 +211,27 @@ def replace_directory(source: Path, target: Path) -> None:
     if not target.exists():
         os.rename(source, target)
         return
-    old, lock = _locked_temp(f".{target.name}.old-", target.parent, folder=True)
+    held = _Held()  # between the two renames ``target`` is missing: no interruption there
+    old: Path | None = None
+    lock = -1
     try:
+        old, lock = _locked_temp(f".{target.name}.old-", target.parent, folder=True)
         os.rename(target, old / "content")
-        os.rename(source, target)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            os.rename(source, target)
+        except BaseException:
+            os.rename(old / "content", target)  # the previous output back in place
+            raise
+    except BaseException:
+        held.release(deliver=False)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+            os.close(lock)
+        raise
+    try:
+        held.release()  # an interruption held meanwhile comes now, the new target in place
     finally:
+        shutil.rmtree(old, ignore_errors=True)
         os.close(lock)
 
 

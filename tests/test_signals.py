@@ -166,3 +166,28 @@ def test_an_interrupted_publish_into_a_zip_leaves_no_partial_zip(tmp_path, run, 
         pytest.skip("the publish finished before the signal (a fast machine)")
     assert process.returncode == code
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("kind", ["directory", "file"])
+def test_a_signal_right_after_the_temporary_entry_is_made_still_removes_it(
+    tmp_path, monkeypatch, kind
+):
+    """The window the zip test once hit: Ctrl-C between mkstemp/mkdtemp and the clean-up's try."""
+    import datagen.atomic as atomic
+
+    made = atomic._locked_temp
+
+    def made_then_interrupted(*args, **kwargs):
+        entry = made(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # handled at Python's next instruction
+        return entry
+
+    monkeypatch.setattr(atomic, "_locked_temp", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        if kind == "directory":
+            with atomic.atomic_directory(tmp_path / "run"):
+                pass
+        else:
+            with atomic.atomic_file(tmp_path / "all.zip"):
+                pass
+    assert list(tmp_path.iterdir()) == []
