@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,19 @@ class Measured:
     stdout: str
     stderr: str
     seconds: float
-    peak_mib: float  # the process's own peak resident memory (wait4's ru_maxrss)
+    peak_mib: float  # the command's own peak resident memory (its ru_maxrss)
+
+
+# Linux keeps a process's peak memory across exec, and a child spawned by vfork
+# starts with its parent's (pytest's, hundreds of MB): so a small Python process
+# runs the command and reports the peak of that grandchild alone.
+_WRAPPER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
 def run_measured(
@@ -32,29 +43,19 @@ def run_measured(
     timeout: float = 120,
 ) -> Measured:
     """Run ``python generate.py ARGS`` and measure it (killed after ``timeout`` seconds)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as folder:
+        peak = Path(folder) / "peak"
+        command = [sys.executable, str(REPO / "generate.py"), *map(str, args)]
         started = time.monotonic()
-        process = subprocess.Popen(
-            [sys.executable, str(REPO / "generate.py"), *map(str, args)],
+        done = subprocess.run(
+            [sys.executable, "-c", _WRAPPER, str(peak), *command],
             cwd=cwd,
             env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
-            stdout=out,
-            stderr=err,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)  # so Popen won't wait again
         seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
         return Measured(
-            process.returncode,
-            out.read().decode(),
-            err.read().decode(),
-            seconds,
-            usage.ru_maxrss / 1024,
+            done.returncode, done.stdout, done.stderr, seconds, int(peak.read_text()) / 1024
         )
