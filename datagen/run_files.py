@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from datagen.atomic import sha256_file
+from datagen.atomic import LEFTOVER, sha256_file
 from datagen.errors import InputError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
 from datagen.verify import find_runs
@@ -50,7 +50,18 @@ class Run:
 
 
 def load_runs(source: Path) -> list[Run]:
-    """Every run under ``source`` with its manifest (ManifestError for the first bad one)."""
+    """Every run under ``source`` with its manifest (ManifestError for the first bad one).
+
+    A run's temporary folder (``.NAME.partial-*``, of a run that did not finish)
+    is not a run, even when named as SOURCE.
+    """
+    for part in source.resolve().parts:
+        if LEFTOVER.match(part):
+            raise InputError(
+                f"{source} is the temporary folder of a run that did not finish; it is "
+                "never published",
+                hint="generate the run again (the next run into its folder removes it)",
+            )
     return [Run(path, read_manifest(path)) for path in find_runs(source)]
 
 

@@ -104,6 +104,13 @@ def test_a_killed_runs_leftover_is_never_published_and_the_next_run_removes_it(r
         assert archive.namelist() == ["org/manifest.json", "org/org-000001.json", *[
             f"org/org-00000{n}.json" for n in range(2, 6)
         ]]  # fmt: skip
+    for target in (tmp_path / "copy.zip", f"sqlite:///{tmp_path / 'x.db'}"):
+        result = run("publish", partial, "--to", target)  # named on purpose: still refused
+        assert result.exit_code == 2
+        assert result.output.splitlines()[-1] == (
+            f"Error: {partial} is the temporary folder of a run that did not finish; it is "
+            "never published (generate the run again (the next run into its folder removes it))"
+        )
     result = run("document", "-p", "user", "-q", 3, "--seed", 1, "--to", out, "--quiet")
     assert result.exit_code == 0
     assert leftovers(out) == []
