@@ -264,7 +264,8 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_built(tmp_path):
     done = run_measured(["populate", bomb, "--dry-run"])
     assert done.returncode == 2
     assert done.stderr == (
-        f"Error: {bomb}:6: its aliases expand to more than 100,000 values (an alias bomb?); "
+        f"Error: {bomb}:7: it holds more than 1,000,000 values once its aliases are expanded "
+        "(an alias bomb?); "
         "refused before reading it\n"
     )
     assert done.seconds < 10 and done.peak_mib < 200, done
