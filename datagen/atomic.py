@@ -165,7 +165,7 @@ def scratch_directory() -> Iterator[Path]:
     parent = Path(tempfile.gettempdir())
     sweep_leftovers(parent, SCRATCH)
     held = _Held()
-    folder, lock = _locked_temp(".datagen.partial-", parent, folder=True)
+    folder, lock = _locked_temp(".datagen.scratch-", parent, folder=True)
     try:
         held.release()
         yield folder
@@ -175,7 +175,7 @@ def scratch_directory() -> Iterator[Path]:
         os.close(lock)
 
 
-SCRATCH = re.compile(r"^\.datagen\.partial-[a-z0-9_]+$")
+SCRATCH = re.compile(r"^\.datagen\.scratch-[a-z0-9_]+$")
 
 
 @contextmanager

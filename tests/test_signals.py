@@ -138,12 +138,12 @@ def test_a_killed_runs_scratch_folder_is_removed_by_the_next_run(run, tmp_path, 
         "document", *BIG, "--to", tmp_path / "all.zip", env={"TMPDIR": str(scratch)}
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not any(scratch.glob(".datagen.partial-*/.job.partial-*/job.jsonl")):
+    while not any(scratch.glob(".datagen.scratch-*/.job.partial-*/job.jsonl")):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.kill()
     process.communicate(timeout=60)
-    assert len(list(scratch.glob(".datagen.partial-*"))) == 1
+    assert len(list(scratch.glob(".datagen.scratch-*"))) == 1
     monkeypatch.setenv("TMPDIR", str(scratch))
     monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
     result = run("document", "-p", "org", "-q", 2, "--to", tmp_path / "b.zip", "--quiet")
