@@ -50,5 +50,8 @@ bench: $(STAMP)
 azcopy_output: $(STAMP)
 	scripts/azcopy_output.sh
 
+# Everything generated under output/ (runs, scenarios, reports, databases, checkpoints,
+# leftovers of killed runs), the virtualenv and Azurite; output/.gitkeep stays.
 clean:
-	rm -rf $(VENV) node_modules output/documents output/journeys output/*.db output/*.json
+	rm -rf $(VENV) node_modules
+	find output -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

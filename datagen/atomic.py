@@ -1,14 +1,25 @@
-"""Writes that are all or nothing: a temporary name, renamed when complete."""
+"""Writes that are all or nothing: a temporary name, renamed when complete.
+
+A temporary folder or file (``.NAME.partial-XXXXXXXX``, ``.NAME.old-XXXXXXXX``)
+is locked (``flock``) by the process that made it for as long as it lives.
+Clean-up on an error, Ctrl-C or SIGTERM removes it; a process killed with
+``kill -9`` cannot, so every run first sweeps the folder it writes to: a
+temporary entry nobody holds the lock of is a dead run's leftover, and goes.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import re
 import shutil
+import signal
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from datagen.errors import InputError
 from datagen.formats import Chunk
@@ -20,22 +31,177 @@ def _umask() -> int:
     return mask
 
 
+LEFTOVER = re.compile(r"^\..+\.(partial|old)(-[a-z0-9_]+)?$")
+"""The names of temporary folders and files (the last form without a suffix: older zips)."""
+
+
+def _locked_temp(prefix: str, parent: Path, *, folder: bool) -> tuple[Path, int]:
+    """A new temporary folder (or file) in ``parent`` and a descriptor holding its lock.
+
+    A sweep may take the lock between the creation and ours, and remove the
+    entry: then we try again with a new name.
+    """
+    while True:
+        if folder:
+            path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        else:
+            fd, name = tempfile.mkstemp(prefix=prefix, dir=parent)
+            path = Path(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return path, fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+class _Held:
+    """Ctrl-C and SIGTERM held back while a temporary entry is made (main thread only).
+
+    Python raises an interruption between any two instructions: one between a
+    temporary folder's creation and the ``try`` that removes it would leave
+    it behind. Signals that come meanwhile are delivered by ``release()``,
+    which the caller runs inside that ``try``.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._hold)
+
+    def _hold(self, signum: int, frame: object) -> None:
+        self.pending.append(signum)
+
+    def release(self, *, deliver: bool = True) -> None:
+        """Restore the handlers (idempotent), then deliver what came meanwhile."""
+        previous, self.previous = self.previous, {}
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        pending, self.pending = self.pending, []
+        for sig in pending if deliver else ():
+            signal.raise_signal(sig)
+
+
+def sweep_leftovers(parent: Path, pattern: re.Pattern[str] = LEFTOVER) -> list[Path]:
+    """Remove the temporary entries of dead runs in ``parent``; returns what went.
+
+    An entry is a leftover when its name is a temporary one and no process
+    holds its lock (the lock dies with its process, ``kill -9`` included).
+    """
+    removed: list[Path] = []
+    try:
+        entries = [entry for entry in os.scandir(parent) if pattern.match(entry.name)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            folder = entry.is_dir(follow_symlinks=False)
+            fd = os.open(entry.path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)  # a live run's
+            continue
+        try:
+            if folder:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
 @contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a hidden temporary folder that replaces ``target`` on success.
 
-    On any failure (or Ctrl-C) the temporary folder is removed and ``target``
-    is left as it was.
+    On any failure (or Ctrl-C, or SIGTERM) the temporary folder is removed
+    and ``target`` is left as it was. Leftovers of killed runs beside
+    ``target`` are removed first.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    sweep_leftovers(target.parent)
+    held = _Held()
+    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=True)
     try:
+        held.release()
         os.chmod(partial, 0o777 & ~_umask())
         yield partial
         replace_directory(partial, target)
+    except OSError as err:  # named as the file of the target it was for (the partial goes)
+        shutil.rmtree(partial, ignore_errors=True)
+        name = str(err.filename or "")
+        if name.startswith(f"{partial}{os.sep}") and err.errno is not None:
+            shown = target / os.path.relpath(name, partial)
+            raise OSError(err.errno, err.strerror, str(shown)) from None
+        raise
     except BaseException:
+        held.release(deliver=False)
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        os.close(lock)
+
+
+@contextmanager
+def scratch_directory() -> Iterator[Path]:
+    """A temporary folder (in the system's), removed afterwards: files on their way elsewhere.
+
+    Locked and swept as ``atomic_directory``'s are, so a killed run's is
+    removed by the next one.
+    """
+    parent = Path(tempfile.gettempdir())
+    sweep_leftovers(parent, SCRATCH)
+    held = _Held()
+    folder, lock = _locked_temp(".datagen.scratch-", parent, folder=True)
+    try:
+        held.release()
+        yield folder
+    finally:
+        held.release(deliver=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+
+
+SCRATCH = re.compile(r"^\.datagen\.scratch-[a-z0-9_]+$")
+
+
+@contextmanager
+def atomic_file(target: Path, *, sweep: bool = True) -> Iterator[BinaryIO]:
+    """A file written under a hidden locked temporary name, renamed to ``target`` when complete.
+
+    ``sweep``: remove dead runs' leftovers beside ``target`` first (a caller
+    writing many files into one folder sweeps it once, itself).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if sweep:
+        sweep_leftovers(target.parent)
+    held = _Held()
+    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=False)
+    try:
+        held.release()
+        with naming(target), open(lock, "wb", closefd=False) as handle:
+            yield handle
+        os.chmod(partial, 0o666 & ~_umask())
+        os.replace(partial, target)
+    except BaseException:
+        held.release(deliver=False)
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        os.close(lock)
 
 
 def replace_directory(source: Path, target: Path) -> None:
@@ -45,10 +211,39 @@ def replace_directory(source: Path, target: Path) -> None:
     if not target.exists():
         os.rename(source, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, old / "content")
-    os.rename(source, target)
-    shutil.rmtree(old, ignore_errors=True)
+    held = _Held()  # between the two renames ``target`` is missing: no interruption there
+    old: Path | None = None
+    lock = -1
+    try:
+        old, lock = _locked_temp(f".{target.name}.old-", target.parent, folder=True)
+        os.rename(target, old / "content")
+        try:
+            os.rename(source, target)
+        except BaseException:
+            os.rename(old / "content", target)  # the previous output back in place
+            raise
+    except BaseException:
+        held.release(deliver=False)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+            os.close(lock)
+        raise
+    try:
+        held.release()  # an interruption held meanwhile comes now, the new target in place
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+        os.close(lock)
+
+
+@contextmanager
+def naming(path: Path | str) -> Iterator[None]:
+    """An OSError raised inside without a file name (a ``write`` on a full disk) names ``path``."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None and err.errno is not None:
+            raise OSError(err.errno, err.strerror or os.strerror(err.errno), str(path)) from None
+        raise
 
 
 def ensure_writable_folder(path: Path, *, option: str = "--to") -> None:
@@ -70,7 +265,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with naming(path), os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
@@ -114,21 +309,33 @@ class FolderWriter(ChunkSink):
     def add(self, chunk: Chunk) -> None:
         super().add(chunk)
         if chunk.whole:
-            fd = os.open(self._prefix + chunk.path, _CREATE, 0o666)
+            path = self._prefix + chunk.path
+            fd = os.open(path, _CREATE, 0o666)
             try:
-                os.write(fd, chunk.data)
+                written = os.write(fd, chunk.data)
+                if written < len(chunk.data):  # only a short write of a huge chunk: finish it
+                    with open(fd, "wb", closefd=False) as rest:
+                        rest.write(memoryview(chunk.data)[written:])
+            except OSError as err:
+                raise OSError(err.errno, err.strerror, path) from None
             finally:
                 os.close(fd)
             return
         handle = self._open.get(chunk.path)
         if handle is None:
             handle = self._open[chunk.path] = open(self.root / chunk.path, "wb")
-        handle.write(chunk.data)
+        with naming(self.root / chunk.path):
+            handle.write(chunk.data)
 
     def close(self) -> None:
-        for handle in self._open.values():
-            handle.close()
-        self._open.clear()
+        handles, self._open = self._open, {}
+        try:
+            for path, handle in handles.items():
+                with naming(self.root / path):
+                    handle.close()
+        finally:
+            for handle in handles.values():
+                handle.close()
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)

@@ -27,8 +27,8 @@ class SchemaError(DataGenError):
     """A provider's schema or a journey's step definition is invalid."""
 
 
-class ManifestError(DataGenError):
-    """A manifest is missing, malformed or of an unknown version."""
+class ManifestError(InputError):
+    """A manifest is missing, malformed, of an unknown version, or out of bounds (exit 2)."""
 
 
 class SinkError(DataGenError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from mimesis.locales import Locale
 
 from datagen import __version__
 from datagen.atomic import (
+    scratch_directory,
     ensure_writable_folder,
     ChunkSink,
     FolderWriter,
@@ -21,6 +21,7 @@ from datagen.atomic import (
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
+from datagen.limits import QUANTITY, check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
@@ -108,13 +109,10 @@ def validate_document_options(
 ) -> DocumentProvider:
     """Check options before any work starts; raise InputError naming the bad one."""
     found = get_provider(provider)
-    if quantity < 1:
-        raise InputError(f"quantity must be at least 1, got {quantity}")
+    check_inputs(quantity=quantity, workers=workers)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     check_locale(locale)
-    if workers is not None and workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}")
     return found
 
 
@@ -168,6 +166,9 @@ def generate_documents(
     validate_document_options(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
+    check_inputs(seed=seed, reference_date=reference_date)
+    for name, count in (ref_counts or {}).items():
+        QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(
         provider=provider,
         quantity=quantity,
@@ -190,7 +191,7 @@ def generate_documents(
     if is_file_target_url(str(to)):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+        with scratch_directory() as folder:
             result = generate_documents(
                 provider=provider,
                 quantity=quantity,
@@ -203,7 +204,7 @@ def generate_documents(
                 reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(Path(folder) / provider, to=str(to))
+            summary = publish(folder / provider, to=str(to))
         return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
     ensure_writable_folder(Path(to))
     target = Path(to) / provider
@@ -263,15 +264,20 @@ def document_job_from_manifest(manifest: Manifest) -> DocumentJob:
     )
 
 
-def regenerate_digests(job: DocumentJob, *, workers: int | None = None) -> dict[str, str]:
+def regenerate_digests(
+    job: DocumentJob, *, workers: int | None = None, progress: Progress | None = None
+) -> dict[str, str]:
     """The digests a run of ``job`` would write, computed without writing."""
     sink = ChunkSink()
-    write_documents(job, sink, workers=workers)
+    write_documents(job, sink, workers=workers, progress=progress)
     return sink.digests()
 
 
-def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
-    return regenerate_digests(document_job_from_manifest(manifest), workers=workers)
+def _regenerate(
+    manifest: Manifest, workers: int | None, progress: Progress | None = None
+) -> dict[str, str]:
+    job = document_job_from_manifest(manifest)
+    return regenerate_digests(job, workers=workers, progress=progress)
 
 
 register_regenerator("documents", _regenerate)

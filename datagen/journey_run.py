@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,10 +18,10 @@ from typing import Any
 
 from datagen import __version__
 from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
-from datagen.atomic import ensure_writable_folder
-from datagen.errors import InputError
+from datagen.atomic import ensure_writable_folder, scratch_directory
 from datagen.formats import Chunk, dumps_pretty
 from datagen.generator import check_locale
+from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.runs import ShardResult, execute
@@ -180,13 +179,12 @@ def generate_journeys(
     target (database, blob container, zip) gets that run published to it.
     """
     get_journey(journey)
-    if quantity < 1:
-        raise InputError(f"quantity must be at least 1, got {quantity}")
+    check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
     if is_database_url(str(to)) or is_file_target_url(str(to)):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
+        with scratch_directory() as folder:
             result = generate_journeys(
                 journey=journey,
                 quantity=quantity,
@@ -197,9 +195,7 @@ def generate_journeys(
                 reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(
-                Path(folder) / journey, to=str(to), reset=reset, foreign_keys=foreign_keys
-            )
+            summary = publish(folder / journey, to=str(to), reset=reset, foreign_keys=foreign_keys)
         return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
     ensure_writable_folder(Path(to))
     job = JourneyJob(
@@ -231,7 +227,9 @@ def generate_journeys(
     return JourneyRunResult(path=target, seed=job.seed, counts=counts)
 
 
-def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
+def _regenerate(
+    manifest: Manifest, workers: int | None, progress: Progress | None = None
+) -> dict[str, str]:
     job = JourneyJob(
         journey=manifest.provider,
         quantity=manifest.quantity,
@@ -240,7 +238,7 @@ def _regenerate(manifest: Manifest, workers: int | None) -> dict[str, str]:
         reference_date=datetime.fromisoformat(manifest.reference_date),
     )
     sink = ChunkSink()
-    write_journeys(job, sink, workers=workers)
+    write_journeys(job, sink, workers=workers, progress=progress)
     return sink.digests()
 
 

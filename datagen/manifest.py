@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from datagen.errors import ManifestError
+from datagen.errors import InputError, ManifestError
+from datagen.limits import QUANTITY, SEED, check_date
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -65,6 +66,7 @@ def read_manifest(folder: Path) -> Manifest:
     except TypeError as err:
         raise ManifestError(f"{path} is malformed: {err}") from None
     _check_types(manifest, path)
+    _check_values(manifest, path)
     return manifest
 
 
@@ -87,3 +89,46 @@ def _check_types(manifest: Manifest, path: Path) -> None:
         value = getattr(manifest, name)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ManifestError(f"{path}: {name!r} should be {kind.__name__}, got {value!r}")
+
+
+KINDS = ("documents", "journeys", "scenario")
+
+
+def _check_values(manifest: Manifest, path: Path) -> None:
+    """The run's inputs within the bounds a command would accept, its provider a known one."""
+    from datagen.scenarios.planning import MAX_ROWS
+
+    if manifest.kind not in KINDS:
+        raise ManifestError(f"{path}: unknown kind {manifest.kind!r}; known: {', '.join(KINDS)}")
+    try:
+        SEED.check(manifest.seed, "seed")
+        if manifest.kind == "scenario":  # a table of a population: planning's bound
+            if not 0 <= manifest.quantity <= MAX_ROWS:
+                raise InputError(f"quantity: {manifest.quantity} is more than {MAX_ROWS:,} rows")
+        else:
+            QUANTITY.check(manifest.quantity, "quantity")
+        check_date(manifest.reference_date, "reference_date")
+        _provider(manifest)
+    except InputError as err:
+        raise ManifestError(f"{path}: {err.message}", hint=err.hint) from None
+    for name, digest in manifest.files.items():
+        if not isinstance(digest, str) or len(digest) != 64 or _escapes(name):
+            raise ManifestError(f"{path}: the entry {name[:60]!r} of 'files' is malformed")
+
+
+def _provider(manifest: Manifest) -> None:
+    """InputError if the run's provider is not one this datagen has (listing those it has)."""
+    if manifest.kind == "journeys":
+        from datagen.journeys import registry as journeys
+
+        journeys.get(manifest.provider)
+    else:
+        from datagen.documents import registry as documents
+
+        documents.get(manifest.provider)
+
+
+def _escapes(name: str) -> bool:
+    """Does a file name of a manifest point outside its run folder (or at nothing)?"""
+    parts = name.replace("\\", "/").split("/")
+    return not name or name.startswith("/") or ".." in parts or (len(name) > 1 and name[1] == ":")

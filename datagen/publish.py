@@ -2,7 +2,9 @@
 
 Databases receive records: documents from ``json``/``jsonl`` runs, and the
 steps of journey runs (each in its document type's table, with the journey's
-id and the step index). File targets receive the run's files as they are.
+id and the step index). File targets receive the runs' files as they are: each
+run's manifest and the files it lists. Before anything is written, every run
+is checked against its manifest (``datagen.run_files``).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Iterable, Iterator
 
 import orjson
 
+from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
 from datagen.journey_run import ZIP_EPOCH
-from datagen.manifest import Manifest, read_manifest
+from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
 from datagen.sinks.base import RecordSink, Summary, TableSpec, is_database_url
 from datagen.tables import table_for
 from datagen.types import Document, Progress
-from datagen.verify import find_runs
 
 BATCH = 50_000  # records per write: one transaction each
 CHUNK_BYTES = 1 << 18  # JSONL read and parsed at a time
@@ -70,17 +73,22 @@ def parse(path: Path, data: bytes, *, line: int | None = None) -> Document:
 
 
 def journey_records(run: Path, manifest: Manifest) -> Iterator[tuple[str, Document]]:
-    """``(type, record)`` for every step of every journey of a journeys run."""
+    """``(type, record)`` for every step of every journey of a journeys run, in step order.
+
+    Each zip is read and checked as ``replay`` reads it (bounded sizes, a known
+    metadata version, every step's file a JSON object).
+    """
+    from datagen.replay.source import read_journey, read_zip_file
+
     for file in sorted(manifest.files):
         if not file.endswith(".zip"):
             continue
-        with zipfile.ZipFile(run / file) as archive:
-            metadata = orjson.loads(archive.read("metadata.json"))
-            for step in metadata["steps"]:
-                record = orjson.loads(archive.read(step["file"]))
-                record["journey_id"] = metadata["user_id"]
-                record["step_index"] = step["index"]
-                yield step["document_type"], record
+        journey = read_journey(str(run / file), read_zip_file(run / file))
+        for step in sorted(journey.steps, key=lambda step: step.index):
+            record = orjson.loads(step.data)
+            record["journey_id"] = journey.user_id
+            record["step_index"] = step.index
+            yield step.document_type, record
 
 
 def tables_of(manifest: Manifest) -> list[TableSpec]:
@@ -193,14 +201,40 @@ def publish(
     foreign_keys: bool = False,  # same as --foreign-keys
     progress: Progress | None = None,
 ) -> Summary:
-    """Publish every run under ``source`` to ``to``; returns what was written."""
+    """Publish every run under ``source`` to ``to``; returns what was written.
+
+    Every run is checked first (its manifest, its files' SHA-256, its journey
+    zips for a database): if one fails, nothing is written anywhere.
+    """
     check_target_outside(source, to)
-    runs = [(run, read_manifest(run)) for run in find_runs(Path(source))]
-    if is_database_url(to):
+    runs = load_runs(Path(source))
+    database = is_database_url(to)
+    if not database and "://" not in to:
+        if to.endswith(".zip"):
+            check_zip_target(Path(to))
+        else:
+            check_destinations(runs, Path(source), Path(to))
+    check_runs(runs, database=database)
+    if database:
         return _publish_to_database(
-            runs, to, reset=reset, foreign_keys=foreign_keys, progress=progress
+            [(run.path, run.manifest) for run in runs],
+            to,
+            reset=reset,
+            foreign_keys=foreign_keys,
+            progress=progress,
         )
     return _publish_files(Path(source), runs, to, progress=progress)
+
+
+def planned(source: str | Path, to: str) -> tuple[int, str]:
+    """What a publish of ``source`` to ``to`` will count on its way: (how many, of what).
+
+    Records for a database (from the manifests), files otherwise; for a progress bar.
+    """
+    runs = load_runs(Path(source))
+    if is_database_url(to):
+        return sum(run.records for run in runs), "record"
+    return sum(len(run.files()) for run in runs), "file"
 
 
 def check_target_outside(source: str | Path, to: str | Path) -> None:
@@ -253,40 +287,99 @@ def _publish_to_database(
     return summary
 
 
-def _publish_files(
-    source: Path, runs: list[tuple[Path, Manifest]], to: str, *, progress: Progress | None
-) -> Summary:
+def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress | None) -> Summary:
+    """The runs' files (each run's manifest and the files it lists) to a file target."""
     if to.startswith(("azure://", "http://", "https://")):
         from datagen.sinks.azure import upload_folder
 
-        return upload_folder(source, to)
+        return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
     if to.endswith(".zip"):
-        return zip_folder(source, Path(to))
+        return zip_folder(source, Path(to), files=_named_files(source, runs), progress=progress)
     target = Path(to)
+    ensure_writable_folder(target)
     summary = Summary(target=str(target))
-    for run, manifest in runs:
-        destination = target / run.relative_to(source) if run != source else target / run.name
-        shutil.copytree(run, destination, dirs_exist_ok=True)
-        summary.add(manifest.provider, len(manifest.files) + 1)
+    for run in runs:
+        destination = target / destination_name(run, source)
+        swept: set[Path] = set()
+        for path, name in run.files():
+            copied = destination / name
+            copy_file(path, copied, sweep=copied.parent not in swept)
+            swept.add(copied.parent)
+            if progress:
+                progress(1)
+        summary.add(run.manifest.provider, len(run.manifest.files) + 1)
     return summary
 
 
-def zip_folder(source: Path, target: Path) -> Summary:
-    """``source``'s files into the zip ``target``, streamed, renamed when complete."""
-    files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
+    """``(path, name under SOURCE)`` of every run's files: the names zips and blobs get."""
+    resolved = source.resolve()
+    named: list[tuple[Path, str]] = []
+    for run in runs:
+        under = run.path.resolve().relative_to(resolved)
+        named.extend((path, (under / name).as_posix()) for path, name in run.files())
+    return named
+
+
+def copy_file(source: Path, target: Path, *, sweep: bool = True) -> None:
+    """Copy ``source`` to ``target`` through a temporary name (never a half-copied file)."""
+    with open(source, "rb") as src, atomic_file(target, sweep=sweep) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    shutil.copymode(source, target)
+
+
+ZIP_COMMENT = b"datagen publish"
+"""Marks the zips ``publish`` writes: an existing file is replaced only if it is one."""
+
+
+def check_zip_target(target: Path) -> None:
+    """Refuse to replace ``target`` unless it is a zip that publish wrote (InputError)."""
+    if target.is_dir():
+        raise InputError(f"{target} is a folder, not a zip file", hint="choose NAME.zip")
+    if not target.exists():
+        return
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
-            for path in files:
-                info = zipfile.ZipInfo(str(path.relative_to(source)), date_time=ZIP_EPOCH)
+        with zipfile.ZipFile(target) as archive:
+            ours = archive.comment == ZIP_COMMENT or any(
+                name == MANIFEST_NAME or name.endswith(f"/{MANIFEST_NAME}")
+                for name in archive.namelist()
+            )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        ours = False
+    if not ours:
+        raise InputError(
+            f"{target} exists and is not a zip of runs written by publish; it is left as it is",
+            hint="remove it first, or choose another name",
+        )
+
+
+def zip_folder(
+    source: Path,
+    target: Path,
+    *,
+    files: list[tuple[Path, str]] | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """``files`` (default: ``source``'s, hidden ones excepted) into the zip ``target``.
+
+    Streamed, written under a temporary name and renamed when complete.
+    """
+    if files is None:
+        files = [
+            (path, path.relative_to(source).as_posix())
+            for path in sorted(source.rglob("*"))
+            if path.is_file() and not path.name.startswith(".")
+        ]
+    with atomic_file(target) as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
+            archive.comment = ZIP_COMMENT
+            for path, name in files:
+                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
                 info.create_system, info.external_attr = 3, 0o644 << 16
                 with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+                if progress:
+                    progress(1)
     summary = Summary(target=str(target))
     summary.add(target.name, len(files))
     return summary

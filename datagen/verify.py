@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Protocol
 
 from datagen import __version__
 from datagen.atomic import sha256_file
 from datagen.errors import ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
+from datagen.types import Progress
 
-Regenerator = Callable[[Manifest, "int | None"], dict[str, str]]
+
+class Regenerator(Protocol):
+    """Recomputes the file digests a run of a manifest's inputs has (without writing)."""
+
+    def __call__(
+        self, manifest: Manifest, workers: int | None, progress: Progress | None = None
+    ) -> dict[str, str]: ...
+
+
 _regenerators: dict[str, Regenerator] = {}
 
 
@@ -64,10 +73,16 @@ def find_runs(path: Path) -> list[Path]:
     )
 
 
-def verify_run(path: Path, *, workers: int | None = None) -> VerifyResult:
+def verify_run(
+    path: Path, *, workers: int | None = None, progress: Progress | None = None
+) -> VerifyResult:
+    """Compare the run at ``path`` with what its manifest's inputs produce.
+
+    ``progress`` is told of the items (documents, journeys, rows) regenerated.
+    """
     manifest = read_manifest(path)
     regenerate = _load_regenerator(manifest.kind, path)
-    expected = regenerate(manifest, workers)
+    expected = regenerate(manifest, workers, progress)
     actual = {
         str(p.relative_to(path)): p
         for p in path.rglob("*")

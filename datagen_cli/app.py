@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+from errno import ENOSPC
+from pathlib import Path
+from types import FrameType
 from typing import Any, Callable
 
 import click
@@ -12,7 +18,30 @@ from datagen.errors import DataGenError, InputError
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+_AFTER = (
+    "the target may hold part of the run, never a half-written file or batch; "
+    "run the same command again to finish (writes are idempotent)."
+)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is: every clean-up that Ctrl-C runs
+    (a partial folder removed, a transaction rolled back) runs for it too."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
+    raise Terminated()
+
+
+def handle_sigterm(ctx: click.Context) -> None:
+    """Turn SIGTERM into ``Terminated`` while this command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
 
 
 class BadInput(click.ClickException):
@@ -36,14 +65,13 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
         if debug:
             raise
         raise BadInput(str(err)) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         if debug:
             raise
-        click.echo(
-            "Interrupted: the target may hold part of the run, never a half-written file or "
-            "batch; run the same command again to finish (writes are idempotent).",
-            err=True,
-        )
+        if isinstance(err, Terminated):
+            click.echo(f"Terminated (SIGTERM): {_AFTER}", err=True)
+            raise click.exceptions.Exit(EXIT_TERMINATED) from None
+        click.echo(f"Interrupted: {_AFTER}", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except DataGenError as err:
         if debug:
@@ -53,7 +81,8 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
         if debug:
             raise
         where = f"{err.filename}: " if err.filename else ""
-        raise click.ClickException(f"{where}{err.strerror or err}") from None
+        hint = " (free some space and run the command again)" if err.errno == ENOSPC else ""
+        raise click.ClickException(f"{where}{err.strerror or err}{hint}") from None
 
 
 class DataGenCommand(click.Command):
@@ -82,7 +111,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
         python generate.py providers
     """
     ctx.meta["datagen.debug"] = debug
+    handle_sigterm(ctx)
 
 
 def main() -> None:
-    cli(prog_name="generate.py")
+    """The console script (``datagen``) and ``generate.py``: usage lines name the one run."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    cli(prog_name=name if name in ("generate.py", "datagen") else "datagen")

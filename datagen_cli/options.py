@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -12,16 +13,84 @@ import click
 from tqdm import tqdm
 
 from datagen.atomic import ensure_writable_folder
+from datagen.limits import DURATION, EARLIEST_DATE, LATEST_DATE, QUANTITY, SEED, SPEED, WORKERS
+from datagen.limits import Bound, parse_date
 from datagen.sinks.base import DATABASE_SCHEMES, redact
 from datagen.types import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Bounded(click.ParamType):
+    """A number within one of ``datagen.limits``' bounds: the one rule for every such option.
+
+    Out of range, not a number, ``nan`` or ``inf``: one line naming the option
+    and the range (exit 2), never a traceback further on.
+    """
+
+    def __init__(self, bound: Bound, name: str = "INTEGER") -> None:
+        self.bound = bound
+        self.name = name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return self.bound.parse(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+class Speed(Bounded):
+    """Schedule seconds per real second (``limits.SPEED``), or ``max`` (None)."""
+
+    def __init__(self) -> None:
+        super().__init__(SPEED, "SPEED")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or str(value).strip().lower() == "max":
+            return None
+        return super().convert(value, param, ctx)
+
+
+class Duration(Bounded):
+    """Seconds, or a duration such as ``90s``, ``5m``, ``1h30m``, ``2d`` (``limits.DURATION``)."""
+
+    def __init__(self) -> None:
+        super().__init__(DURATION, "DURATION")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None:
+            return value
+        text = str(value).strip().lower()
+        seconds: Any = text
+        if _DURATION.match(text):
+            seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
+        try:
+            return self.bound.parse(seconds, shown=str(value))
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)([smhd]))+$")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+class IsoDate(click.ParamType):
+    """An ISO date or time within ``limits``' range of reference dates (UTC by default)."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return parse_date(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
 def seed_option(fn: F) -> F:
     return click.option(
         "--seed",
-        type=click.IntRange(min=0),
+        type=Bounded(SEED),
         default=None,
         help="Random seed; the same seed gives byte-identical output. "
         "Default: chosen at random, printed and recorded in the manifest.",
@@ -32,17 +101,17 @@ def quantity_option(noun: str) -> Callable[[F], F]:
     return click.option(
         "-q",
         "--quantity",
-        type=click.IntRange(min=1),
+        type=Bounded(QUANTITY),
         default=1,
         show_default=True,
-        help=f"Number of {noun} to create.",
+        help=f"Number of {noun} to create (at most {int(QUANTITY.high):,}).",
     )
 
 
 def workers_option(fn: F) -> F:
     return click.option(
         "--workers",
-        type=click.IntRange(min=1),
+        type=Bounded(WORKERS),
         default=None,
         help="Local processes to use (default: all cores). Output does not depend on it.",
     )(fn)
@@ -58,34 +127,47 @@ def quiet_option(fn: F) -> F:
     return click.option("--quiet", is_flag=True, help="Print nothing but errors.")(fn)
 
 
-class IsoDate(click.ParamType):
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO date such as 2025-01-01", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def reference_date_option(fn: F) -> F:
     return click.option(
         "--reference-date",
         type=IsoDate(),
         default="2025-01-01",
         show_default=True,
-        help="Timestamps are drawn before this date (never from the clock).",
+        help="Timestamps are drawn before this date (never from the clock); "
+        f"from {EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}.",
     )(fn)
+
+
+MIN_COLUMNS = 20
+"""A terminal narrower than this (some report 0 columns) gets an 80-column bar."""
+
+
+def bar_columns() -> int | None:
+    """The width for a bar on stderr: the terminal's, or 80 if it reports (next to) none."""
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None if columns >= MIN_COLUMNS else 80
+
+
+def make_bar(total: int | None, unit: str, *, quiet: bool) -> tqdm:  # type: ignore[type-arg]
+    """A tqdm bar on stderr when it is a terminal (disabled when piped or ``quiet``)."""
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(
+        total=total,
+        unit=unit,
+        disable=disable,
+        file=sys.stderr,
+        leave=False,
+        ncols=None if disable else bar_columns(),
+    )
 
 
 @contextmanager
 def progress_bar(total: int | None, unit: str, *, quiet: bool) -> Iterator[Progress]:
     """A progress bar on a terminal; nothing when piped or ``--quiet``."""
-    disable = quiet or not sys.stderr.isatty()
-    with tqdm(total=total, unit=unit, disable=disable, file=sys.stderr, leave=False) as bar:
+    with make_bar(total, unit, quiet=quiet) as bar:
         yield bar.update
 
 

@@ -5,7 +5,7 @@
 #   export BLOB_SAS_TOKEN="?sv=…"
 #   make azcopy_output
 #
-# Uses azcopy when it is installed (the DevContainer has it); otherwise Data
+# Uses azcopy when it is installed (the devcontainer installs it); otherwise Data
 # Generator's own publisher (azure-storage-blob) from the repo's virtualenv.
 # The SAS token is never printed.
 set -euo pipefail

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from datagen_cli import cli
 
 # Fixtures for the real servers: postgres_url, mariadb_url (fresh databases) and azurite.
-pytest_plugins = ["tests.servers", "tests.azurite"]
+pytest_plugins = ["tests.servers", "tests.azurite", "tests.disks"]
 
 
 @pytest.fixture

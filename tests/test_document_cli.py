@@ -250,7 +250,8 @@ def test_a_failure_mid_run_leaves_no_partial_output(run, tmp_path, monkeypatch):
         ),
         (
             ["-p", "org", "-q", "0"],
-            "Error: Invalid value for '-q' / '--quantity': 0 is not in the range x>=1.",
+            "Error: Invalid value for '-q' / '--quantity': '0' is out of range: "
+            "give a whole number from 1 to 1,000,000,000, e.g. 1000",
         ),
         (
             ["-p", "org", "--format", "xml"],
@@ -259,11 +260,12 @@ def test_a_failure_mid_run_leaves_no_partial_output(run, tmp_path, monkeypatch):
         (["-p", "org", "--locale", "xx"], "Error: unknown locale 'xx'; known: ar-ae, "),
         (
             ["-p", "org", "--workers", "0"],
-            "Error: Invalid value for '--workers': 0 is not in the range x>=1.",
+            "Error: Invalid value for '--workers': '0' is out of range: "
+            "give a whole number from 1 to 256, e.g. 4",
         ),
         (
             ["-p", "user", "--refs", "org"],
-            "Error: Invalid value: 'org' should be PROVIDER=COUNT, e.g. org=1000",
+            "Error: Invalid value for '--refs': 'org' should be PROVIDER=COUNT, e.g. org=1000",
         ),
         (["-p", "user", "--refs", "nope=3"], "Error: unknown document provider 'nope'; known: "),
     ],

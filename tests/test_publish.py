@@ -11,6 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.trees import forge_manifest
+
 
 def org_jsonl(run, to: Path) -> None:
     """Three org documents, seed 1, as a JSONL run under ``to``."""
@@ -147,8 +149,9 @@ def test_publishing_a_csv_run_to_a_database_is_refused(run, tmp_path):
     result = run("publish", tmp_path, "--to", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
-        f"Error: {tmp_path / 'org'}: publishing csv runs to a database is not supported "
-        "(regenerate with --format jsonl (csv loses the types))"
+        f"Error: {tmp_path / 'org'}: publishing csv runs to a database is not supported; "
+        "nothing was written (regenerate with --format jsonl (csv loses the types), or "
+        "publish the other runs on their own)"
     )
 
 
@@ -157,6 +160,7 @@ def test_a_line_that_is_not_json_is_named(run, tmp_path):
     jsonl = tmp_path / "org" / "org.jsonl"
     lines = jsonl.read_bytes().splitlines(keepends=True)
     jsonl.write_bytes(b"".join(lines[:3] + [b"\n", b'{"id": "x", oops}\n'] + lines[3:]))
+    forge_manifest(tmp_path / "org")  # else the changed file is refused before it is read
     result = run("publish", tmp_path, "--to", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2
     last = result.output.splitlines()[-1]

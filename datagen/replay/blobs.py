@@ -7,7 +7,7 @@ from typing import Collection, Iterator, Sequence
 from azure.core.exceptions import AzureError, HttpResponseError
 from azure.storage.blob import ContentSettings
 
-from datagen.replay.source import ReplayStep
+from datagen.replay.source import ReplayStep, check_zip_size
 from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
 from datagen.sinks.azure import AzureBlobWriter, open_blob_writer
 
@@ -19,12 +19,13 @@ def download_zips(url: str) -> Iterator[tuple[str, bytes]]:
     writer = open_blob_writer(url, prepare=False)
     prefix = f"{writer.prefix}/" if writer.prefix else None
     try:
-        names = sorted(
-            blob.name
+        blobs = sorted(
+            (blob.name, blob.size)
             for blob in writer.container.list_blobs(name_starts_with=prefix)
             if blob.name.endswith(".zip")
         )
-        for name in names:
+        for name, size in blobs:
+            check_zip_size(name, size)  # before downloading it
             yield name, writer.container.download_blob(name).readall()
     except AzureError as err:
         raise writer.error(err, "reading journeys") from None

@@ -18,6 +18,9 @@ class Clock(Protocol):
         """Called by the replay with a function that waits until all due work is done."""
 
 
+MAX_WAIT = 3600.0  # seconds waited at once (a slow replay may wait for months)
+
+
 class SystemClock:
     """Real time (``time.monotonic``)."""
 
@@ -29,7 +32,7 @@ class SystemClock:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return not stop.is_set()
-            if stop.wait(remaining):
+            if stop.wait(min(remaining, MAX_WAIT)):  # a wait may not exceed TIMEOUT_MAX
                 return False
 
     def bind(self, settle: Callable[[], None]) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from tenacity import Retrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity import stop_when_event_set, wait_exponential_jitter
 
+from datagen.errors import DataGenError
 from datagen.replay.clock import Clock, SystemClock
 from datagen.replay.report import Failure, ReplayReport
 from datagen.replay.schedule import Planned, Schedule, StepKey
@@ -125,8 +126,17 @@ class Replayer:
             threading.Thread(target=self._work, name=f"replay-writer-{n}", daemon=True)
             for n in range(self.workers)
         ]
-        for thread in threads:
-            thread.start()
+        try:
+            for thread in threads:
+                thread.start()
+        except RuntimeError as err:  # "can't start new thread": the system's limit
+            self.stop.set()
+            with self._cond:
+                self._cond.notify_all()
+            raise DataGenError(
+                f"cannot start {self.workers} writer threads ({err}); nothing was written",
+                hint="give a smaller --concurrency",
+            ) from None
         try:
             self._hand_over()
         finally:

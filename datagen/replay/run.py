@@ -11,16 +11,17 @@ import orjson
 
 from datagen.atomic import atomic_write_bytes
 from datagen.errors import InputError
-from datagen.replay.checkpoint import Checkpoint, journeys_digest, read_checkpoint
+from datagen.limits import CONCURRENCY, DURATION, RETRIES, SPEED
+from datagen.replay.checkpoint import Checkpoint, belongs, default_checkpoint, journeys_digest
+from datagen.replay.checkpoint import read_checkpoint
 from datagen.replay.clock import Clock
 from datagen.replay.engine import Replayer, ReplayOptions
 from datagen.replay.report import ReplayReport
 from datagen.replay.schedule import Schedule, build_schedule
 from datagen.replay.source import load_journeys
 from datagen.replay.targets import StepTarget, UnknownDocumentType, open_target
-from datagen.sinks.base import redact
-
-DEFAULT_CHECKPOINT = Path("output/replay.checkpoint.json")
+from datagen.sinks.base import is_database_url, redact
+from datagen.sinks.dialects import SQLITE, parse_database_url
 
 Monitor = Callable[[Replayer], AbstractContextManager[None]]
 
@@ -36,7 +37,7 @@ def replay(
     headers: Mapping[str, str] | None = None,  # same as --header
     retries: int = 5,  # same as --retries
     report: Path | None = None,  # same as --report
-    checkpoint: Path = DEFAULT_CHECKPOINT,  # same as --checkpoint
+    checkpoint: Path | None = None,  # same as --checkpoint (None: derived, see below)
     resume: Path | None = None,  # same as --resume
     clock: Clock | None = None,
     stop: threading.Event | None = None,  # set it to stop as Ctrl-C does
@@ -48,19 +49,30 @@ def replay(
 
     Returns the report. When the replay is interrupted or a step failed, a
     checkpoint of the steps done is written to ``checkpoint`` (give it to
-    ``resume`` to continue without repeating them); a complete replay removes
-    the checkpoints of its journeys at ``checkpoint`` and ``resume``.
+    ``resume`` to continue without repeating them; by default
+    ``output/replay-<id>.checkpoint.json``, ``id`` derived from the journeys
+    and the target). A checkpoint is refused for other journeys or another
+    target. A complete replay removes the checkpoints of its journeys and
+    target at ``checkpoint`` and ``resume``. A checkpoint or report that
+    cannot be written (a full disk) is recorded in the report's
+    ``file_errors`` instead of raised: the replay's outcome comes first.
     """
-    if speed is not None and not 0 < speed < float("inf"):
-        raise InputError(f"speed must be positive, got {speed}", hint="e.g. --speed 60 or max")
-    if concurrency < 1:
-        raise InputError(f"concurrency must be at least 1, got {concurrency}")
+    if speed is not None:
+        SPEED.check(speed, "speed")
+    CONCURRENCY.check(concurrency, "concurrency")
+    RETRIES.check(retries, "retries")
+    for name, value in (("ramp_up", ramp_up), ("duration", duration)):
+        if value is not None:
+            DURATION.check(value, name)
     journeys = load_journeys(source)
     digest = journeys_digest(journeys)
+    identity = target_identity(to)
+    if checkpoint is None:
+        checkpoint = default_checkpoint(digest, identity)
     done: frozenset[tuple[str, int]] = frozenset()
     start_at = 0.0
     if resume is not None:
-        previous = read_checkpoint(resume, digest)
+        previous = read_checkpoint(resume, digest, identity)
         if ramp_up is not None and ramp_up != previous.ramp_up:
             raise InputError(
                 f"--ramp-up {ramp_up:g} differs from the interrupted replay's "
@@ -107,23 +119,60 @@ def replay(
     finally:
         target.close()
     if not result.ok:
-        Checkpoint(
+        state = Checkpoint(
             digest=digest,
+            target=identity,
             done=frozenset(done | replayer.done_steps()),
             schedule_elapsed=replayer.schedule_elapsed(),
             ramp_up=ramp_up,
-        ).save(checkpoint)
-        result.checkpoint = str(checkpoint)
-    else:
-        for path in (checkpoint, resume):  # complete: nothing of these journeys to resume
-            if path is not None:
-                _drop_finished(path, digest)
-    if report is not None:
-        atomic_write_bytes(
-            report,
-            orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE),
         )
+        if _saved(result, checkpoint, state.to_bytes(), "checkpoint"):
+            result.checkpoint = str(checkpoint)
+    else:
+        for path in (checkpoint, resume):  # complete: nothing of this replay to resume
+            if path is not None and belongs(path, digest, identity):
+                path.unlink(missing_ok=True)
+    if report is not None:
+        data = orjson.dumps(
+            result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+        )
+        _saved(result, report, data, "report")
     return result
+
+
+def target_identity(to: str | StepTarget) -> str:
+    """The target as a checkpoint records it: no secrets, and one name for one place.
+
+    Folders and SQLite files are absolute paths (the same file from another
+    folder is the same target); other URLs are redacted (a new password or
+    SAS token still names the same target).
+    """
+    if not isinstance(to, str):
+        return to.label
+    if is_database_url(to):
+        backend, url = parse_database_url(to)
+        database = url.database or ""
+        if backend is SQLITE and database and not database.startswith((":memory:", "file:")):
+            return f"sqlite:///{Path(database).resolve()}"
+        return redact(to)
+    if "://" in to:
+        return redact(to)
+    return str(Path(to).resolve())
+
+
+def _saved(result: ReplayReport, path: Path, data: bytes, what: str) -> bool:
+    """Write ``data`` to ``path``; a failure (a full disk) is noted in ``result``, not raised.
+
+    The replay's outcome (its summary, its failed steps) is worth more than
+    the file: it is printed whether or not the file could be written.
+    """
+    try:
+        atomic_write_bytes(path, data)
+        return True
+    except OSError as err:
+        problem = f"cannot write the {what} {path}: {err.strerror or err}"
+        result.file_errors.append(problem)
+        return False
 
 
 def _open(target: StepTarget, schedule: Schedule) -> None:
@@ -140,13 +189,3 @@ def _open(target: StepTarget, schedule: Schedule) -> None:
             where=f"{first.get(err.document_type, '?')}.zip",
             hint=err.hint,
         ) from None
-
-
-def _drop_finished(checkpoint: Path, digest: str) -> None:
-    """Remove a checkpoint of these journeys: the replay is complete, nothing to resume."""
-    try:
-        stale = orjson.loads(checkpoint.read_bytes()).get("journeys_digest") == digest
-    except (OSError, ValueError, AttributeError):
-        return
-    if stale:
-        checkpoint.unlink(missing_ok=True)

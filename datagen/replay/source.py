@@ -3,7 +3,12 @@
 Every zip is validated before anything is written: it must be a zip, hold a
 ``metadata.json`` of a known version, list steps whose files are in the zip,
 and have no entry whose path would escape an extraction folder (zip slip).
-A zip that fails raises JourneyFormatError naming the file and the problem.
+Sizes are bounded before anything is inflated (``datagen.limits``): the zip
+itself, each entry and their sum, as the zip's directory declares them; an
+entry is then read at most to its declared size, so a zip whose directory
+lies cannot inflate more either (its CRC fails). A zip that fails raises
+JourneyFormatError naming the file and the problem. ``publish`` reads journey
+runs with the same functions.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import orjson
 
 from datagen.errors import InputError
 from datagen.journey_run import METADATA_NAME, METADATA_VERSION
+from datagen.limits import MAX_ENTRY_BYTES, MAX_JOURNEY_BYTES
 
 
 class JourneyFormatError(InputError):
@@ -78,11 +84,11 @@ def _zips(source: str) -> Iterator[tuple[str, bytes]]:
         return
     path = Path(source)
     if path.is_file():
-        yield str(path), path.read_bytes()
+        yield str(path), read_zip_file(path)
     elif path.is_dir():
         for file in sorted(path.rglob("*.zip")):
             if not any(part.startswith(".") for part in file.relative_to(path).parts):
-                yield str(file), file.read_bytes()
+                yield str(file), read_zip_file(file)
     else:
         raise InputError(
             f"{source}: no such file or folder",
@@ -90,13 +96,30 @@ def _zips(source: str) -> Iterator[tuple[str, bytes]]:
         )
 
 
+def read_zip_file(path: Path) -> bytes:
+    """The bytes of the journey zip at ``path``, if it is not larger than a journey can be."""
+    check_zip_size(str(path), path.stat().st_size)
+    return path.read_bytes()
+
+
+def check_zip_size(name: str, size: int) -> None:
+    """Refuse a journey zip of ``size`` bytes if it is larger than ``MAX_JOURNEY_BYTES``."""
+    if size > MAX_JOURNEY_BYTES:
+        raise JourneyFormatError(
+            f"the zip is {size:,} bytes, more than a journey may be ({MAX_JOURNEY_BYTES:,})",
+            where=name,
+        )
+
+
 def read_journey(name: str, data: bytes) -> ReplayJourney:
     """Validate the journey zip ``name`` (its bytes ``data``) and read its steps."""
+    check_zip_size(name, len(data))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):
         raise JourneyFormatError("not a zip file", where=name) from None
     with archive:
+        _check_sizes(archive, name)
         entries = archive.namelist()
         for entry in entries:
             if _escapes(entry):
@@ -115,6 +138,7 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
         journey_id = posixpath.basename(name.replace("\\", "/")).removesuffix(".zip")
         user_id = str(metadata.get("user_id", ""))
         steps = []
+        named: set[str] = set()
         for number, entry in enumerate(metadata["steps"]):
             step = _step(name, number, entry)
             if step["file"] not in entries:
@@ -123,6 +147,13 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
                     "which is missing from the zip",
                     where=name,
                 )
+            if step["file"] in named or step["file"] == METADATA_NAME:
+                raise JourneyFormatError(
+                    f"step {step['index']} names the file {step['file']!r}, "
+                    "which another step or the metadata has",
+                    where=name,
+                )
+            named.add(step["file"])
             steps.append(
                 ReplayStep(
                     journey=journey_id,
@@ -140,10 +171,36 @@ def read_journey(name: str, data: bytes) -> ReplayJourney:
     return ReplayJourney(id=journey_id, user_id=user_id, steps=tuple(steps))
 
 
+def _check_sizes(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse a zip whose entries would inflate beyond the bounds (read from its directory)."""
+    total = 0
+    for info in archive.infolist():
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise JourneyFormatError(
+                f"zip entry {info.filename!r} would inflate to {info.file_size:,} bytes, more "
+                f"than a journey's document may be ({MAX_ENTRY_BYTES:,}); refused unread "
+                "(a zip bomb?)",
+                where=name,
+            )
+        total += info.file_size
+    if total > MAX_JOURNEY_BYTES:
+        raise JourneyFormatError(
+            f"the zip's entries would inflate to {total:,} bytes, more than a journey may be "
+            f"({MAX_JOURNEY_BYTES:,}); refused unread (a zip bomb?)",
+            where=name,
+        )
+
+
 def _read(archive: zipfile.ZipFile, entry: str, name: str) -> bytes:
+    """The entry, read at most to its declared size (so never more than MAX_ENTRY_BYTES)."""
     try:
-        return archive.read(entry)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
+        info = archive.getinfo(entry)
+        with archive.open(info) as handle:
+            data = handle.read(info.file_size + 1)  # bounded: inflates no more than asked
+            if len(data) != info.file_size or handle.read(1):
+                raise zipfile.BadZipFile(f"{len(data):,} bytes, not {info.file_size:,}")
+        return data
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as err:
         raise JourneyFormatError(f"zip entry {entry!r} is damaged ({err})", where=name) from None
 
 

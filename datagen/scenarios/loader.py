@@ -11,7 +11,7 @@ and records are appended.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from datagen.errors import InputError
+from datagen.limits import parse_date
 from datagen.scenarios.distributions import check, from_mapping
 from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, RefDef, Scenario, Where
 
@@ -88,7 +89,12 @@ def read_yaml(path: Path, shown: str) -> Marked:
     except OSError as err:
         raise InputError(f"cannot read {shown!r}: {err.strerror or err}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = _parse(text, shown)
+    except RecursionError:
+        raise InputError(
+            f"invalid YAML: nested more than Python can read (keep it under {MAX_DEPTH} levels)",
+            where=shown,
+        ) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
@@ -102,6 +108,80 @@ def read_yaml(path: Path, shown: str) -> Marked:
     if not isinstance(data, Marked):
         raise InputError("a scenario file must be a mapping (entities:, fields:, …)", where=shown)
     return data
+
+
+MAX_NODES = 1_000_000
+"""Values a scenario file may hold once its aliases are expanded: the largest shipped
+holds a few hundred, a big dev data set tens of thousands; an alias bomb (a few
+lines of aliases of aliases) billions."""
+MAX_DEPTH = 200
+
+
+def _parse(text: str, shown: str) -> Any:
+    """Compose ``text``, refuse an alias bomb, then construct (with line numbers)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, shown)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, shown: str) -> None:
+    """Refuse a document whose aliases expand beyond MAX_NODES values, or nest too deep.
+
+    Counted on the composed nodes (an alias is the node it names, met again),
+    each node's expanded size once, before anything is built.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    depth: dict[int, int] = {id(root): 1}
+    opened: set[int] = set()  # nodes whose children are being counted
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            opened.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_NODES:
+                line = node.start_mark.line + 1
+                raise InputError(
+                    f"it holds more than {MAX_NODES:,} values once its aliases are expanded "
+                    "(an alias bomb?); "
+                    "refused before reading it",
+                    where=f"{shown}:{line}",
+                )
+            continue
+        if key in sizes:
+            continue
+        stack.append((node, True))
+        opened.add(key)
+        for child in children:
+            if id(child) in opened:
+                raise InputError(
+                    "an alias names a value that holds it (a recursive alias)",
+                    where=f"{shown}:{child.start_mark.line + 1}",
+                )
+            if id(child) not in sizes:
+                depth[id(child)] = depth[key] + 1
+                if depth[id(child)] > MAX_DEPTH:
+                    raise InputError(
+                        f"nested more than {MAX_DEPTH} levels deep",
+                        where=f"{shown}:{child.start_mark.line + 1}",
+                    )
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 @lru_cache(maxsize=1)
@@ -141,7 +221,12 @@ def validate(document: Marked, shown: str) -> None:
             path.append(extra[0])
             message = f"unknown key; expected one of: {', '.join(sorted(allowed))}"
     line, dotted = line_of(document, path)
+    if len(message) > MAX_MESSAGE:  # jsonschema quotes the whole value
+        message = message[: MAX_MESSAGE - 3] + "..."
     raise Where(shown, line, dotted or "(top)").error(message)
+
+
+MAX_MESSAGE = 300
 
 
 def _message(error: ValidationError) -> str:
@@ -213,16 +298,13 @@ def _load(
 
 
 def _reference_date(value: Any, where: Where) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise where.error(f"{value!r} is not an ISO date such as 2025-01-01") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """The file's reference date, within the bounds of ``--reference-date`` (datagen.limits)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    try:
+        return parse_date(value)
+    except ValueError as err:
+        raise where.error(str(err)) from None
 
 
 def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) -> None:

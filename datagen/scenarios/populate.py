@@ -9,7 +9,6 @@ Folders get ``TO/<scenario>/<table>/<table>.jsonl`` with a manifest that
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,12 +17,14 @@ import orjson
 
 from datagen import __version__
 from datagen.atomic import (
+    scratch_directory,
     atomic_directory,
     atomic_write_bytes,
     ensure_writable_folder,
     sha256_file,
 )
 from datagen.errors import InputError
+from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.loader import load_scenario
@@ -62,6 +63,7 @@ def prepare(
     """
     if isinstance(scenario, Plan):
         return scenario
+    check_inputs(seed=seed, scale=scale)
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is None:
         seed = loaded.seed if loaded.seed is not None else choose_seed()
@@ -98,9 +100,9 @@ def populate(
     if is_file_target_url(target):
         from datagen.publish import publish
 
-        with tempfile.TemporaryDirectory(prefix="datagen-") as folder:
-            to_folder(plan, Path(folder), workers=workers, progress=progress)
-            summary = publish(Path(folder), to=target)
+        with scratch_directory() as folder:
+            to_folder(plan, folder, workers=workers, progress=progress)
+            summary = publish(folder, to=target)
         return PopulateResult(plan, target, dict(summary.written))
     written = to_folder(plan, Path(target), workers=workers, progress=progress)
     return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
@@ -201,7 +203,9 @@ def jsonl_chunk(rows: list[Document]) -> bytes:
 _regenerated: dict[tuple[str, int, float], dict[str, str]] = {}
 
 
-def regenerate_digests(manifest: Manifest, workers: int | None) -> dict[str, str]:
+def regenerate_digests(
+    manifest: Manifest, workers: int | None, progress: Progress | None = None
+) -> dict[str, str]:
     """For ``verify``: the SHA-256 a table's JSONL file of a scenario run should have."""
     import hashlib
 
@@ -217,6 +221,8 @@ def regenerate_digests(manifest: Manifest, workers: int | None) -> dict[str, str
         hashes = {table: hashlib.sha256() for table in plan.tables}
         for name, rows in generate_rows(plan, workers=workers):
             hashes[plan.entities[name].provider].update(jsonl_chunk(rows))
+            if progress:
+                progress(len(rows))
         _regenerated.clear()
         _regenerated[key] = {table: digest.hexdigest() for table, digest in hashes.items()}
     digest = _regenerated[key].get(manifest.provider)

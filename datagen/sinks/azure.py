@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from azure.core.exceptions import (
@@ -49,6 +49,7 @@ from datagen.atomic import ChunkSink
 from datagen.errors import InputError, SinkError
 from datagen.formats import Chunk
 from datagen.sinks.base import Summary, redact
+from datagen.types import Progress
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 SAS_TOKEN_ENV = "BLOB_SAS_TOKEN"
@@ -622,8 +623,13 @@ def upload_folder(
     *,
     env: Mapping[str, str] | None = None,
     retry_total: int = 4,
+    files: Iterable[tuple[Path, str]] | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
-    """Upload every file under ``folder`` to ``url``; blob names keep relative paths."""
+    """Upload ``files`` (``(path, name)``; default: every file under ``folder``) to ``url``.
+
+    Blob names are ``PREFIX/name`` (by default the file's path under ``folder``).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(
@@ -633,7 +639,9 @@ def upload_folder(
     writer = open_blob_writer(url, env=env, retry_total=retry_total)
     with writer:
         block = writer.BLOCK_SIZE
-        for path, name in folder_files(folder):
+        for path, name in folder_files(folder) if files is None else files:
+            if progress:
+                progress(1)
             with open(path, "rb") as handle:
                 first = handle.read(block)
                 if len(first) < block:

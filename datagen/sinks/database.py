@@ -366,6 +366,7 @@ class PostgresSink(DatabaseSink):
 
     backend = POSTGRESQL
     UNIQUE_VIOLATION = "23505"
+    SCHEMA_LOCK = 0x64617461_67656E  # "datagen": the advisory lock key of schema changes
 
     def __init__(self, url: str, *, foreign_keys: bool = False) -> None:
         super().__init__(url, foreign_keys=foreign_keys)
@@ -374,6 +375,15 @@ class PostgresSink(DatabaseSink):
     def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
         self._upserting.difference_update(spec.name for spec in tables)
         super().open(tables, reset=reset)
+
+    def _create_tables(
+        self, conn: Connection, specs: list[TableSpec], tables: list[Table], *, reset: bool
+    ) -> None:
+        """As DatabaseSink's, one run at a time: two runs creating a table at once would
+        collide in the catalog (``pg_type_typname_nsp_index``). The lock is the
+        transaction's: the second run waits, then finds the tables made."""
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self.SCHEMA_LOCK})")
+        super()._create_tables(conn, specs, tables, reset=reset)
 
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
@@ -474,6 +484,20 @@ class SQLiteSink(DatabaseSink):
 
     backend = SQLITE
     key_order = True
+
+    def write(self, table: TableSpec, records: Iterable[Document]) -> int:
+        """As DatabaseSink's; a full disk also says where the rows written before wait."""
+        try:
+            return super().write(table, records)
+        except SinkError as err:
+            if "disk is full" not in err.message:
+                raise
+            raise SinkError(
+                f"{err.message}; the batches written before are kept, the last of them in "
+                f"{self.where}-wal until there is room to fold them into {self.where}",
+                hint="free some space and run the command again (or remove the database "
+                "file with its -wal and -shm files to start over)",
+            ) from err.__cause__
 
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
@@ -576,7 +600,11 @@ def connect(engine: Engine, label: str, where: str, password: str | None) -> Con
         engine.dispose()
         raise SinkError(
             f"cannot connect to {label} at {where}: {reason(exc, password)}",
-            hint="check that the server runs and the URL's host, port, user and database",
+            hint=(
+                "check that the path names a database file (not a folder) you may write"
+                if label == SQLITE.name
+                else "check that the server runs and the URL's host, port, user and database"
+            ),
         ) from None
 
 

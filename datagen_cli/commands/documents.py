@@ -10,6 +10,7 @@ import click
 from datagen.documents import registry
 from datagen.formats import FORMATS
 from datagen.seeding import choose_seed
+from datagen.limits import QUANTITY
 from datagen.generator import DEFAULT_DOCUMENTS_DIR, generate_documents, validate_document_options
 from datagen.sinks.base import redact
 from datagen_cli.app import cli
@@ -30,13 +31,20 @@ from datagen_cli.options import (
 
 
 def parse_refs(values: tuple[str, ...]) -> dict[str, int]:
+    """``--refs PROVIDER=COUNT`` options; COUNT has the bound of ``--quantity``."""
     refs: dict[str, int] = {}
     for value in values:
-        name, _, count = value.partition("=")
-        if not count.isdigit() or int(count) < 1:
-            raise click.BadParameter(f"{value!r} should be PROVIDER=COUNT, e.g. org=1000")
+        name, equals, count = value.partition("=")
+        if not equals:
+            raise click.BadParameter(
+                f"{value[:40]!r} should be PROVIDER=COUNT, e.g. org=1000", param_hint="'--refs'"
+            )
+        try:
+            number = int(QUANTITY.parse(count))
+        except ValueError as err:
+            raise click.BadParameter(f"{name}=COUNT: {err}", param_hint="'--refs'") from None
         registry.get(name)
-        refs[name] = int(count)
+        refs[name] = number
     return refs
 
 

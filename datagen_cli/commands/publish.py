@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from datagen.publish import check_target_outside
+from datagen.publish import check_target_outside, planned
 from datagen.publish import publish as publish_runs
 from datagen.sinks.base import redact
 from datagen_cli.app import cli
-from datagen_cli.options import check_folder_target, database_options, describe_written
+from datagen_cli.options import database_options, describe_written
 from datagen_cli.options import Target, progress_bar, quiet_option, say
 
 
@@ -31,10 +31,13 @@ def publish(source: Path, to: Path | str, reset: bool, foreign_keys: bool, quiet
     """Publish generated runs (documents, journeys) to a database, blobs or a zip.
 
     SOURCE is a run folder (holding manifest.json) or a folder of runs.
-    Databases get a table per document type, upserted on the key (publishing
-    twice leaves the same rows); journey steps go to their document type's
-    table with journey_id and step_index. Blob containers and zips get the
-    files as they are (blobs overwritten by name).
+    Every run's files are first checked against its manifest (SHA-256): a
+    run changed or cut short is refused and nothing is written. Databases get
+    a table per document type, upserted on the key (publishing twice leaves
+    the same rows); journey steps go to their document type's table with
+    journey_id and step_index. Blob containers, zips and folders get each
+    run's manifest and the files it lists, as they are (blobs overwritten by
+    name; an existing NAME.zip is replaced only if publish wrote it).
 
     \b
     Example:
@@ -43,8 +46,8 @@ def publish(source: Path, to: Path | str, reset: bool, foreign_keys: bool, quiet
         python generate.py publish output --to azure://staging/generated
     """
     check_target_outside(source, to)
-    check_folder_target(to)
-    with progress_bar(None, "record", quiet=quiet) as progress:
+    total, unit = planned(source, str(to))
+    with progress_bar(total, unit, quiet=quiet) as progress:
         summary = publish_runs(
             source, to=str(to), reset=reset, foreign_keys=foreign_keys, progress=progress
         )

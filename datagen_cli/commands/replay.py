@@ -12,70 +12,39 @@ from types import FrameType
 from typing import Any, Iterator
 
 import click
-from tqdm import tqdm
 
+from datagen.limits import CONCURRENCY, RETRIES
 from datagen.replay import replay as run_replay
 from datagen.replay.engine import Replayer
 from datagen.replay.report import ReplayReport
-from datagen.replay.run import DEFAULT_CHECKPOINT
-from datagen_cli.app import cli
-from datagen_cli.options import quiet_option, say
+from datagen_cli.app import EXIT_INTERRUPTED, EXIT_TERMINATED, cli
+from datagen_cli.options import Bounded, Duration, Speed, make_bar, quiet_option, say
 
-EXIT_INTERRUPTED = 130
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)([smhd]))+$")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
 
 
-class Speed(click.ParamType):
-    """A positive number (schedule seconds per real second), or ``max``."""
-
-    name = "SPEED"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value is None or isinstance(value, float):
-            return value
-        if str(value).strip().lower() == "max":
-            return None
-        try:
-            speed = float(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a number or 'max'", param, ctx)
-        if not speed > 0 or speed == float("inf"):
-            self.fail(
-                f"{value!r}: the speed must be a positive number, e.g. 60, or 'max'", param, ctx
-            )
-        return speed
-
-
-class Duration(click.ParamType):
-    """Seconds, or a duration such as ``90s``, ``5m``, ``1h30m``, ``2d``."""
-
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if value is None or isinstance(value, float):
-            return value
-        text = str(value).strip().lower()
-        try:
-            seconds = float(text)
-        except ValueError:
-            if not _DURATION.match(text):
-                self.fail(f"{value!r} is not a duration such as 90, 90s, 5m, 1h30m", param, ctx)
-            seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text))
-        if not 0 <= seconds < float("inf"):
-            self.fail(f"{value!r}: a duration must be a finite number of seconds ≥ 0", param, ctx)
-        return seconds
-
-
 def parse_headers(values: tuple[str, ...]) -> dict[str, str]:
+    """``--header 'Name: value'`` options as a mapping.
+
+    A header that can't be read is named by its position, never by its text:
+    a value (and a name run into it, when the colon is missing) may be a secret.
+    """
     headers: dict[str, str] = {}
-    for value in values:
+    for number, value in enumerate(values, 1):
+        which = f"the {_ordinal(number)} --header" if len(values) > 1 else "the --header"
         name, colon, content = value.partition(":")
-        if not colon or not _TOKEN.match(name.strip()):
+        if not colon:
             raise click.BadParameter(
-                f"{name.strip() or value!r} is not 'Name: value'", param_hint="'--header'"
+                f"{which} has no ':' between its name and value; write it as "
+                "'Name: value', e.g. 'Authorization: Bearer …' (its text is not shown: "
+                "it may hold a secret)",
+                param_hint="'--header'",
+            )
+        if not _TOKEN.match(name.strip()):
+            raise click.BadParameter(
+                f"{which} has no valid name before its ':' (letters, digits and "
+                "!#$%&'*+.^_`|~- only, e.g. 'Authorization: Bearer …'; its text is not shown)",
+                param_hint="'--header'",
             )
         if any(ord(c) < 32 and c != "\t" for c in content):  # never echo the value
             raise click.BadParameter(
@@ -86,27 +55,45 @@ def parse_headers(values: tuple[str, ...]) -> dict[str, str]:
     return headers
 
 
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
 @contextmanager
-def interruptible() -> Iterator[tuple[threading.Event, threading.Event]]:
-    """SIGINT/SIGTERM set ``stop`` (finish writes in flight); a second one ``abandon``."""
+def interruptible(
+    quiet: bool = False,
+) -> Iterator[tuple[threading.Event, threading.Event, list[int]]]:
+    """SIGINT/SIGTERM set ``stop`` (finish writes in flight); a second one ``abandon``.
+
+    The third item lists the signals received (the exit code follows the first).
+    """
     stop, abandon = threading.Event(), threading.Event()
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield stop, abandon
+        yield stop, abandon, received
         return
 
     def handle(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        again = "Ctrl-C" if signum == signal.SIGINT else "a second SIGTERM"
         if stop.is_set():
             abandon.set()
-            click.echo("Abandoning the writes in flight.", err=True)
+            say("Abandoning the writes in flight.", quiet=quiet, err=True)
             return
         stop.set()
-        click.echo(
-            "Stopping: finishing the writes in flight (Ctrl-C again to abandon them).", err=True
+        what = "" if signum == signal.SIGINT else " (SIGTERM)"
+        say(
+            f"Stopping{what}: finishing the writes in flight ({again} again to abandon them).",
+            quiet=quiet,
+            err=True,
         )
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield stop, abandon
+        yield stop, abandon, received
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -129,7 +116,7 @@ def live_line(quiet: bool) -> Any:
             yield
             return
         finished = threading.Event()
-        bar = tqdm(total=report.steps_planned, unit="step", file=sys.stderr, leave=False)
+        bar = make_bar(report.steps_planned, "step", quiet=quiet)
 
         def refresh() -> None:
             while not finished.wait(0.25):
@@ -168,11 +155,13 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
         click.echo(f"… and {len(result.failures) - 10} more failed steps", err=True)
     if result.gave_up:
         click.echo(f"Gave up: {result.gave_up}", err=True)
-    if result.checkpoint:
+    if result.checkpoint and (result.failures or result.gave_up or not quiet):
         click.echo(
             f"Checkpoint: {result.checkpoint} (continue with --resume {result.checkpoint})",
             err=True,
         )
+    for problem in result.file_errors:
+        click.echo(f"Error: {problem}", err=True)
 
 
 @cli.command()
@@ -204,7 +193,7 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(min=1),
+    type=Bounded(CONCURRENCY),
     default=4,
     show_default=True,
     help="Writes in flight at most (SQLite takes one at a time).",
@@ -218,7 +207,7 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
 )
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=Bounded(RETRIES),
     default=5,
     show_default=True,
     help="Attempts after a transient failure (connection lost, 5xx, deadlock, timeout).",
@@ -232,9 +221,9 @@ def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> Non
 @click.option(
     "--checkpoint",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=DEFAULT_CHECKPOINT,
-    show_default=True,
-    help="Where an interrupted or failed replay records the steps it finished.",
+    default=None,
+    help="Where an interrupted or failed replay records the steps it finished. Default: "
+    "output/replay-ID.checkpoint.json, ID derived from the journeys and the target.",
 )
 @click.option(
     "--resume",
@@ -253,7 +242,7 @@ def replay(
     headers: tuple[str, ...],
     retries: int,
     report: Path | None,
-    checkpoint: Path,
+    checkpoint: Path | None,
     resume: Path | None,
     quiet: bool,
 ) -> None:
@@ -274,7 +263,7 @@ def replay(
             --speed max --concurrency 8 --header 'Authorization: Bearer …' --report replay.json
     """
     header_map = parse_headers(headers)
-    with interruptible() as (stop, abandon):
+    with interruptible(quiet) as (stop, abandon, received):
         result = run_replay(
             source,
             to=to,
@@ -293,6 +282,10 @@ def replay(
         )
     print_outcome(result, report, quiet)
     if result.interrupted:
-        raise click.exceptions.Exit(EXIT_INTERRUPTED)
+        raise click.exceptions.Exit(
+            EXIT_TERMINATED if received[:1] == [signal.SIGTERM] else EXIT_INTERRUPTED
+        )
     if result.failures:
         raise click.ClickException(f"{len(result.failures)} steps failed after retries (see above)")
+    if result.file_errors:
+        raise click.exceptions.Exit(1)

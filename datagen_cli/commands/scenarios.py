@@ -7,10 +7,12 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from datagen.limits import SCALE, SEED
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.sinks.base import is_database_url, redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
+    Bounded,
     Target,
     check_folder_target,
     describe_written,
@@ -30,7 +32,7 @@ scenario_argument = click.argument(
 def seed_option(default: str) -> Callable[[F], F]:
     return click.option(
         "--seed",
-        type=click.IntRange(min=0),
+        type=Bounded(SEED),
         default=None,
         help=f"Random seed; the same seed gives the same rows. Default: {default}.",
     )
@@ -39,10 +41,11 @@ def seed_option(default: str) -> Callable[[F], F]:
 def scale_option(fn: F) -> F:
     return click.option(
         "--scale",
-        type=click.FloatRange(min=0, min_open=True),
+        type=Bounded(SCALE, "SCALE"),
         default=1.0,
         show_default=True,
-        help="Multiply every count of the scenario (10 = a ten times larger deployment).",
+        help="Multiply every count of the scenario (10 = a ten times larger deployment); "
+        f"above 0, at most {SCALE.high:,.0f}.",
     )(fn)
 
 

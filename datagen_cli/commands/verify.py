@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from datagen.manifest import read_manifest
 from datagen.verify import find_runs, verify_run
 from datagen_cli.app import cli
-from datagen_cli.options import say, workers_option
+from datagen_cli.options import progress_bar, say, workers_option
 
 
 @cli.command()
@@ -29,7 +30,11 @@ def verify(folder: Path, workers: int | None, quiet: bool) -> None:
     """
     failed = False
     for run in find_runs(folder):
-        result = verify_run(run, workers=workers)
+        manifest = read_manifest(run)
+        scenario = manifest.kind == "scenario"  # regenerates every table of its population
+        total, unit = (None, "row") if scenario else (manifest.quantity, manifest.kind[:-1])
+        with progress_bar(total, unit, quiet=quiet) as progress:
+            result = verify_run(run, workers=workers, progress=progress)
         m = result.manifest
         note = f"; {result.version_note}" if result.version_note else ""
         if result.ok:

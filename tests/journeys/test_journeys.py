@@ -305,11 +305,13 @@ def test_user_onboarding_members_join_the_org_of_the_admin():
         ),
         (
             ["-p", "starfleet", "-q", "0"],
-            "Error: Invalid value for '-q' / '--quantity': 0 is not in the range x>=1.",
+            "Error: Invalid value for '-q' / '--quantity': '0' is out of range: "
+            "give a whole number from 1 to 1,000,000,000, e.g. 1000",
         ),
         (
             ["-p", "starfleet", "-q", "x"],
-            "Error: Invalid value for '-q' / '--quantity': 'x' is not a valid integer range.",
+            "Error: Invalid value for '-q' / '--quantity': 'x' is not a whole number "
+            "from 1 to 1,000,000,000, e.g. 1000",
         ),
     ],
 )

@@ -1,0 +1,163 @@
+"""Smaller faults a new user hit (issue 13): names, hints, progress bars, full disks, secrets."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_usage_names_the_command_that_was_run(tmp_path):
+    """Was: `datagen --help` printed `Usage: generate.py`."""
+    script = Path(sys.executable).parent / "datagen"
+    if not script.exists():
+        pytest.skip(f"no console script at {script} (make .venv/.installed installs it)")
+    for command, name in (
+        ([str(script)], "datagen"),
+        ([sys.executable, str(REPO / "generate.py")], "generate.py"),
+    ):
+        done = subprocess.run([*command, "--help"], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0
+        assert done.stdout.startswith(f"Usage: {name} [OPTIONS] COMMAND [ARGS]...")
+
+
+def on_a_terminal(args: list[str], columns: int, cwd: Path) -> str:
+    """Run ``generate.py ARGS`` on a pseudo-terminal ``columns`` wide; what it showed."""
+    main, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "generate.py"), *args],
+        stdin=secondary, stdout=secondary, stderr=secondary, cwd=cwd,
+        env={**env, "PYTHONPATH": str(REPO)}, close_fds=True,
+    )  # fmt: skip
+    os.close(secondary)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(main, 1 << 16)
+            except OSError:  # the other side closed
+                break
+            if not data:
+                break
+            shown += data
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=60)
+    os.close(main)
+    assert process.returncode == 0, shown.decode(errors="replace")
+    return shown.decode(errors="replace")
+
+
+def test_a_terminal_of_0_columns_still_gets_a_bar(tmp_path):
+    """Was: a terminal reporting 0 columns showed a one-character bar (nothing to read)."""
+    args = ["document", "-p", "org", "-q", "40000", "--seed", "1", "--format", "jsonl"]
+    shown = on_a_terminal([*args, "--workers", "1", "--to", "out"], 0, tmp_path)
+    bars = [line for line in shown.split("\r") if "/40000 [" in line]
+    assert bars and max(line.count("█") for line in bars) >= 20, shown[-2000:]
+
+
+def test_the_publish_bar_knows_its_total(run, tmp_path):
+    """Was: no total and no ETA; the manifests say how many records will be written."""
+    args = ("-p", "org", "-q", "60000", "--seed", "1", "--format", "jsonl", "--quiet")
+    assert run("document", *args, "--to", tmp_path / "out").exit_code == 0
+    shown = on_a_terminal(["publish", "out", "--to", "sqlite:///x.db"], 100, tmp_path)
+    assert re.search(r"\d+/60000 \[\d\d:\d\d<\d\d:\d\d", shown), shown[-2000:]
+
+
+def test_make_clean_empties_output(tmp_path):
+    """Was: `make clean` left output/scenarios and output/reports."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    output = tmp_path / "output"
+    for folder in ("documents/org", "journeys/x", "scenarios/dev/org", "reports", ".org.partial-x"):
+        (output / folder).mkdir(parents=True)
+        (output / folder / "file").write_text("x")
+    for name in ("demo.db", "demo.db-wal", "replay-0123.checkpoint.json", "all.zip", ".gitkeep"):
+        (output / name).write_text("x")
+    done = subprocess.run(["make", "clean"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in output.iterdir()) == [".gitkeep"]
+
+
+def test_the_readme_refs_example_links_to_the_previous_orgs():
+    """Was: the --refs example had no --seed, so its users pointed at no org of the example."""
+    readme = (REPO / "README.md").read_text()
+    block = readme[readme.index("### `document`") :].split("```")[1]
+    org = next(line for line in block.splitlines() if "-p org" in line)
+    refs = next(line for line in block.splitlines() if "--refs" in line)
+    seed = re.search(r"--seed (\d+)", org)
+    quantity = re.search(r"-q (\d+)", org)
+    assert seed and quantity
+    assert f"--seed {seed.group(1)}" in refs and f"--refs org={quantity.group(1)}" in refs
+
+
+def test_a_header_without_a_colon_is_not_echoed(run, tmp_path):
+    """Was: Invalid value for '--header': 'Authorization Bearer S3cret' is not 'Name: value'."""
+    for header in ("Authorization Bearer S3cret", "Bearer S3cret X: y"):
+        result = run(
+            "replay", tmp_path, "--to", "http://127.0.0.1:9/x", "--header", "A: ok",
+            "--header", header,
+        )  # fmt: skip
+        assert result.exit_code == 2
+        assert "S3cret" not in result.output and "Bearer" not in result.output.replace(
+            "'Authorization: Bearer …'", ""
+        )
+        assert result.output.splitlines()[-1].startswith(
+            "Error: Invalid value for '--header': the 2nd --header has "
+        )
+
+
+def test_sqlite_errors_do_not_mention_a_server(run, tmp_path):
+    (tmp_path / "folder.db").mkdir()
+    result = run("document", "-p", "org", "--to", f"sqlite:///{tmp_path / 'folder.db'}")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        f"Error: cannot connect to SQLite at {tmp_path / 'folder.db'}: unable to open database "
+        "file (check that the path names a database file (not a folder) you may write)"
+    )
+
+
+def test_a_full_disk_names_the_file(run, small_disk):
+    """Was: `No space left on device`, without the path."""
+    with small_disk("1m") as disk:
+        args = ("-p", "org", "-q", "20000", "--seed", "7", "--format", "jsonl", "--quiet")
+        result = run("document", *args, "--to", disk / "docs")
+        assert result.exit_code == 1
+        assert result.output.splitlines()[-1] == (
+            f"Error: {disk / 'docs' / 'org' / 'org.jsonl'}: No space left on device "
+            "(free some space and run the command again)"
+        )
+        assert sorted(p.name for p in (disk / "docs").iterdir()) == []  # no partial left
+
+
+def test_sqlite_on_a_full_disk_says_where_the_written_rows_wait(run, small_disk):
+    """The committed batches are kept; SQLite holds the last in its WAL until it has room."""
+    with small_disk("3m") as disk:
+        db = disk / "x.db"
+        args = ("-p", "org", "-q", "20000", "--seed", "7", "--workers", "1", "--quiet")
+        result = run("document", *args, "--to", f"sqlite:///{db}")
+        assert result.exit_code == 1
+        assert result.output.splitlines()[-1] == (
+            f"Error: cannot write 'org' records to SQLite at {db}: database or disk is full; "
+            f"the batches written before are kept, the last of them in {db}-wal until there is "
+            f"room to fold them into {db} (free some space and run the command again (or "
+            "remove the database file with its -wal and -shm files to start over))"
+        )
