@@ -56,6 +56,17 @@ class EntityDef:
     distribution: Distribution | None = None
     references: dict[str, RefDef] = field(default_factory=dict)
     scale: float = 1.0  # the product of the scales of the files it was written in
+    minimum: MinimumDef | None = None  # children a parent has at least, where it qualifies
+
+
+@dataclass(frozen=True)
+class MinimumDef:
+    """``minimum: {count: 1, if: {status: ACTIVE}}``: at least ``count`` children per parent
+    whose fields match ``condition`` (every parent without ``if``)."""
+
+    count: int
+    condition: dict[str, Any]
+    where: Where
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,10 @@ class FieldDef:
 
     entity: str
     path: str
-    kind: str  # value | weighted | choice | template | mimesis | lookup
+    kind: str  # one of datagen.scenarios.overrides.KINDS
     argument: Any
     where: Where
-    args: dict[str, Any] = field(default_factory=dict)  # mimesis keyword arguments
+    options: dict[str, Any] = field(default_factory=dict)  # args, days, else, unique
 
 
 @dataclass(frozen=True)
