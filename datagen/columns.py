@@ -24,11 +24,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from datagen.errors import SchemaError
-from datagen.fields import Batch, Columns, is_column, python_values
+from datagen.fields import Batch, Columns, evaluate, is_column, item_values, python_values
 from datagen.schema import Compiler, in_dependency_order, reads_row
 from datagen.specs import Derive, Spec, Unique, unique_text
 from datagen.types import Document
 
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 RowsFactory = Callable[[int, int], list[Document]]
 """``build_rows(start, stop)``: the documents at indices ``[start, stop)``."""
 
@@ -41,6 +42,7 @@ class ColumnCompiler(Compiler):
         self.columns = columns
         self.slots: list[str] = []  # the path of each column a row takes
         self._slot_of: dict[str, str] = {}
+        self._inner: dict[str, Spec] = {}  # slot path -> a derived field's argument spec
         self._per_row = 0  # > 0 inside a spec drawn per row (its parts too)
 
     def slot(self, path: str) -> str:
@@ -56,7 +58,10 @@ class ColumnCompiler(Compiler):
         if not isinstance(value, Spec) or self._per_row or path is None:
             return super().expr(value, path)
         if is_column(value, self.columns):
+            evaluate(value, Batch(self.columns, _NO_ROWS), path)  # checks it (empty choices…)
             return self.slot(path)
+        if value.transparent:
+            return self.expr(value.item, path)  # type: ignore[attr-defined]
         if isinstance(value, Derive):
             if not self._in_row:
                 self._after.append((path, value))
@@ -84,7 +89,9 @@ class ColumnCompiler(Compiler):
                 head = arg.split(".", 1)[0]
                 args.append(self.slot(arg) if head in self.columns.references else self.row(arg))
             elif isinstance(arg, Spec) and is_column(arg, self.columns):
-                args.append(self.slot(f"{self.current_path}/{n}"))
+                inner = f"{self.current_path}/{n}"
+                self._inner[inner] = arg
+                args.append(self.slot(inner))
             else:
                 args.append(super().expr(arg))
         return f"{self.bind(spec.function)}({', '.join(args)})"
@@ -147,16 +154,11 @@ class ColumnCompiler(Compiler):
 
                 result.append(row_codes(batch))
                 continue
-            node, _, part = path.partition("/")
-            if part:  # an inner spec of a derived field, by its argument's number
-                spec = self.columns.leaves[node]
-                from datagen.fields import item_values
-
-                values = item_values(spec.args[int(part)], batch, path)
-            else:
+            inner = self._inner.get(path)
+            if inner is None:
                 result.append(batch.python(path))
-                continue
-            result.append(python_values(values, batch))
+            else:  # a derived field's argument, drawn where the column engine draws it
+                result.append(python_values(item_values(inner, batch, path), batch))
         return result
 
 

@@ -58,8 +58,9 @@ def integers(seed: int, rows: np.ndarray, low: int, high: int) -> list[int]:
     if span <= 2**52 and -(2**62) < low and high < 2**62:
         drawn: list[int] = (low + below(seed, rows, span)).tolist()
         return drawn
-    # Beyond what a float draws evenly: the whole 64-bit hash, in Python ints.
-    return [low + int(h) % span for h in hashes(seed, rows).tolist()]
+    # Beyond what a float draws evenly: 128 bits of two hashes, in Python ints.
+    high_bits, low_bits = hashes(seed, rows).tolist(), hashes(seed ^ _GOLDEN, rows).tolist()
+    return [low + ((h << 64) | k) % span for h, k in zip(high_bits, low_bits)]
 
 
 def field_seed(run_seed: int, namespace: str, path: str, *salt: object) -> int:

@@ -230,7 +230,8 @@ def _key(spec: Key, batch: Batch, path: str) -> np.ndarray:
 
 @evaluate.register
 def _ref(spec: Ref, batch: Batch, path: str) -> np.ndarray:
-    return objects(batch.lineage.keys_of(batch.columns.entity, path, batch.rows))
+    field = path.split("/", 1)[0]  # the reference field, whatever wraps the spec
+    return objects(batch.lineage.keys_of(batch.columns.entity, field, batch.rows))
 
 
 @evaluate.register
@@ -277,18 +278,21 @@ def _decimal(spec: Decimal, batch: Batch, path: str) -> np.ndarray:
 
 @evaluate.register
 def _timestamp(spec: Timestamp, batch: Batch, path: str) -> np.ndarray:
+    """Whole seconds ``k`` in ``[lo, hi]`` before the reference date, uniformly.
+
+    With anchors, ``k`` is at most the whole seconds from the latest anchor to
+    the reference date (at the anchor's second when that is below ``lo``).
+    """
     lo_s, hi_s = spec.seconds
-    reference = to_micros(batch.lineage.reference_date) // _US
-    upper = np.full(batch.size, reference - lo_s, dtype=np.int64)
-    lower = np.full(batch.size, reference - hi_s, dtype=np.int64)
+    reference = to_micros(batch.lineage.reference_date)
+    most = np.full(batch.size, hi_s, dtype=np.int64)
     for anchor_path in spec.after:
         anchor = anchor_times(batch, anchor_path)
         known = anchor != NULL_TIME
-        seconds = -(-anchor[known] // _US)  # not before the anchor: rounded up to a second
-        lower[known] = np.maximum(lower[known], seconds)
-    span = np.maximum(upper - lower + 1, 1)
-    drawn = lower + (batch.uniforms(path) * span).astype(np.int64)
-    result: np.ndarray = drawn * _US
+        most[known] = np.minimum(most[known], np.maximum((reference - anchor[known]) // _US, 0))
+    least = np.minimum(lo_s, most)
+    seconds = least + (batch.uniforms(path) * (most - least + 1)).astype(np.int64)
+    result: np.ndarray = reference - seconds * _US
     return result
 
 
@@ -296,7 +300,9 @@ def anchor_times(batch: Batch, path: str) -> np.ndarray:
     """The times ``path`` names for ``batch``'s rows: a field, or a referenced row's creation."""
     head, _, rest = path.partition(".")
     if head in batch.columns.references and not rest:
-        target = batch.columns.references[head]
+        target = batch.lineage.target(batch.columns.entity, head)
+        if target is None:  # a reference to rows outside: no time to follow
+            return np.full(batch.size, NULL_TIME, dtype=np.int64)
         rest = batch.lineage.created_field(target)
         if rest is None:
             raise SchemaError(
@@ -399,7 +405,9 @@ def _cases(spec: Cases, batch: Batch, path: str) -> np.ndarray:
         if mask.any():
             parts.append((mask, item_values(branch, batch.subset(mask), f"{path}/{number}")))
     times = any(values.dtype == np.int64 for _, values in parts)
-    result = np.full(batch.size, NULL_TIME, dtype=np.int64) if times else objects([None] * batch.size)
+    result = (
+        np.full(batch.size, NULL_TIME, dtype=np.int64) if times else objects([None] * batch.size)
+    )
     for mask, values in parts:
         result[mask] = to_times(values) if times else values
     return result

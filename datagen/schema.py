@@ -71,6 +71,7 @@ from datagen.specs import (
 )
 from datagen.types import DocumentFactory
 
+
 class Runtime:
     """The seeded random state of one process for one run of one provider.
 

@@ -39,6 +39,7 @@ class Spec:
     """A value generator inside a template."""
 
     kind = "value"
+    transparent = False  # a wrapper that, drawn row by row, is just its ``item``
 
     def emit(self, c: Compiler) -> str:
         """A Python expression producing the value; ``i`` is the global index."""

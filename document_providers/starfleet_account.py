@@ -8,7 +8,6 @@ from datagen.documents import DocumentProvider
 from datagen.schema import FieldFactory
 from datagen.types import Document
 
-
 CITIZEN_MASK = "@@###@@@#@###@"  # @ a capital letter, # a digit
 CITIZEN_IDS = 26**8 * 10**6  # as many as the mask can write
 

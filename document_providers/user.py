@@ -15,7 +15,13 @@ ROLES = {"ORG_MEMBER": 0.6, "PIPELINE_EDITOR": 0.2, "JOB_OPERATOR": 0.12, "ADMIN
 
 PUBLIC_DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "proton.me"]
 AT_ORG = "org"  # an e-mail at the org's own domain
-MAILBOXES = {AT_ORG: 0.85, "gmail.com": 0.07, "outlook.com": 0.05, "yahoo.com": 0.02, "proton.me": 0.01}
+MAILBOXES = {
+    AT_ORG: 0.85,
+    "gmail.com": 0.07,
+    "outlook.com": 0.05,
+    "yahoo.com": 0.02,
+    "proton.me": 0.01,
+}
 GROUPS = ["all", "admins", "developers", "operators", "data-engineers", "analysts", "on-call"]
 
 

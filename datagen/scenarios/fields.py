@@ -16,14 +16,17 @@ read it from the :class:`datagen.scenarios.lineage.ScenarioLineage`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from datagen.fields import NULL_TIME, Batch, Columns, evaluate, is_column, item_values, objects
+from datagen.fields import NULL_TIME, Batch, Columns, constant, evaluate, is_column, objects
 from datagen.fields import python_values, to_times
 from datagen.scenarios.lineage import ScenarioLineage
 from datagen.specs import Spec
+
+if TYPE_CHECKING:
+    from datagen.schema import Compiler
 
 
 def _lineage(batch: Batch) -> ScenarioLineage:
@@ -86,6 +89,15 @@ class Given(Spec):
     item: Any
     values: dict[int, Any] = field(default_factory=dict)
     kind = "given"
+    transparent = True  # drawn row by row, it is its item (the records' values are set after)
+
+    def emit(self, c: Compiler) -> str:
+        return c.expr(self.item)  # drawn row by row: the record's value is set over it
+
+
+def _same(item: Any, batch: Batch, path: str) -> np.ndarray:
+    """The values of a wrapped spec, drawn as if it stood at ``path`` alone (the same seeds)."""
+    return evaluate(item, batch, path) if isinstance(item, Spec) else constant(item, batch)
 
 
 @evaluate.register
@@ -159,7 +171,7 @@ def _in_order(spec: InOrder, batch: Batch, path: str) -> np.ndarray:
     parents, position = lineage.parents_and_positions(entity, batch.rows)
     records = len(lineage.entity(entity).records)
     generated = (batch.rows >= records) & (parents >= 0)
-    result = item_values(spec.item, batch, path).copy()
+    result = _same(spec.item, batch, path).copy()
     if not generated.any():
         return result
     owners, inverse = np.unique(parents[generated], return_inverse=True)
@@ -168,7 +180,7 @@ def _in_order(spec: InOrder, batch: Batch, path: str) -> np.ndarray:
     group = np.repeat(np.arange(len(owners)), counts)
     rows = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     rows = rows + np.arange(int(counts.sum()))
-    siblings = item_values(spec.item, Batch(batch.columns, rows), path)
+    siblings = _same(spec.item, Batch(batch.columns, rows), path)
     if siblings.dtype == np.int64:
         order = np.lexsort((siblings, group))
     else:
@@ -184,7 +196,7 @@ def _in_order(spec: InOrder, batch: Batch, path: str) -> np.ndarray:
 
 @evaluate.register
 def _given(spec: Given, batch: Batch, path: str) -> np.ndarray:
-    result = item_values(spec.item, batch, path).copy()
+    result = _same(spec.item, batch, path).copy()
     times = result.dtype == np.int64
     for n, row in enumerate(batch.rows.tolist()):
         if row in spec.values:

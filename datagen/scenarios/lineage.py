@@ -34,14 +34,10 @@ class ScenarioLineage(Lineage):
     """The rows of a planned scenario (see the module's docstring)."""
 
     def __init__(self, plan: Plan):
-        super().__init__(
-            run_seed=plan.seed, reference_date=plan.reference_date, locale=plan.locale
-        )
+        super().__init__(run_seed=plan.seed, reference_date=plan.reference_date, locale=plan.locale)
         self.plan = plan
         self._record_places: dict[str, tuple[np.ndarray, Counter[int]]] = {}
-        self._parents: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = (
-            OrderedDict()
-        )
+        self._parents: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def entity(self, name: str) -> EntityPlan:
         return self.plan.entities[name]
@@ -93,9 +89,7 @@ class ScenarioLineage(Lineage):
         """Each row's parent row (-1: the entity has no parent)."""
         return self.parents_and_positions(entity, rows)[0]
 
-    def parents_and_positions(
-        self, entity: str, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def parents_and_positions(self, entity: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each row's parent row (-1: none) and its 1-based place among its generated siblings.
 
         A record's place is its row number plus one.

@@ -181,7 +181,9 @@ class Overrides:
             return Derive(at_least, (base, inner))
         if kind == "in_order":
             if self.entity.parent is None:
-                raise where.error("'in_order' sorts a row among its siblings: build it 'per' a parent")
+                raise where.error(
+                    "'in_order' sorts a row among its siblings: build it 'per' a parent"
+                )
             return InOrder(base) if argument else base
         raise where.error(f"unknown override {kind!r}")  # the loader checked: not reached
 
@@ -262,8 +264,12 @@ class Overrides:
                 args.append(source)
             slot = f"_{names.index(head)}"
             pieces.append(
-                "{" + slot + attribute + (f"!{conversion}" if conversion else "")
-                + (f":{spec}" if spec else "") + "}"
+                "{"
+                + slot
+                + attribute
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
             )
         if unique and not _distinct_template(names, self.entity):
             raise where.error(
@@ -287,7 +293,11 @@ def _distinct_template(names: list[str], entity: EntityPlan) -> bool:
     if "index" in names:
         return True
     parent = entity.parent
-    return "n" in names and parent is not None and bool({"parent_index", f"{parent}_index"} & set(names))
+    return (
+        "n" in names
+        and parent is not None
+        and bool({"parent_index", f"{parent}_index"} & set(names))
+    )
 
 
 def _has_path(template: dict[str, Any], path: str) -> bool:

@@ -389,9 +389,11 @@ def _minimum(
     where = minimum.where
     names = Overrides(plan, parent)
     try:
-        condition = condition_of(
-            {names.path(str(k), where): v for k, v in minimum.condition.items()}
-        ) if minimum.condition else ()
+        condition = (
+            condition_of({names.path(str(k), where): v for k, v in minimum.condition.items()})
+            if minimum.condition
+            else ()
+        )
     except SchemaError as err:
         raise where.error(err.message) from None
     if any(key in POSITION_KEYS for key, _ in condition):
