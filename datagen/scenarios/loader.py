@@ -23,6 +23,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from datagen.errors import InputError
 from datagen.scenarios.distributions import check, from_mapping
 from datagen.scenarios.model import (
+    CheckDef,
     EntityDef,
     FieldDef,
     MinimumDef,
@@ -218,7 +219,20 @@ def _load(
     _entities(document, shown, scenario, scale)
     _fields(document, shown, scenario)
     _records(document, shown, scenario)
+    _checks(document, shown, scenario)
 
+
+def _checks(document: Marked, shown: str, scenario: Scenario) -> None:
+    checks = document.get("checks", Marked())
+    for name, check in checks.items():
+        where = Where(shown, checks.lines[name], f"checks.{name}")
+        if isinstance(check, str):
+            sql: Any = check
+            description = ""
+        else:
+            sql, description = _plain(check["sql"]), str(check.get("description", ""))
+        scenario.checks.pop(str(name), None)  # a later file's check of the same name wins
+        scenario.checks[str(name)] = CheckDef(str(name), sql, where, description)
 
 def _reference_date(value: Any, where: Where) -> datetime:
     if isinstance(value, datetime):

@@ -103,6 +103,16 @@ class RecordDef:
         )
 
 
+@dataclass(frozen=True)
+class CheckDef:
+    """SQL that must return no rows: for every database, or per dialect."""
+
+    name: str
+    sql: str | dict[str, str]  # dialect (postgresql, mysql, sqlite) -> SQL
+    where: Where
+    description: str = ""
+
+
 @dataclass
 class Scenario:
     """A loaded scenario: the merge of a file and everything it includes."""
@@ -116,6 +126,7 @@ class Scenario:
     fields: dict[str, dict[str, FieldDef]] = field(default_factory=dict)
     records: dict[str, list[RecordDef]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # entities by first mention, file order
+    checks: dict[str, CheckDef] = field(default_factory=dict)  # name -> check, in file order
 
     def mention(self, entity: str) -> None:
         if entity not in self.order:

@@ -26,6 +26,7 @@ from datagen.atomic import (
 from datagen.errors import InputError
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
+from datagen.scenarios.checks import CheckResult, run_checks
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
@@ -47,6 +48,7 @@ class PopulateResult:
     target: str
     written: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    checks: list[CheckResult] = field(default_factory=list)  # run on a database target
 
     @property
     def seed(self) -> int:
@@ -94,7 +96,7 @@ def populate(
         return PopulateResult(plan, target, dry_run=True)
     if is_database_url(target):
         written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
-        return PopulateResult(plan, target, written)
+        return PopulateResult(plan, target, written, checks=run_checks(plan, target))
     if is_file_target_url(target):
         from datagen.publish import publish
 
