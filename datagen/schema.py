@@ -88,6 +88,7 @@ class Runtime:
         self.rnd = Random(0)
         self.run_seed = run_seed
         self.reference_date = reference_date
+        self.locale = locale
 
     def reseed(self, seed: int) -> None:
         self.rnd.seed(derive_seed(seed, "helpers"))

@@ -56,6 +56,8 @@ class Job(DocumentProvider):
                 "target_schema": _.choice(["public", "raw", "staging", "analytics"]),
             },
             "enable_failover": _.weighted({False: 0.75, True: 0.25}),  # a minority fails over
-            "created_at": _.timestamp(days=(30, 1500), after=("pipeline_id", "engine_id")),
+            "created_at": _.timestamp(
+                days=(30, 1500), after=("org_id", "pipeline_id", "engine_id")
+            ),
             "last_run_at": _.nullable(_.timestamp(days=(0.01, 30), after="created_at"), 0.3),
         }

@@ -18,7 +18,7 @@ class LoginEvent(DocumentProvider):
             "id": _.key(),
             "user_id": _.ref("user"),
             "org_id": _.ref("org"),
-            "at": _.timestamp(days=(0, 30), after="user_id"),
+            "at": _.timestamp(days=(0, 30), after=("user_id", "org_id")),
             "ip_address": _("internet.ip_v4"),
             "user_agent": _("internet.user_agent"),
             "method": _.weighted({"PASSWORD": 0.6, "SSO": 0.3, "API_TOKEN": 0.1}),

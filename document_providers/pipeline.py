@@ -88,6 +88,6 @@ class Pipeline(DocumentProvider):
             "execution_mode": _.weighted({"STANDALONE": 0.8, "CLUSTER_BATCH": 0.1, "EDGE": 0.1}),
             "stages": _.call(stages),
             "tags": _.call(lambda random: some(random, TAGS, 0, 3)),
-            "created_at": _.timestamp(days=(60, 1500), after="created_by"),
+            "created_at": _.timestamp(days=(60, 1500), after=("org_id", "created_by")),
             "last_modified_at": _.timestamp(days=(0.01, 60), after="created_at"),
         }
