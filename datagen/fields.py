@@ -89,7 +89,11 @@ class Columns:
         self.code_offset = code_offset
         self.template = template
         self.leaves: dict[str, Any] = dict(walk_specs(template))
-        self.references = {k: v.provider for k, v in template.items() if isinstance(v, Ref)}
+        self.references = {
+            name: spec.provider
+            for name, value in template.items()
+            if isinstance(spec := unwrapped(value), Ref)
+        }
         self._pools = pools
         self._pool_cache: dict[int, UniquePool] = {}
 
@@ -122,6 +126,13 @@ class Columns:
     def values(self, path: str, rows: np.ndarray) -> np.ndarray:
         """Field ``path`` of ``rows`` (an int array of row indices)."""
         return Batch(self, rows).value(path)
+
+
+def unwrapped(value: Any) -> Any:
+    """``value`` without the wrappers that only change some rows' values (records')."""
+    while isinstance(value, Spec) and value.transparent:
+        value = value.item  # type: ignore[attr-defined]
+    return value
 
 
 class Batch:
@@ -303,14 +314,14 @@ def anchor_times(batch: Batch, path: str) -> np.ndarray:
         target = batch.lineage.target(batch.columns.entity, head)
         if target is None:  # a reference to rows outside: no time to follow
             return np.full(batch.size, NULL_TIME, dtype=np.int64)
-        rest = batch.lineage.created_field(target)
-        if rest is None:
+        created = batch.lineage.created_field(target)
+        if created is None:
             raise SchemaError(
                 f"'after: {path}' names {target!r}, which has no creation time",
                 where=f"entity {batch.columns.entity!r}",
                 hint=f"name its field: {head}.<field>, or set 'created' on the provider",
             )
-        path = f"{head}.{rest}"
+        path = f"{head}.{created}"
     return to_times(batch.read(path))
 
 
@@ -435,8 +446,10 @@ def matching(batch: Batch, path: str, wanted: Any) -> np.ndarray:
     if all(isinstance(w, str) or w is None for w in options):  # compared in numpy's loop
         found = np.zeros(batch.size, dtype=bool)
         for option in options:
-            same = values == option if option is not None else np.equal(values, None)
-            found |= np.asarray(same, dtype=bool)
+            if option is None:
+                found |= np.array([v is None for v in values.tolist()], dtype=bool)
+            else:
+                found |= np.asarray(values == option, dtype=bool)
         return found
     keys = {(type(w), w) for w in options}  # 1 is not True
     listed = batch.python(path)

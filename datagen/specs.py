@@ -180,8 +180,8 @@ class Timestamp(Spec):
         else:  # ref - timedelta(seconds=...) exactly (a fixed offset), at half the cost.
             at = f"{c.bind(datetime.fromtimestamp)}"
             drawn = f"{at}({int(ref.timestamp())} - {seconds}, {c.bind(ref.tzinfo)})"
-        anchors = [c.row_value(path) for path in self.after if "." not in path]
-        anchors = [a for a in anchors if a is not None]  # references: not known row by row
+        found = [c.row_value(path) for path in self.after if "." not in path]
+        anchors = [a for a in found if a is not None]  # references: not known row by row
         if not anchors:
             return drawn
         return f"{c.bind(after_anchor)}({drawn}, [{', '.join(anchors)}], {lo_s}, {c.bind(ref)})"

@@ -145,7 +145,9 @@ def test_journeys_keep_time_along_references_and_roles_of_one_set(journey: str) 
             for field, target in get_provider(kind).references().items():
                 found = by_id.get(document[field])
                 if found is None and target == "org":  # an org of 'document -p org --seed 9'
-                    index = next(i for i in range(1000) if entity_key(9, "org", i) == document[field])
+                    index = next(
+                        i for i in range(1000) if entity_key(9, "org", i) == document[field]
+                    )
                     parent = {"created_at": values_at(orgs, "org", "created_at", [index])[0]}
                     parent["domain"] = values_at(orgs, "org", "domain", [index])[0]
                 elif found is None:

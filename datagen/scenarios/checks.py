@@ -72,6 +72,20 @@ def sql_for(check: CheckDef, dialect: str, tables: set[str], quote: Any) -> str 
     return _TABLE.sub(table, text).strip().rstrip(";")
 
 
+def validate(plan: Plan) -> None:
+    """Every check names tables the scenario writes (an InputError naming its line)."""
+    tables = set(plan.tables)
+    for check in plan.scenario.checks.values():
+        texts = [check.sql] if isinstance(check.sql, str) else list(check.sql.values())
+        for text in texts:
+            for name in _TABLE.findall(text):
+                if name not in tables:
+                    raise check.where.error(
+                        f"{{{name}}} is not a table of the scenario; "
+                        f"tables: {', '.join(sorted(tables))}"
+                    )
+
+
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
     """Run every check of ``plan``'s scenario on the database at ``url``."""
     from datagen.sinks.database import connected
@@ -88,7 +102,7 @@ def run_checks(plan: Plan, url: str) -> list[CheckResult]:
             if conn.dialect.paramstyle in ("format", "pyformat"):
                 sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
             try:
-                violations, examples = 0, []
+                violations, examples = 0, list[tuple[Any, ...]]()
                 found = conn.execution_options(stream_results=True).exec_driver_sql(sql)
                 while batch := found.fetchmany(FETCH):
                     examples.extend(tuple(row) for row in batch[: EXAMPLES - len(examples)])
@@ -116,6 +130,6 @@ def raise_for(results: list[CheckResult], *, target: str) -> None:
     if failed:
         lines = "\n".join(f"  {result.line()}" for result in failed)
         raise ChecksFailed(
-            f"{len(failed)} of {len(results)} checks found rows breaking them in {target}:\n"
-            + lines
+            f"{len(failed)} of {len(results)} checks found rows breaking them in {target} "
+            "(the rows are written):\n" + lines
         )

@@ -143,7 +143,8 @@ class ScenarioLineage(Lineage):
         low, high = self.siblings(entity, parents)
         generated = (rows >= len(self.entity(entity).records)) & (parents >= 0)
         if key == "first":
-            return generated & (position == 1)
+            is_first: np.ndarray = generated & (position == 1)
+            return is_first
         is_last: np.ndarray = generated & (position == high - low)
         return is_last
 

@@ -224,15 +224,16 @@ def _load(
 
 def _checks(document: Marked, shown: str, scenario: Scenario) -> None:
     checks = document.get("checks", Marked())
-    for name, check in checks.items():
+    for name, given in checks.items():
         where = Where(shown, checks.lines[name], f"checks.{name}")
-        if isinstance(check, str):
-            sql: Any = check
+        if isinstance(given, str):
+            sql: Any = given
             description = ""
         else:
-            sql, description = _plain(check["sql"]), str(check.get("description", ""))
+            sql, description = _plain(given["sql"]), str(given.get("description", ""))
         scenario.checks.pop(str(name), None)  # a later file's check of the same name wins
         scenario.checks[str(name)] = CheckDef(str(name), sql, where, description)
+
 
 def _reference_date(value: Any, where: Where) -> datetime:
     if isinstance(value, datetime):

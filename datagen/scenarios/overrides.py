@@ -16,6 +16,8 @@ before the rows are built, so that the fields derived from it follow (a
 - ``count: user``, ``max: job_run.started_at``, ``min: …``: of the row's
   children; ``at_least: {count: user}``: the provider's value, raised to it;
 - ``in_order: true``: the provider's values sorted among siblings;
+- ``counter: n`` (``index``): the row's place among its parent's children
+  (its index in its entity), as a number;
 - ``unique: true`` (with ``template``, ``mimesis``, ``choice``, ``weighted``):
   distinct across the table, and declared UNIQUE there.
 """
@@ -68,6 +70,7 @@ KINDS = (
     "min",
     "at_least",
     "in_order",
+    "counter",
 )
 COMPANIONS = {"mimesis": {"args"}, "after": {"days"}, "cases": {"else"}}
 UNIQUE_KINDS = ("template", "mimesis", "choice", "weighted")  # those 'unique: true' can go with
@@ -179,6 +182,16 @@ class Overrides:
             inner_kind = kind_of(dict(argument), where)
             inner = self._spec(inner_kind, argument[inner_kind], {}, base, override)
             return Derive(at_least, (base, inner))
+        if kind == "counter":
+            if argument == "n":
+                if self.entity.parent is None:
+                    raise where.error(
+                        "'counter: n' numbers a parent's children: build it 'per' one"
+                    )
+                return Position()
+            if argument == "index":
+                return RowIndex()
+            raise where.error(f"'counter' takes n or index, not {argument!r}")
         if kind == "in_order":
             if self.entity.parent is None:
                 raise where.error(

@@ -387,6 +387,8 @@ def _minimum(
         return None
     parent = plan.entities[entity.parent]
     where = minimum.where
+    if any(key in POSITION_KEYS for key in minimum.condition):
+        raise where.error("'minimum' is decided by the parent's fields, not its place")
     names = Overrides(plan, parent)
     try:
         condition = (
@@ -396,8 +398,6 @@ def _minimum(
         )
     except SchemaError as err:
         raise where.error(err.message) from None
-    if any(key in POSITION_KEYS for key, _ in condition):
-        raise where.error("'minimum' is decided by the parent's fields, not its place")
     columns = plan.lineage.columns(parent.name)
 
     def qualifies(rows: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from datagen.errors import InputError
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.checks import CheckResult, run_checks
+from datagen.scenarios.checks import validate as validate_checks
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
@@ -67,7 +68,9 @@ def prepare(
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is None:
         seed = loaded.seed if loaded.seed is not None else choose_seed()
-    return plan_scenario(loaded, seed=seed, scale=scale)
+    plan = plan_scenario(loaded, seed=seed, scale=scale)
+    validate_checks(plan)
+    return plan
 
 
 def generate_rows(
