@@ -16,13 +16,9 @@ unique across a whole run without a global set or a retry.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from functools import lru_cache
-from math import gcd
-
 import numpy as np
 
-from datagen.seeding import derive_seed
+from datagen.codes import ALPHABET, BLOCKS, STARTS, affine, base36
 
 _GOLDEN = 0x9E3779B97F4A7C15
 _MIX1 = 0xBF58476D1CE4E5B9
@@ -63,39 +59,10 @@ def integers(seed: int, rows: np.ndarray, low: int, high: int) -> list[int]:
     return [low + ((h << 64) | k) % span for h, k in zip(high_bits, low_bits)]
 
 
-def field_seed(run_seed: int, namespace: str, path: str, *salt: object) -> int:
-    """The seed of one field of one entity (``salt`` tells a field's parts apart)."""
-    return derive_seed(run_seed, namespace, "field", path, *salt)
-
-
 # Bijections of the index ------------------------------------------------------------------
 
-ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _ASCII = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
-_FIRST_WIDTH = 3
-
-
-def _blocks() -> list[tuple[int, int]]:
-    """(first index, width) of each block of codes: 36**3 of width 3, then 36**4 of width 4…"""
-    blocks, start = [], 0
-    for width in range(_FIRST_WIDTH, 14):
-        blocks.append((start, width))
-        start += 36**width
-    return blocks
-
-
-_BLOCKS = _blocks()
-_STARTS = np.array([start for start, _ in _BLOCKS], dtype=np.int64)
-_STARTS_LIST = _STARTS.tolist()
-
-
-@lru_cache(maxsize=256)
-def _affine(seed: int, modulus: int) -> tuple[int, int]:
-    """``(a, b)`` with ``a`` coprime with ``modulus``: ``x -> (a·x + b) mod modulus``."""
-    a = derive_seed(seed, "a", modulus) % modulus or 1
-    while gcd(a, modulus) != 1:
-        a = a % modulus + 1  # reaches 1 at the latest
-    return a, derive_seed(seed, "b", modulus) % modulus
+_STARTS = np.array(STARTS, dtype=np.int64)
 
 
 def code(seed: int, rows: np.ndarray) -> list[str]:
@@ -122,35 +89,18 @@ def code(seed: int, rows: np.ndarray) -> list[str]:
 
 def _codes(seed: int, rows: np.ndarray, block: int) -> list[str]:
     """The codes of ``rows``, all in ``block``."""
-    start, width = _BLOCKS[block]
+    start, width = BLOCKS[block]
     modulus = 36**width
-    a, shift = _affine(seed, modulus)
+    a, shift = affine(seed, modulus)
     places = rows - start
     if width > 6:  # a·x would pass 2**63
-        return [_base36((a * int(x) + shift) % modulus, width) for x in places.tolist()]
+        return [base36((a * int(x) + shift) % modulus, width) for x in places.tolist()]
     values = (a * places + shift) % modulus
     lines = np.full((len(values), width + 1), ord("\n"), dtype=np.uint8)
     for k in range(width):  # the last digit first
         values, digit = np.divmod(values, 36)
         lines[:, width - 1 - k] = _ASCII[digit]
     return lines.tobytes().decode("ascii").split("\n")[:-1]
-
-
-def code_one(seed: int, row: int) -> str:
-    """``code(seed, [row])[0]``, without numpy (for documents built one at a time)."""
-    block = bisect_right(_STARTS_LIST, row) - 1
-    start, width = _BLOCKS[block]
-    modulus = 36**width
-    a, shift = _affine(seed, modulus)
-    return _base36((a * (row - start) + shift) % modulus, width)
-
-
-def _base36(value: int, width: int) -> str:
-    digits = []
-    for _ in range(width):
-        value, digit = divmod(value, 36)
-        digits.append(ALPHABET[digit])
-    return "".join(reversed(digits))
 
 
 def permuted(seed: int, rows: np.ndarray, size: int) -> np.ndarray:
@@ -161,7 +111,7 @@ def permuted(seed: int, rows: np.ndarray, size: int) -> np.ndarray:
     ``size`` rows a shuffle of ``range(size)``.
     """
     rows = np.asarray(rows, dtype=np.int64)
-    a, b = _affine(seed, size)
+    a, b = affine(seed, size)
     rounds, places = np.divmod(rows, size)
     if size < 3 * 10**9:
         result: np.ndarray = rounds * size + (a * places + b) % size
@@ -170,10 +120,3 @@ def permuted(seed: int, rows: np.ndarray, size: int) -> np.ndarray:
         [r * size + (a * int(x) + b) % size for r, x in zip(rounds.tolist(), places.tolist())],
         dtype=np.int64,
     )
-
-
-def permuted_one(seed: int, row: int, size: int) -> int:
-    """``permuted(seed, [row], size)[0]``, without numpy."""
-    a, b = _affine(seed, size)
-    rounds, place = divmod(row, size)
-    return rounds * size + (a * place + b) % size

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from datagen.counters import below, code, field_seed, hashes, integers, permuted, uniforms
+from datagen.codes import field_seed
+from datagen.counters import below, code, hashes, integers, permuted, uniforms
 from datagen.errors import SchemaError
 from datagen.schema import walk_specs
 from datagen.specs import (
@@ -382,7 +383,7 @@ def _unique_choice(spec: UniqueChoice, batch: Batch, path: str) -> np.ndarray:
     columns = batch.columns
     seed = field_seed(columns.run_seed, columns.table, path, "serial")
     places = permuted(seed, batch.rows + columns.code_offset, len(pool.values))
-    return objects([pool.value(p) for p in places.tolist()])
+    return objects(pool.values_at(places))
 
 
 @evaluate.register

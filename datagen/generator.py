@@ -6,7 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mimesis.locales import Locale
 
@@ -18,11 +18,9 @@ from datagen.atomic import (
     atomic_directory,
     atomic_write_bytes,
 )
-from datagen.columns import RowsFactory
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
-from datagen.lineage import DocumentsLineage
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
@@ -31,6 +29,9 @@ from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
 from datagen.types import Document, Progress
+
+if TYPE_CHECKING:
+    from datagen.columns import RowsFactory
 from datagen.verify import register_regenerator
 
 DEFAULT_DOCUMENTS_DIR = Path("output/documents")
@@ -65,6 +66,8 @@ _compiled: dict[DocumentJob, tuple[Runtime, RowsFactory, Encoder]] = {}
 
 def _prepare(job: DocumentJob) -> tuple[Runtime, RowsFactory, Encoder]:
     """Compile once per process and job (workers keep it between shards)."""
+    from datagen.lineage import DocumentsLineage  # numpy: imported by the commands that draw
+
     if job not in _compiled:
         provider = get_provider(job.provider)
         runtime = Runtime(locale=job.locale, run_seed=job.seed, reference_date=job.reference_date)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from mimesis.random import Random
 
 from datagen.documents import DocumentProvider, get_provider
 from datagen.errors import SchemaError
-from datagen.lineage import DocumentsLineage, values_at
 from datagen.registry import Registry
 from datagen.schema import Compiler, Runtime
 from datagen.types import Document, DocumentFactory
+
+if TYPE_CHECKING:
+    from datagen.lineage import DocumentsLineage
 
 registry: Registry[JourneyProvider] = Registry("journey provider", "journey_providers")
 
@@ -55,6 +57,8 @@ class JourneyContext:
     @property
     def lineage(self) -> DocumentsLineage:
         """The documents ``document -p PROVIDER`` makes with the run's seed (computed)."""
+        from datagen.lineage import DocumentsLineage  # numpy: imported when a journey asks
+
         if self._lineage is None:
             runtime = self.runtime
             self._lineage = DocumentsLineage(
@@ -130,6 +134,8 @@ class JourneyProvider:
     def document_field(self, provider: str, index: int, path: str) -> Any:
         """Field ``path`` of document ``index`` of ``document -p PROVIDER`` with this run's
         seed, computed without generating it (a column field: see datagen.fields)."""
+        from datagen.lineage import values_at
+
         return values_at(self.context.lineage, provider, path, [index])[0]
 
     def weighted(self, choices: Mapping[Any, float]) -> Any:

@@ -23,7 +23,8 @@ import numpy as np
 from mimesis import Generic
 from mimesis.locales import Locale
 
-from datagen.counters import below, field_seed
+from datagen.codes import field_seed
+from datagen.counters import below
 from datagen.errors import SchemaError
 from datagen.fields import NULL_TIME, Columns
 from datagen.seeding import REFERENCE_DATE

@@ -39,7 +39,7 @@ from mimesis import Generic
 from mimesis.locales import Locale
 from mimesis.random import Random
 
-from datagen.counters import code_one, field_seed, permuted_one
+from datagen.codes import code_one, field_seed, permuted_one
 from datagen.errors import SchemaError
 from datagen.seeding import REFERENCE_DATE, derive_seed, entity_key
 from datagen.specs import (

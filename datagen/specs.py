@@ -416,6 +416,19 @@ class UniquePool:
             raise SchemaError("unique_choice() needs at least one value")
         self.values = kept
 
+    def values_at(self, places: Any) -> list[str]:
+        """The values of an int array of places (the first round without a suffix)."""
+        rounds, index = divmod(places, len(self.values))
+        if not rounds.any():
+            table = getattr(self, "_table", None)
+            if table is None:
+                import numpy as np
+
+                table = self._table = np.array(self.values, dtype=object)
+            found: list[str] = table[index].tolist()
+            return found
+        return [self.value(p) for p in places.tolist()]
+
     def value(self, place: int) -> str:
         """Value ``place`` of the order: the pool's value, decorated from the second round."""
         rounds, index = divmod(int(place), len(self.values))

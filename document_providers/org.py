@@ -2,6 +2,7 @@
 
 import re
 import zlib
+from functools import lru_cache
 from typing import Any
 
 from anyascii import anyascii
@@ -14,6 +15,7 @@ TLDS = ["com", "com", "com", "io", "net", "co", "org"]
 _ENDINGS = tuple(f"-{word.lower()}" for word in DECORATIONS)
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str) -> str:
     """``text`` in lowercase ASCII letters and digits, words joined by ``-``."""
     return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
@@ -40,8 +42,20 @@ def company_names(generic: Any) -> list[str]:
 
 def domain_of(name: str) -> str:
     """The org's domain, from its name: ``acme-labs.io`` (distinct names, distinct domains)."""
-    key = slug(name)
+    base, decoration = split_decoration(name)
+    key = slug(base) + decoration.lower().replace(" ", "-")
     return f"{key}.{TLDS[zlib.crc32(key.encode()) % len(TLDS)]}"
+
+
+def split_decoration(name: str) -> tuple[str, str]:
+    """``("Acme", " Labs 2")`` from "Acme Labs 2": a pool's name and what a round added."""
+    words = name.split(" ")
+    cut = len(words)
+    if cut > 2 and words[-1].isdigit() and words[-2] in DECORATIONS:
+        cut -= 2
+    elif cut > 1 and words[-1] in DECORATIONS:
+        cut -= 1
+    return " ".join(words[:cut]), name[len(" ".join(words[:cut])) :]
 
 
 def billing_email(domain: str) -> str:

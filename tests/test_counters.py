@@ -7,14 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datagen.counters import (
-    code,
-    code_one,
-    integers,
-    permuted,
-    permuted_one,
-    uniforms,
-)
+from datagen.codes import code_one, permuted_one
+from datagen.counters import code, integers, permuted, uniforms
 
 
 def test_uniforms_are_a_function_of_seed_and_row_only() -> None:

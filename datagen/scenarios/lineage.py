@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from datagen.counters import field_seed, uniforms
+from datagen.codes import field_seed
+from datagen.counters import uniforms
 from datagen.documents import get_provider
 from datagen.fields import Columns
 from datagen.lineage import Lineage, generic
