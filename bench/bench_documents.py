@@ -19,6 +19,7 @@ from mimesis.locales import Locale
 
 from bench.common import ROOT, report, time_call, time_command
 from datagen.seeding import REFERENCE_DATE, entity_key
+from document_providers.org import domain_of
 
 JSONL_DOCS = 100_000
 JSON_DOCS = 30_000
@@ -26,24 +27,22 @@ TIMEZONES = ["UTC", "America/New_York", "Europe/London", "Europe/Berlin", "Asia/
 
 
 def direct_mimesis(count: int) -> None:
+    """The ``org`` provider's fields, by hand: a company name, its domain, its billing address."""
     g = Generic(Locale.EN, seed=1)
     rnd = random.Random(1)
-    company, hostname = g.finance.company, g.internet.hostname
-    country, email, boolean, word = (
-        g.address.country_code,
-        g.person.email,
-        g.development.boolean,
-        g.text.word,
-    )
+    company = g.finance.company
+    country, boolean, word = g.address.country_code, g.development.boolean, g.text.word
     for i in range(count):
+        name = company()
+        domain = domain_of(name)
         {
             "id": entity_key(1, "org", i),
-            "name": company(),
-            "domain": hostname(),
+            "name": name,
+            "domain": domain,
             "plan": rnd.choices(["FREE", "TEAM", "ENTERPRISE"], cum_weights=[55, 85, 100])[0],
             "status": rnd.choices(["ACTIVE", "SUSPENDED", "DELETED"], cum_weights=[92, 97, 100])[0],
             "country": country(),
-            "billing_email": email(),
+            "billing_email": f"billing@{domain}",
             "seats": rnd.randint(1, 500),
             "created_at": REFERENCE_DATE - timedelta(seconds=rnd.randint(30 * 86400, 2000 * 86400)),
             "settings": {

@@ -13,6 +13,7 @@ from bench import (  # noqa: E402
     bench_populate,
     bench_publish,
     bench_replay,
+    bench_unique,
 )
 
 
@@ -22,6 +23,7 @@ def main() -> None:
     bench_publish.main()
     bench_replay.main()
     bench_populate.main([])
+    bench_unique.main([])
 
 
 if __name__ == "__main__":

@@ -16,4 +16,4 @@ The pipeline has three stages, and data flows one way through them:
    regenerate and compare (:mod:`datagen.manifest`, :mod:`datagen.verify`).
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

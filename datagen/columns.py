@@ -1,194 +1,186 @@
-"""Templates compiled a shard at a time: the simple fields drawn as numpy columns.
+"""Templates compiled a shard at a time: column fields drawn for all rows at once.
 
-``populate`` builds rows a shard (1,000 rows) at a time. Drawing a weighted
-status, an integer or a timestamp one row at a time costs a Python call
-each; numpy draws the whole column in about the time of one such call.
-:class:`ColumnCompiler` compiles a template into ``build_rows(start, stop,
-rng)``: first one list per *column* field (``_.key``, ``_.integer``,
-``_.weighted``, ``_.choice``, ``_.decimal``, ``_.timestamp``, and
-``_.nullable`` of one of these), drawn from the numpy Generator ``rng``,
-then one dict display per row that takes those values and calls what
-stays per row (Mimesis fields, ``_.call``, ``_.list_of``, ``_.uuid``, …)
-as :class:`datagen.schema.Compiler` does, and the provider's ``finalize``.
+``document`` and ``populate`` build rows a shard (1,000 rows) at a time.
+:class:`ColumnCompiler` compiles a template into ``build_rows(start, stop)``:
+first every *column* field (keys, references, weighted choices, integers,
+timestamps, codes, what is derived from those: :mod:`datagen.fields`) for
+all the rows at once, from the rows' indices; then one dict display per row
+that takes those values and calls what stays per row (Mimesis fields,
+``_.call``, ``_.list_of``), as :class:`datagen.schema.Compiler` does; then
+the fields derived from per-row fields, in template order; then the
+provider's ``finalize``.
 
-The rows are a pure function of the template, ``rng``'s seed and the
-runtime's seed, and the columns are always drawn for a whole shard, so any
-prefix of a shard is the same whoever builds it. They are *not* the values
-``build(index)`` gives for the same seed (that one draws everything from the
-runtime's stream): scenarios and documents are separate outputs.
+A column's value for a row never depends on other rows, and the per-row
+fields are drawn in row order from the shard's random state (the caller
+reseeds it), so any prefix of a shard is the same whoever builds it.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import datetime, timedelta, timezone
-from functools import singledispatch
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from datagen.errors import SchemaError
-from datagen.schema import (
-    Choice,
-    Compiler,
-    Decimal,
-    Integer,
-    Key,
-    Nullable,
-    Spec,
-    Timestamp,
-    Weighted,
-)
-from datagen.seeding import SHARD_SIZE
+from datagen.fields import Batch, Columns, evaluate, is_column, item_values, python_values
+from datagen.schema import Compiler, in_dependency_order, reads_row
+from datagen.specs import Derive, Spec, Unique, unique_text
 from datagen.types import Document
 
-RowsFactory = Callable[[int, int, np.random.Generator], list[Document]]
-"""``build_rows(start, stop, rng)``: the documents at indices ``[start, stop)``."""
-
-_WIDEST = 2**62  # numpy draws integers of a range this wide or less; wider ones go per row
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+RowsFactory = Callable[[int, int], list[Document]]
+"""``build_rows(start, stop)``: the documents at indices ``[start, stop)``."""
 
 
 class ColumnCompiler(Compiler):
-    """Turns a template into one ``build_rows(start, stop, rng)`` function.
+    """Turns a template into one ``build_rows(start, stop)`` function over ``columns``."""
 
-    Columns are drawn for :data:`datagen.seeding.SHARD_SIZE` rows whatever
-    ``stop`` is (or for ``stop - start`` if more), so that rows ``[start,
-    stop)`` are a prefix of rows ``[start, start + SHARD_SIZE)``.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, columns: Columns, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.columns: list[str] = []  # an expression making each column's list
+        self.columns = columns
+        self.slots: list[str] = []  # the path of each column a row takes
+        self._slot_of: dict[str, str] = {}
+        self._inner: dict[str, Spec] = {}  # slot path -> a derived field's argument spec
         self._per_row = 0  # > 0 inside a spec drawn per row (its parts too)
 
-    def expr(self, value: Any) -> str:
-        if not isinstance(value, Spec) or self._per_row:
-            return super().expr(value)
-        column = column_of(value, self)
-        if column is not None:
-            self.columns.append(column)
-            return f"v{len(self.columns) - 1}"
+    def slot(self, path: str) -> str:
+        """The name a row's value of column ``path`` has in the generated loop."""
+        if path not in self._slot_of:
+            self._slot_of[path] = f"v{len(self.slots)}"
+            self.slots.append(path)
+        return self._slot_of[path]
+
+    def expr(self, value: Any, path: str | None = None) -> str:
+        if path is not None:
+            self.current_path = path
+        if not isinstance(value, Spec) or self._per_row or path is None:
+            return super().expr(value, path)
+        if is_column(value, self.columns):
+            evaluate(value, Batch(self.columns, _NO_ROWS), path)  # checks it (empty choices…)
+            return self.slot(path)
+        if value.transparent:
+            return self.expr(value.item, path)  # type: ignore[attr-defined]
+        if isinstance(value, Derive):
+            if not self._in_row:
+                self._after.append((path, value))
+                return "None"
+            return self._derived(value)
+        if reads_row(value, self):
+            raise SchemaError(
+                f"{value.describe()} reads other fields, but its own value is drawn row by row",
+                where=self.where(),
+                hint="only _.derive may mix per-row fields with others",
+            )
         self._per_row += 1
         try:
+            if isinstance(value, Unique):  # a per-row value made distinct by the row's code
+                return f"{self.bind(unique_text)}({super().expr(value.item)}, {self.slot('#code')})"
             return value.emit(self)
         finally:
             self._per_row -= 1
+
+    def _derived(self, spec: Derive) -> str:
+        """``spec``'s function of fields of the built row, of other rows (columns) and specs."""
+        args = []
+        for n, arg in enumerate(spec.args):
+            if isinstance(arg, str):
+                head = arg.split(".", 1)[0]
+                args.append(self.slot(arg) if head in self.columns.references else self.row(arg))
+            elif isinstance(arg, Spec) and is_column(arg, self.columns):
+                inner = f"{self.current_path}/{n}"
+                self._inner[inner] = arg
+                args.append(self.slot(inner))
+            else:
+                args.append(super().expr(arg))
+        return f"{self.bind(spec.function)}({', '.join(args)})"
+
+    @staticmethod
+    def row(path: str) -> str:
+        return "row" + "".join(f"[{part!r}]" for part in path.split("."))
 
     def compile_rows(
         self,
         template: Mapping[str, Any],
         finalize: Callable[[Document, Any], None] | None = None,
+        given: Callable[[int], Mapping[str, Any]] | None = None,
     ) -> RowsFactory:
-        """``build_rows`` of ``template``; ``finalize(row, rnd)`` runs as each row is built."""
-        body = self.expr(dict(template))
-        if finalize is not None:  # row by row, so that its draws interleave as in build(i)
-            body = f"{self.bind(_finalized)}({body}, {self.bind(finalize)}, {self.bind(self.rnd)})"
-        names = [f"v{k}" for k in range(len(self.columns))]
-        lines = [f"    c{k} = {column}\n" for k, column in enumerate(self.columns)]
+        """``build_rows`` of ``template``; ``finalize(row, rnd)`` runs as each row is built.
+
+        ``given(i)`` are top-level values row ``i`` keeps (a scenario's
+        record): set over the drawn ones, and never derived again.
+        """
+        self.template = template
+        self._after = []
+        display = self.expr(dict(template), "")
+        lines = [f"        row = {display}"]
+        if given is not None:
+            lines.append(f"        g = {self.bind(given)}(i)")
+            lines.append(f"        if g: row.update({self.bind(copy.deepcopy)}(g))")
+        self._in_row = True
+        try:
+            for path, spec in in_dependency_order(self._after):
+                self.current_path = path
+                assert isinstance(spec, Derive)
+                keep = f"if {path.split('.')[0]!r} not in g: " if given is not None else ""
+                lines.append(f"        {keep}{self.row(path)} = {self._derived(spec)}")
+        finally:
+            self._in_row = False
+        if finalize is not None:
+            lines.append(f"        {self.bind(finalize)}(row, {self.bind(self.rnd)})")
+        names = "".join(f", {self._slot_of[path]}" for path in self.slots)
+        loop_columns = self.bind(self._columns_of)
         source = (
-            "def build_rows(start, stop, rng):\n"
-            f"    size = max(stop - start, {SHARD_SIZE})\n"
-            + "".join(lines)
-            + f"    return [{body} for (i, {''.join(n + ', ' for n in names)}) in zip("
-            + ", ".join(["range(start, stop)", *(f"c{k}" for k in range(len(names)))])
-            + ")]\n"
+            "def build_rows(start, stop):\n"
+            "    rows = []\n"
+            "    append = rows.append\n"
+            f"    for (i{names}) in zip(range(start, stop), *{loop_columns}(start, stop)):\n"
+            + "\n".join(lines)
+            + "\n        append(row)\n"
+            "    return rows\n"
         )
         scope = dict(self.namespace)
         exec(compile(source, f"<columns {self.provider}>", "exec"), scope)
         return scope["build_rows"]  # type: ignore[no-any-return]
 
+    def _columns_of(self, start: int, stop: int) -> list[list[Any]]:
+        """The values of every slot for rows ``[start, stop)``, as Python lists."""
+        batch = Batch(self.columns, np.arange(start, stop, dtype=np.int64))
+        result = []
+        for path in self.slots:
+            if path == "#code":
+                from datagen.fields import row_codes
 
-@singledispatch
-def column_of(spec: Spec, c: ColumnCompiler) -> str | None:
-    """An expression making ``spec``'s values for ``size`` rows, or None: drawn per row."""
-    return None
-
-
-@column_of.register
-def _key(spec: Key, c: ColumnCompiler) -> str:
-    seed, namespace = c.runtime.run_seed, c.key_namespace
-    return f"{c.bind(keys_of)}({seed}, {namespace!r}, range(start, stop))"
-
-
-@column_of.register
-def _integer(spec: Integer, c: ColumnCompiler) -> str | None:
-    if spec.high < spec.low:
-        raise SchemaError(f"an integer range needs low <= high, not ({spec.low}, {spec.high})")
-    if not isinstance(spec.low, int) or not isinstance(spec.high, int):
-        return None  # drawn per row, as Compiler draws it
-    if spec.high - spec.low > _WIDEST or spec.low < -(2**63) or spec.high >= 2**63:
-        return None  # beyond numpy's int64
-    return f"{c.bind(integers)}(rng, {spec.low}, {spec.high}, size)"
+                result.append(row_codes(batch))
+                continue
+            inner = self._inner.get(path)
+            if inner is None:
+                result.append(batch.python(path))
+            else:  # a derived field's argument, drawn where the column engine draws it
+                result.append(python_values(item_values(inner, batch, path), batch))
+        return result
 
 
-@column_of.register
-def _weighted(spec: Weighted, c: ColumnCompiler) -> str:
-    values = list(spec.choices)
-    cumulative = np.cumsum([float(w) for w in spec.choices.values()])
-    return _picked(c, values, f"{c.bind(weighted)}(rng, {c.bind(cumulative)}, size)")
+# Formatting keys a shard at a time ---------------------------------------------------------
 
 
-@column_of.register
-def _choice(spec: Choice, c: ColumnCompiler) -> str:
-    values = list(spec.values)
-    if not values:
-        raise SchemaError("choice() needs at least one value")
-    return _picked(c, values, f"rng.integers(0, {len(values)}, size)")
-
-
-@column_of.register
-def _decimal(spec: Decimal, c: ColumnCompiler) -> str | None:
-    if not isinstance(spec.precision, int):
-        return None  # e.g. None: round() gives ints; drawn per row
-    uniform = f"rng.uniform({float(spec.low)!r}, {float(spec.high)!r}, size)"
-    return f"{c.bind(np.round)}({uniform}, {spec.precision}).tolist()"
-
-
-@column_of.register
-def _timestamp(spec: Timestamp, c: ColumnCompiler) -> str:
-    low, high = sorted(spec.days)
-    lo_s, hi_s = max(int(low * 86400), 1), max(int(high * 86400), 1)  # as Timestamp.emit
-    seconds = f"{c.bind(integers)}(rng, {lo_s}, {hi_s}, size)"
-    ref = c.reference_date
-    if not isinstance(ref.tzinfo, timezone) or ref.microsecond:  # naive, or a zone with DST
-        return f"{c.bind(before)}({c.bind(ref)}, {seconds})"
-    return f"{c.bind(stamps)}({int(ref.timestamp())}, {c.bind(ref.tzinfo)}, {seconds})"
-
-
-@column_of.register
-def _nullable(spec: Nullable, c: ColumnCompiler) -> str | None:
-    item = spec.item
-    values = column_of(item, c) if isinstance(item, Spec) else None
-    if values is None:
-        return None
-    return f"{c.bind(nulls)}(rng, {float(spec.probability)!r}, {values}, size)"
-
-
-def _finalized(row: Document, finalize: Callable[[Document, Any], None], rnd: Any) -> Document:
-    finalize(row, rnd)
-    return row
-
-
-def _picked(c: ColumnCompiler, values: list[Any], indices: str) -> str:
-    """A column of ``values`` at ``indices`` (an int array), copied if mutable."""
-    table = np.empty(len(values), dtype=object)
-    for n, value in enumerate(values):  # one by one: numpy would unpack equal-length lists
-        table[n] = value
-    picked = f"{c.bind(table)}[{indices}].tolist()"
-    if any(isinstance(v, (dict, list)) for v in values):
-        return f"list(map({c.bind(copy.deepcopy)}, {picked}))"
-    return picked
-
-
-# What the compiled columns call ------------------------------------------------------------
-
-
-def keys_of(seed: int, provider: str, indices: Iterable[int]) -> list[str]:
+def keys_of(seed: int, provider: str, indices: Any) -> list[str]:
     """``[entity_key(seed, provider, i) for i in indices]``, formatted by numpy at once."""
     digest, prefix = hashlib.blake2b, f"{seed}\x1f{provider}\x1f"
     digests = b"".join([digest(f"{prefix}{i}".encode(), digest_size=16).digest() for i in indices])
-    raw = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16)
+    return _uuid_texts(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16))
+
+
+def uuids_of(high: np.ndarray, low: np.ndarray) -> list[str]:
+    """Version-4 UUID texts of 128-bit values given as two uint64 halves."""
+    raw = np.empty((len(high), 16), dtype=np.uint8)
+    raw[:, :8] = high.astype(">u8").view(np.uint8).reshape(-1, 8)
+    raw[:, 8:] = low.astype(">u8").view(np.uint8).reshape(-1, 8)
+    return _uuid_texts(raw)
+
+
+def _uuid_texts(raw: np.ndarray) -> list[str]:
     nibbles = np.empty((len(raw), 32), dtype=np.uint8)
     nibbles[:, 0::2] = raw >> 4
     nibbles[:, 1::2] = raw & 0x0F
@@ -204,35 +196,4 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _DIGITS = np.array([n for n in range(36) if n not in (8, 13, 18, 23)])  # where the dashes aren't
 
 
-def integers(rng: np.random.Generator, low: int, high: int, size: int) -> list[int]:
-    """``size`` ints in ``[low, high]``, both included, uniformly."""
-    drawn: list[int] = rng.integers(low, high, size, endpoint=True).tolist()
-    return drawn
-
-
-def weighted(rng: np.random.Generator, cumulative: np.ndarray, size: int) -> np.ndarray:
-    """``size`` indices drawn with the weights whose running sums are ``cumulative``."""
-    last = len(cumulative) - 1
-    drawn = np.searchsorted(cumulative, rng.random(size) * cumulative[last], side="right")
-    picked: np.ndarray = np.minimum(drawn, last)  # a draw of exactly the total: the last value
-    return picked
-
-
-def stamps(reference: int, zone: timezone, seconds: Sequence[int]) -> list[datetime]:
-    """``reference - s`` (a POSIX time) as aware datetimes in ``zone``, for each ``s``."""
-    at = datetime.fromtimestamp
-    return [at(reference - s, zone) for s in seconds]
-
-
-def before(reference: datetime, seconds: Sequence[int]) -> list[datetime]:
-    """``reference - timedelta(seconds=s)`` for each ``s`` (naive or zoned references)."""
-    return [reference - timedelta(seconds=s) for s in seconds]
-
-
-def nulls(rng: np.random.Generator, probability: float, values: list[Any], size: int) -> list[Any]:
-    """``values`` with each replaced by None with ``probability``."""
-    empty = (rng.random(size) < probability).tolist()
-    return [None if e else v for e, v in zip(empty, values)]
-
-
-__all__ = ["ColumnCompiler", "RowsFactory", "keys_of"]
+__all__ = ["ColumnCompiler", "RowsFactory", "keys_of", "uuids_of"]

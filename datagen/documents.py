@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from mimesis.random import Random
 
@@ -16,7 +16,8 @@ from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, plan_shards
 from datagen.types import Document, DocumentFactory
 
 if TYPE_CHECKING:  # numpy is imported by what builds rows a shard at a time only
-    from datagen.columns import ColumnCompiler, RowsFactory
+    from datagen.columns import RowsFactory
+    from datagen.lineage import Lineage
 
 registry: Registry[DocumentProvider] = Registry("document provider", "document_providers")
 
@@ -44,6 +45,7 @@ class DocumentProvider:
     name: ClassVar[str]
     key: ClassVar[str] = "id"
     unique: ClassVar[tuple[str, ...]] = ()
+    created: ClassVar[str | None] = None  # when a row was created; default: "created_at"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -68,6 +70,13 @@ class DocumentProvider:
         return {
             name: value.provider for name, value in cls.template().items() if isinstance(value, Ref)
         }
+
+    @classmethod
+    def created_field(cls) -> str | None:
+        """The field holding a document's creation time (what ``after: ref`` follows)."""
+        if cls.created is not None:
+            return cls.created
+        return "created_at" if "created_at" in cls.template() else None
 
     @classmethod
     def fields(cls) -> list[FieldInfo]:
@@ -107,15 +116,28 @@ class DocumentProvider:
 
         return build_and_finalize
 
-    def rows_factory_from(
-        self, compiler: ColumnCompiler, template: Mapping[str, Any] | None = None
+    def rows_factory(
+        self,
+        runtime: Runtime,
+        lineage: Lineage,
+        *,
+        entity: str | None = None,
+        given: Callable[[int], Mapping[str, Any]] | None = None,
     ) -> RowsFactory:
-        """``build_rows(start, stop, rng)`` of ``template`` (default: this provider's).
+        """``build_rows(start, stop)`` of ``entity`` (default: this provider) in ``lineage``.
 
-        Each row is finalized as it is built.
+        The columns (and the template, with a scenario's overrides) are the
+        lineage's; ``given(i)`` are values row ``i`` keeps (a scenario's
+        record); each row is finalized as it is built.
         """
+        from datagen.columns import ColumnCompiler
+
+        columns = lineage.columns(entity or self.name)
+        compiler = ColumnCompiler(
+            runtime, provider=self.name, quantity=1, key_namespace=columns.entity, columns=columns
+        )
         finalize = None if type(self).finalize is DocumentProvider.finalize else self.finalize
-        return compiler.compile_rows(self.template() if template is None else template, finalize)
+        return compiler.compile_rows(columns.template, finalize, given)
 
     def generate(
         self,
@@ -125,6 +147,7 @@ class DocumentProvider:
         quantity: int | None = None,
         locale: str = "en",
         reference_date: datetime = REFERENCE_DATE,
+        ref_counts: Mapping[str, int] | None = None,
     ) -> Document:
         """Document ``index`` of a run of ``quantity`` (default ``index + 1``).
 
@@ -132,14 +155,20 @@ class DocumentProvider:
         writes at that index; a convenience for scripts and tests that builds
         the documents before it in its shard.
         """
+        from datagen.lineage import DocumentsLineage
+
         quantity = max(quantity or index + 1, index + 1)
         runtime = Runtime(locale=locale, run_seed=seed, reference_date=reference_date)
-        build = self.factory(runtime, quantity=quantity)
+        lineage = DocumentsLineage(
+            run_seed=seed,
+            counts={**(ref_counts or {}), self.name: quantity},
+            reference_date=reference_date,
+            locale=locale,
+        )
+        build = self.rows_factory(runtime, lineage)
         shard = plan_shards(quantity=quantity, seed=seed, name=self.name)[index // SHARD_SIZE]
         runtime.reseed(shard.seed)
-        for earlier in range(shard.start, index):
-            build(earlier)
-        return build(index)
+        return build(shard.start, index + 1)[-1]
 
 
 @lru_cache(maxsize=None)

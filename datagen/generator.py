@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mimesis.locales import Locale
 
@@ -29,7 +29,10 @@ from datagen.sinks.base import is_database_url, is_file_target_url
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
-from datagen.types import Document, DocumentFactory, Progress
+from datagen.types import Document, Progress
+
+if TYPE_CHECKING:
+    from datagen.columns import RowsFactory
 from datagen.verify import register_regenerator
 
 DEFAULT_DOCUMENTS_DIR = Path("output/documents")
@@ -59,15 +62,23 @@ class RunResult:
     written: dict[str, int] = field(default_factory=dict)  # per table or container
 
 
-_compiled: dict[DocumentJob, tuple[Runtime, DocumentFactory, Encoder]] = {}
+_compiled: dict[DocumentJob, tuple[Runtime, RowsFactory, Encoder]] = {}
 
 
-def _prepare(job: DocumentJob) -> tuple[Runtime, DocumentFactory, Encoder]:
+def _prepare(job: DocumentJob) -> tuple[Runtime, RowsFactory, Encoder]:
     """Compile once per process and job (workers keep it between shards)."""
+    from datagen.lineage import DocumentsLineage  # numpy: imported by the commands that draw
+
     if job not in _compiled:
         provider = get_provider(job.provider)
         runtime = Runtime(locale=job.locale, run_seed=job.seed, reference_date=job.reference_date)
-        build = provider.factory(runtime, quantity=job.quantity, ref_counts=dict(job.ref_counts))
+        lineage = DocumentsLineage(
+            run_seed=job.seed,
+            counts={**dict(job.ref_counts), job.provider: job.quantity},
+            reference_date=job.reference_date,
+            locale=job.locale,
+        )
+        build = provider.rows_factory(runtime, lineage)
         columns = [path for path, _ in walk_specs(provider.template())]
         encoder = Encoder(name=job.provider, fmt=job.format, quantity=job.quantity, columns=columns)
         _compiled.clear()
@@ -79,7 +90,7 @@ def document_shard(job: DocumentJob, shard: Shard) -> ShardResult:
     """Generate and encode one shard: a pure function of (job, shard)."""
     runtime, build, encoder = _prepare(job)
     runtime.reseed(shard.seed)
-    documents = [build(index) for index in range(shard.start, shard.stop)]
+    documents = build(shard.start, shard.stop)
     return ShardResult(encoder.encode(documents, shard.start), {job.provider: shard.size})
 
 
@@ -221,7 +232,7 @@ def document_records_shard(job: DocumentJob, shard: Shard) -> list[Document]:
     """The documents of one shard (for record sinks)."""
     runtime, build, _ = _prepare(job)
     runtime.reseed(shard.seed)
-    return [build(index) for index in range(shard.start, shard.stop)]
+    return build(shard.start, shard.stop)
 
 
 def documents_to_database(

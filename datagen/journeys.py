@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from mimesis.random import Random
 
@@ -20,6 +20,9 @@ from datagen.errors import SchemaError
 from datagen.registry import Registry
 from datagen.schema import Compiler, Runtime
 from datagen.types import Document, DocumentFactory
+
+if TYPE_CHECKING:
+    from datagen.lineage import DocumentsLineage
 
 registry: Registry[JourneyProvider] = Registry("journey provider", "journey_providers")
 
@@ -49,6 +52,22 @@ class JourneyContext:
         self.runtime = runtime
         self.journey = journey
         self._factories: dict[str, DocumentFactory] = {}
+        self._lineage: DocumentsLineage | None = None
+
+    @property
+    def lineage(self) -> DocumentsLineage:
+        """The documents ``document -p PROVIDER`` makes with the run's seed (computed)."""
+        from datagen.lineage import DocumentsLineage  # numpy: imported when a journey asks
+
+        if self._lineage is None:
+            runtime = self.runtime
+            self._lineage = DocumentsLineage(
+                run_seed=runtime.run_seed,
+                counts={},
+                reference_date=runtime.reference_date,
+                locale=runtime.locale,
+            )
+        return self._lineage
 
     def factory(self, provider: DocumentProvider) -> DocumentFactory:
         if provider.name not in self._factories:
@@ -111,6 +130,13 @@ class JourneyProvider:
             )
         document.update(overrides)
         return document
+
+    def document_field(self, provider: str, index: int, path: str) -> Any:
+        """Field ``path`` of document ``index`` of ``document -p PROVIDER`` with this run's
+        seed, computed without generating it (a column field: see datagen.fields)."""
+        from datagen.lineage import values_at
+
+        return values_at(self.context.lineage, provider, path, [index])[0]
 
     def weighted(self, choices: Mapping[Any, float]) -> Any:
         """One of ``choices`` drawn by weight from the journey's random state."""

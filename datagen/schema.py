@@ -1,7 +1,8 @@
-"""The schema language of document providers, and its compiler.
+"""The schema language of document providers, and its row-at-a-time compiler.
 
 A provider's ``create_schema(_)`` returns a template: a dict whose values are
-constants, nested dicts and lists, or *specs* made by the field factory ``_``:
+constants, nested dicts and lists, or *specs* made by the field factory ``_``
+(:mod:`datagen.specs`):
 
 - ``_("person.email", domains=["example.com"])``: any Mimesis provider method,
   with its arguments, and an optional ``key=`` function as in Mimesis'
@@ -9,273 +10,66 @@ constants, nested dicts and lists, or *specs* made by the field factory ``_``:
 - helpers for what Mimesis leaves to the caller: ``_.key()`` (the entity's
   own UUID, derived from seed and index), ``_.ref("org")`` (the key of an
   entity of another provider), ``_.weighted({...})``, ``_.choice([...])``,
-  ``_.integer(lo, hi)``, ``_.decimal(lo, hi)``, ``_.timestamp(days=(lo, hi))``
-  (strictly before the fixed reference date, never ``now()``), ``_.uuid()``,
-  ``_.sequence()``, ``_.list_of(item, lo, hi)``, ``_.nullable(item, p)``,
-  ``_.call(fn)`` (``fn(random)``). Choices are plain values (a spec inside a
-  choice list is not evaluated); dict and list choices are copied per document.
+  ``_.integer(lo, hi)``, ``_.decimal(lo, hi)``, ``_.timestamp(days=(lo, hi),
+  after=...)`` (strictly before the fixed reference date, never ``now()``;
+  not before the fields named by ``after``), ``_.uuid()``, ``_.sequence()``,
+  ``_.list_of(item, lo, hi)``, ``_.nullable(item, p)``, ``_.call(fn)``
+  (``fn(random)``);
+- unique values: ``_.unique(item)``, ``_.unique_choice(values)``,
+  ``_.code()``, ``_.serial(size)`` (distinct for distinct rows);
+- values of other fields: ``_.derive(fn, *paths)`` and ``_.cases([...],
+  default)``. Choices are plain values (a spec inside a choice list is not
+  evaluated); dict and list choices are copied per document.
 
-The template is compiled once per process into one Python function whose body
-is a dict display calling the bound Mimesis methods directly, so generating a
-document costs what calling those methods in a loop costs.
+Documents are made a shard at a time by :mod:`datagen.columns`. The
+:class:`Compiler` here compiles a template into one Python function
+``build(i)`` whose body is a dict display calling the bound Mimesis methods
+directly, for documents made one at a time (journeys'); fields that read
+other fields of the row are set after it, in template order.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
-import uuid
-from bisect import bisect
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from datetime import datetime
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Callable, Mapping
 
 from mimesis import Generic
 from mimesis.locales import Locale
 from mimesis.random import Random
 
+from datagen.codes import code_one, field_seed, permuted_one
 from datagen.errors import SchemaError
 from datagen.seeding import REFERENCE_DATE, derive_seed, entity_key
+from datagen.specs import (
+    POSITION_KEYS,
+    SHARE_KEY,
+    Call,
+    Cases,
+    Choice,
+    Code,
+    Condition,
+    Decimal,
+    Derive,
+    FieldFactory,
+    Integer,
+    Key,
+    ListOf,
+    MimesisField,
+    Nullable,
+    Ref,
+    Sequence_,
+    Serial,
+    Spec,
+    Timestamp,
+    Unique,
+    UniqueChoice,
+    Uuid,
+    Weighted,
+    matches,
+)
 from datagen.types import DocumentFactory
-
-
-class Spec:
-    """A value generator inside a template."""
-
-    kind = "value"
-
-    def emit(self, c: Compiler) -> str:
-        """A Python expression producing the value; ``i`` is the global index."""
-        raise NotImplementedError
-
-    def describe(self) -> str:
-        return self.kind
-
-
-@dataclass(frozen=True)
-class MimesisField(Spec):
-    path: str
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    key: Callable[..., Any] | None = None
-
-    def emit(self, c: Compiler) -> str:
-        method = c.bind(c.mimesis_method(self.path))
-        args = ", ".join(f"{k}={c.bind(v)}" for k, v in self.kwargs.items())
-        expr = f"{method}({args})"
-        if self.key is None:
-            return expr
-        takes_random = len(inspect.signature(self.key).parameters) >= 2
-        extra = f", {c.bind(c.rnd)}" if takes_random else ""
-        return f"{c.bind(self.key)}({expr}{extra})"
-
-    def describe(self) -> str:
-        return self.path
-
-
-@dataclass(frozen=True)
-class Key(Spec):
-    kind = "key"
-
-    def emit(self, c: Compiler) -> str:
-        return f"{c.bind(c.key_function(c.key_namespace))}(i)"
-
-
-@dataclass(frozen=True)
-class Ref(Spec):
-    """The key of a random entity of another provider (``org_id`` → ``org``)."""
-
-    provider: str
-    kind = "ref"
-
-    def emit(self, c: Compiler) -> str:
-        count = c.ref_counts.get(self.provider, c.quantity)
-        keyf = c.bind(c.key_function(self.provider))
-        return f"{keyf}({c.draw_below(max(count, 1))})"
-
-    def describe(self) -> str:
-        return f"ref:{self.provider}"
-
-
-@dataclass(frozen=True)
-class Weighted(Spec):
-    choices: Mapping[Any, float]
-    kind = "weighted"
-
-    def emit(self, c: Compiler) -> str:
-        values = list(self.choices)
-        total = 0.0
-        cumulative = []
-        for weight in self.choices.values():
-            total += weight
-            cumulative.append(total)
-        # What random.choices(values, cum_weights=cumulative)[0] does, without its
-        # per-call set-up: the same draw, the same value.
-        pick = (
-            f"{c.bind(values)}[{c.bind(bisect)}({c.bind(cumulative)}, "
-            f"{c.bind(c.rnd.random)}() * {c.bind(total + 0.0)}, 0, {len(values) - 1})]"
-        )
-        return c.fresh_copy(values, pick)
-
-    def describe(self) -> str:
-        return "weighted:" + "|".join(str(v) for v in self.choices)
-
-
-@dataclass(frozen=True)
-class Choice(Spec):
-    values: Sequence[Any]
-    kind = "choice"
-
-    def emit(self, c: Compiler) -> str:
-        values = list(self.values)
-        if not values:
-            raise SchemaError("choice() needs at least one value")
-        return c.fresh_copy(values, f"{c.bind(values)}[{c.draw_below(len(values))}]")
-
-
-@dataclass(frozen=True)
-class Integer(Spec):
-    low: int
-    high: int
-    kind = "integer"
-
-    def emit(self, c: Compiler) -> str:
-        return c.draw_between(self.low, self.high)
-
-
-@dataclass(frozen=True)
-class Decimal(Spec):
-    low: float
-    high: float
-    precision: int = 2
-    kind = "decimal"
-
-    def emit(self, c: Compiler) -> str:
-        uniform = c.bind(c.rnd.uniform)
-        return f"round({uniform}({self.low!r}, {self.high!r}), {self.precision})"
-
-
-@dataclass(frozen=True)
-class Timestamp(Spec):
-    """A UTC time between ``days[1]`` and ``days[0]`` days before the reference date."""
-
-    days: tuple[float, float] = (0, 365)
-    kind = "timestamp"
-
-    def emit(self, c: Compiler) -> str:
-        low, high = sorted(self.days)
-        ref = c.reference_date
-        # At least one second before the reference date: strictly "before".
-        lo_s, hi_s = max(int(low * 86400), 1), max(int(high * 86400), 1)
-        seconds = c.draw_between(lo_s, hi_s)
-        if not isinstance(ref.tzinfo, timezone) or ref.microsecond:  # naive, or a zone with DST
-            return f"({c.bind(ref)} - {c.bind(timedelta)}(seconds={seconds}))"
-        # ref - timedelta(seconds=...) exactly (a fixed offset), at half the cost.
-        at = f"{c.bind(datetime.fromtimestamp)}"
-        return f"{at}({int(ref.timestamp())} - {seconds}, {c.bind(ref.tzinfo)})"
-
-
-@dataclass(frozen=True)
-class Uuid(Spec):
-    kind = "uuid"
-
-    def emit(self, c: Compiler) -> str:
-        bits = c.rnd.getrandbits
-
-        def new_uuid() -> str:
-            return str(uuid.UUID(int=bits(128), version=4))
-
-        return f"{c.bind(new_uuid)}()"
-
-
-@dataclass(frozen=True)
-class Sequence_(Spec):
-    start: int = 1
-    kind = "sequence"
-
-    def emit(self, c: Compiler) -> str:
-        return f"(i + {int(self.start)})"
-
-
-@dataclass(frozen=True)
-class ListOf(Spec):
-    item: Any
-    low: int = 0
-    high: int = 3
-    kind = "list"
-
-    def emit(self, c: Compiler) -> str:
-        var = c.fresh("_n")
-        count = c.draw_between(self.low, self.high)
-        return f"[{c.expr(self.item)} for {var} in range({count})]"
-
-
-@dataclass(frozen=True)
-class Nullable(Spec):
-    item: Any
-    probability: float = 0.1
-    kind = "nullable"
-
-    def emit(self, c: Compiler) -> str:
-        coin = c.bind(c.rnd.random)
-        return f"(None if {coin}() < {self.probability!r} else {c.expr(self.item)})"
-
-    def describe(self) -> str:
-        inner = self.item.describe() if isinstance(self.item, Spec) else "value"
-        return f"nullable:{inner}"
-
-
-@dataclass(frozen=True)
-class Call(Spec):
-    function: Callable[[Random], Any]
-    kind = "call"
-
-    def emit(self, c: Compiler) -> str:
-        return f"{c.bind(self.function)}({c.bind(c.rnd)})"
-
-
-class FieldFactory:
-    """The ``_`` passed to ``create_schema``: Mimesis fields plus helpers."""
-
-    def __call__(self, name: str, key: Callable[..., Any] | None = None, **kwargs: Any) -> Spec:
-        return MimesisField(name, dict(kwargs), key)
-
-    def key(self) -> Spec:
-        return Key()
-
-    def ref(self, provider: str) -> Spec:
-        return Ref(provider)
-
-    def weighted(self, choices: Mapping[Any, float]) -> Spec:
-        if not choices or any(w < 0 for w in choices.values()) or not sum(choices.values()):
-            raise SchemaError("weighted() needs at least one choice, weights >= 0, sum > 0")
-        return Weighted(dict(choices))
-
-    def choice(self, values: Sequence[Any]) -> Spec:
-        return Choice(list(values))
-
-    def integer(self, low: int, high: int) -> Spec:
-        return Integer(low, high)
-
-    def decimal(self, low: float, high: float, precision: int = 2) -> Spec:
-        return Decimal(low, high, precision)
-
-    def timestamp(self, days: tuple[float, float] = (0, 365)) -> Spec:
-        return Timestamp(days)
-
-    def uuid(self) -> Spec:
-        return Uuid()
-
-    def sequence(self, start: int = 1) -> Spec:
-        return Sequence_(start)
-
-    def list_of(self, item: Any, low: int = 0, high: int = 3) -> Spec:
-        return ListOf(item, low, high)
-
-    def nullable(self, item: Any, probability: float = 0.1) -> Spec:
-        return Nullable(item, probability)
-
-    def call(self, function: Callable[[Random], Any]) -> Spec:
-        return Call(function)
 
 
 class Runtime:
@@ -294,6 +88,7 @@ class Runtime:
         self.rnd = Random(0)
         self.run_seed = run_seed
         self.reference_date = reference_date
+        self.locale = locale
 
     def reseed(self, seed: int) -> None:
         self.rnd.seed(derive_seed(seed, "helpers"))
@@ -325,6 +120,10 @@ class Compiler:
         self._ids: dict[int, str] = {}
         self._counter = 0
         self._key_functions: dict[str, Callable[[int], str]] = {}
+        self.template: Mapping[str, Any] = {}
+        self.current_path = ""  # the dotted path of the leaf being compiled
+        self._after: list[tuple[str, Spec]] = []  # fields set once the row exists
+        self._in_row = False  # compiling a field set after the row: it may read the row
 
     def fresh_copy(self, values: list[Any], expr: str) -> str:
         """``expr`` picking from ``values``, copied if a value is mutable."""
@@ -388,11 +187,81 @@ class Compiler:
             self._key_functions[provider] = key_of
         return self._key_functions[provider]
 
-    def expr(self, value: Any) -> str:
+    # Unique values: functions of the index ------------------------------------------
+
+    def code_of(self, index: int) -> str:
+        """The row's code (:func:`datagen.counters.code`), distinct per row of the table."""
+        return code_one(self.code_seed, index)
+
+    @property
+    def code_seed(self) -> int:
+        return field_seed(self.runtime.run_seed, self.key_namespace, "", "code")
+
+    def permuted_of(self, path: str, size: int) -> Callable[[int], int]:
+        seed = field_seed(self.runtime.run_seed, self.key_namespace, path, "serial")
+
+        def permuted(index: int) -> int:
+            return permuted_one(seed, index, size)
+
+        return permuted
+
+    def pool_values(self, spec: UniqueChoice) -> list[str]:
+        values = spec.values
+        return list(values(self.runtime.generic) if callable(values) else values)
+
+    # Fields that read the row -------------------------------------------------------
+
+    def reference_fields(self) -> dict[str, str]:
+        return {k: v.provider for k, v in self.template.items() if isinstance(v, Ref)}
+
+    def row_value(self, path: str) -> str | None:
+        """An expression reading field ``path`` of the row; None for another row's field."""
+        head = path.split(".", 1)[0]
+        if head in self.reference_fields():
+            return None  # another row: not known when documents are made one at a time
+        if not self._in_row:
+            raise SchemaError(f"{path!r} is read before the row exists", where=self.where())
+        node: Any = self.template
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise SchemaError(f"no field {path!r} to read", where=self.where())
+            node = node[part]
+        return "row" + "".join(f"[{part!r}]" for part in path.split("."))
+
+    def condition(self, condition: Condition) -> str:
+        """A boolean expression: every part of ``condition`` holds for the row."""
+        parts = []
+        for key, wanted in condition:
+            if key == SHARE_KEY:
+                parts.append(f"({self.bind(self.rnd.random)}() < {float(wanted)!r})")
+            elif key in POSITION_KEYS:
+                parts.append("False")  # siblings: only scenarios know them
+            else:
+                value = self.row_value(key)
+                parts.append(f"{self.bind(matches)}({value or 'None'}, {self.bind(wanted)})")
+        return "(" + " and ".join(parts) + ")"
+
+    def where(self) -> str:
+        return f"provider {self.provider!r}" + (
+            f" field {self.current_path!r}" if self.current_path else ""
+        )
+
+    # Compiling ------------------------------------------------------------------------
+
+    def expr(self, value: Any, path: str | None = None) -> str:
+        if path is not None:
+            self.current_path = path
         if isinstance(value, Spec):
+            if path is not None and not self._in_row and reads_row(value, self):
+                self._after.append((path, value))
+                return "None"
             return value.emit(self)
         if isinstance(value, dict):
-            items = ", ".join(f"{k!r}: {self.expr(v)}" for k, v in value.items())
+            prefix = f"{path}." if path else ""
+            items = ", ".join(
+                f"{k!r}: {self.expr(v, None if path is None else prefix + str(k))}"
+                for k, v in value.items()
+            )
             return "{" + items + "}"
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(self.expr(v) for v in value) + "]"
@@ -401,10 +270,82 @@ class Compiler:
         return self.bind(value)
 
     def compile(self, template: Mapping[str, Any]) -> DocumentFactory:
-        source = f"def build(i):\n    return {self.expr(dict(template))}\n"
+        self.template = template
+        self._after = []
+        lines = [f"    row = {self.expr(dict(template), '')}"]
+        self._in_row = True
+        try:
+            for path, spec in in_dependency_order(self._after):
+                self.current_path = path
+                target = "row" + "".join(f"[{part!r}]" for part in path.split("."))
+                lines.append(f"    {target} = {spec.emit(self)}")
+        finally:
+            self._in_row = False
+        source = "def build(i):\n" + "\n".join(lines) + "\n    return row\n"
         scope = dict(self.namespace)
         exec(compile(source, f"<schema {self.provider}>", "exec"), scope)
         return scope["build"]  # type: ignore[no-any-return]
+
+
+def in_dependency_order(fields: list[tuple[str, Spec]]) -> list[tuple[str, Spec]]:
+    """The fields set after the row, each after the fields it reads (else in template order)."""
+    paths = [path for path, _ in fields]
+    graph: dict[str, set[str]] = {}
+    for path, spec in fields:
+        read = {p for p in paths_read(spec) if p in paths and p != path}
+        graph[path] = read
+    sorter = TopologicalSorter(graph)
+    try:
+        sorter.prepare()
+    except CycleError as err:
+        chain = " -> ".join(reversed(err.args[1]))
+        raise SchemaError(f"derived fields read each other in a cycle: {chain}") from None
+    order: list[str] = []
+    while sorter.is_active():  # each round's ready fields in template order: stable
+        ready = sorted(sorter.get_ready(), key=paths.index)
+        order.extend(ready)
+        sorter.done(*ready)
+    specs = dict(fields)
+    return [(path, specs[path]) for path in order]
+
+
+def paths_read(spec: Any) -> list[str]:
+    """The same-row or other-row paths a spec reads (``after``, ``derive`` and case fields)."""
+    if isinstance(spec, Derive):
+        found = [a for a in spec.args if isinstance(a, str)]
+        return found + [p for a in spec.args if isinstance(a, Spec) for p in paths_read(a)]
+    if isinstance(spec, Timestamp):
+        return list(spec.after)
+    if isinstance(spec, Cases):
+        keys = [k for condition, _ in spec.cases for k, _ in condition]
+        inner = [p for s in [spec.default, *(s for _, s in spec.cases)] for p in paths_read(s)]
+        return [k for k in keys if k not in (SHARE_KEY, *POSITION_KEYS)] + inner
+    if isinstance(spec, (Unique, Nullable)):
+        return paths_read(spec.item)
+    return []
+
+
+def reads_row(spec: Any, c: Compiler) -> bool:
+    """Whether ``spec`` reads other fields of its row (so it is set after the row)."""
+    refs = c.reference_fields()
+
+    def same_row(path: str) -> bool:
+        return path.split(".", 1)[0] not in refs
+
+    if isinstance(spec, Derive):
+        return any(isinstance(a, str) and same_row(a) for a in spec.args) or any(
+            reads_row(a, c) for a in spec.args if not isinstance(a, str)
+        )
+    if isinstance(spec, Timestamp):
+        return any(same_row(path) for path in spec.after)
+    if isinstance(spec, Cases):
+        keys = [key for condition, _ in spec.cases for key, _ in condition]
+        return any(k not in (SHARE_KEY, *POSITION_KEYS) and same_row(k) for k in keys) or any(
+            reads_row(s, c) for s in [spec.default, *(s for _, s in spec.cases)]
+        )
+    if isinstance(spec, (Unique, Nullable)):
+        return reads_row(spec.item, c)
+    return False
 
 
 def walk_specs(template: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -417,3 +358,31 @@ def walk_specs(template: Mapping[str, Any], prefix: str = "") -> list[tuple[str,
         else:
             leaves.append((path, value))
     return leaves
+
+
+__all__ = [
+    "Call",
+    "Cases",
+    "Choice",
+    "Code",
+    "Compiler",
+    "Decimal",
+    "Derive",
+    "FieldFactory",
+    "Integer",
+    "Key",
+    "ListOf",
+    "MimesisField",
+    "Nullable",
+    "Ref",
+    "Runtime",
+    "Sequence_",
+    "Serial",
+    "Spec",
+    "Timestamp",
+    "Unique",
+    "UniqueChoice",
+    "Uuid",
+    "Weighted",
+    "walk_specs",
+]

@@ -23,5 +23,5 @@ class Inventory(DocumentProvider):
             "max_unit": _.choice([16, 32, 64, 128]),
             "step_size": 1,
             "allocation_ratio": _.choice([1.0, 1.5, 4.0, 16.0]),
-            "updated_at": _.timestamp(days=(0.01, 30)),
+            "updated_at": _.timestamp(days=(0.01, 30), after=("provider_id", "resource_type_id")),
         }

@@ -2,22 +2,26 @@
 
 from typing import Any
 
-from mimesis.random import Random
-
 from datagen.documents import DocumentProvider
-from datagen.draws import pick
 from datagen.schema import FieldFactory
 
-CRONS = ["0 * * * *", "*/15 * * * *", "*/5 * * * *", "0 2 * * *", "30 6 * * 1-5", "0 0 * * 0"]
-
+CADENCES = {  # a schedule (cron) and what a job's name calls it
+    "0 * * * *": "hourly",
+    "*/15 * * * *": "every 15 min",
+    "*/5 * * * *": "every 5 min",
+    "0 2 * * *": "daily",
+    "30 6 * * 1-5": "weekdays",
+    "0 0 * * 0": "weekly",
+}
+CRONS = list(CADENCES)
 VERBS = ["Ingest", "Sync", "Replicate", "Load", "Archive", "Backfill", "Mask"]
-CADENCES = ["hourly", "daily", "stream", "cdc"]
 DATASETS = ["orders", "customers", "events", "invoices", "clicks", "inventory", "payments"]
 
 
-def job_name(random: Random) -> str:
-    cadence = pick(random, CADENCES)
-    return f"{pick(random, VERBS)} {pick(random, DATASETS)} ({cadence})"
+def job_name(verb: str, dataset: str, schedule: str | None, streaming: bool) -> str:
+    """``Sync orders (hourly)``: the dataset it reads and its schedule, as production names."""
+    cadence = CADENCES[schedule] if schedule else ("cdc" if streaming else "stream")
+    return f"{verb} {dataset} ({cadence})"
 
 
 class Job(DocumentProvider):
@@ -32,7 +36,13 @@ class Job(DocumentProvider):
             "org_id": _.ref("org"),
             "pipeline_id": _.ref("pipeline"),
             "engine_id": _.ref("engine"),
-            "name": _.call(job_name),
+            "name": _.derive(
+                job_name,
+                _.choice(VERBS),
+                "runtime_parameters.source_table",
+                "schedule",
+                _.weighted({True: 0.3, False: 0.7}),
+            ),
             "status": _.weighted({"INACTIVE": 0.7, "ACTIVE": 0.2, "ERROR": 0.1}),
             "execution_engine_label": _.choice(["all", "prod", "staging", "dev"]),
             "schedule": _.nullable(_.choice(CRONS), 0.75),
@@ -46,6 +56,8 @@ class Job(DocumentProvider):
                 "target_schema": _.choice(["public", "raw", "staging", "analytics"]),
             },
             "enable_failover": _.weighted({False: 0.75, True: 0.25}),  # a minority fails over
-            "created_at": _.timestamp(days=(30, 1500)),
-            "last_run_at": _.nullable(_.timestamp(days=(0.01, 30)), 0.3),
+            "created_at": _.timestamp(
+                days=(30, 1500), after=("org_id", "pipeline_id", "engine_id")
+            ),
+            "last_run_at": _.nullable(_.timestamp(days=(0.01, 30), after="created_at"), 0.3),
         }

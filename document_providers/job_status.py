@@ -11,6 +11,7 @@ class JobStatus(DocumentProvider):
 
     name = "job_status"
     key = "id"
+    created = "reported_at"
 
     def create_schema(self, _: FieldFactory) -> dict[str, Any]:
         return {
@@ -19,7 +20,7 @@ class JobStatus(DocumentProvider):
             "job_run_id": _.ref("job_run"),
             "engine_id": _.ref("engine"),
             "status": _.weighted({"RUNNING": 0.9, "STARTING": 0.05, "RETRY": 0.05}),
-            "reported_at": _.timestamp(days=(0, 30)),
+            "reported_at": _.timestamp(days=(0, 30), after=("job_id", "job_run_id", "engine_id")),
             "metrics": {
                 "input_records": _.integer(0, 1_000_000),
                 "output_records": _.integer(0, 1_000_000),

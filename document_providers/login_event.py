@@ -11,13 +11,14 @@ class LoginEvent(DocumentProvider):
 
     name = "login_event"
     key = "id"
+    created = "at"
 
     def create_schema(self, _: FieldFactory) -> dict[str, Any]:
         return {
             "id": _.key(),
             "user_id": _.ref("user"),
             "org_id": _.ref("org"),
-            "at": _.timestamp(days=(0, 30)),
+            "at": _.timestamp(days=(0, 30), after=("user_id", "org_id")),
             "ip_address": _("internet.ip_v4"),
             "user_agent": _("internet.user_agent"),
             "method": _.weighted({"PASSWORD": 0.6, "SSO": 0.3, "API_TOKEN": 0.1}),

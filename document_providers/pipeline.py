@@ -64,9 +64,10 @@ def stages(random: Random) -> list[dict[str, Any]]:
     return [stage(pick(random, kind), n) for n, kind in enumerate([ORIGINS, *middle, *ends], 1)]
 
 
-def pipeline_name(random: Random) -> str:
-    source, target = pick(random, ORIGINS)[0], pick(random, DESTINATIONS)[0]
-    return f"{source} to {target} {between(random, 1, 999)}"
+def pipeline_name(stages: list[dict[str, Any]], number: int) -> str:
+    """``Kafka Consumer to Snowflake 12``: its origin and first destination, as production names."""
+    destination = next(s["label"] for s in stages if s["type"] == "DESTINATION")
+    return f"{stages[0]['label']} to {destination} {number}"
 
 
 class Pipeline(DocumentProvider):
@@ -80,13 +81,13 @@ class Pipeline(DocumentProvider):
             "id": _.key(),
             "org_id": _.ref("org"),
             "created_by": _.ref("user"),
-            "name": _.call(pipeline_name),
+            "name": _.derive(pipeline_name, "stages", _.integer(1, 999)),
             "description": _.nullable(_("text.sentence"), 0.4),
             "version": _.integer(1, 60),
             "draft": _.weighted({False: 0.85, True: 0.15}),
             "execution_mode": _.weighted({"STANDALONE": 0.8, "CLUSTER_BATCH": 0.1, "EDGE": 0.1}),
             "stages": _.call(stages),
             "tags": _.call(lambda random: some(random, TAGS, 0, 3)),
-            "created_at": _.timestamp(days=(60, 1500)),
-            "last_modified_at": _.timestamp(days=(0.01, 60)),
+            "created_at": _.timestamp(days=(60, 1500), after=("org_id", "created_by")),
+            "last_modified_at": _.timestamp(days=(0.01, 60), after="created_at"),
         }

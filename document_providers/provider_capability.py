@@ -17,5 +17,5 @@ class ProviderCapability(DocumentProvider):
             "id": _.key(),
             "provider_id": _.ref("resource_provider"),
             "capability_id": _.ref("capability"),
-            "created_at": _.timestamp(days=(1, 900)),
+            "created_at": _.timestamp(days=(1, 900), after=("provider_id", "capability_id")),
         }

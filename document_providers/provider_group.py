@@ -19,5 +19,5 @@ class ProviderGroup(DocumentProvider):
             "name": _.call(lambda random: f"rack-{random.randint(0, 9999):04d}"),
             "kind": _.weighted({"rack": 0.8, "row": 0.15, "site": 0.05}),
             "uuid": _.uuid(),
-            "created_at": _.timestamp(days=(1, 900)),
+            "created_at": _.timestamp(days=(1, 900), after="partition_id"),
         }

@@ -23,5 +23,5 @@ class ResourceProvider(DocumentProvider):
             ),
             "uuid": _.uuid(),
             "generation": _.integer(1, 40),
-            "created_at": _.timestamp(days=(1, 900)),
+            "created_at": _.timestamp(days=(1, 900), after=("partition_id", "group_id")),
         }

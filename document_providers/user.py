@@ -1,15 +1,27 @@
 """A user of the control plane, a member of one org."""
 
+import re
 from typing import Any
 
+from anyascii import anyascii
 from mimesis.random import Random
 
 from datagen.documents import DocumentProvider
-from datagen.draws import pick, some
+from datagen.draws import some
 from datagen.schema import FieldFactory
-from datagen.types import Document
 
-DOMAINS = ["example.com", "acme.io", "corp.example.org", "data.example.net", "gmail.com"]
+ROLES = {"ORG_MEMBER": 0.6, "PIPELINE_EDITOR": 0.2, "JOB_OPERATOR": 0.12, "ADMIN": 0.08}
+"""The roles a user has (journeys give these too)."""
+
+PUBLIC_DOMAINS = ["gmail.com", "outlook.com", "yahoo.com", "proton.me"]
+AT_ORG = "org"  # an e-mail at the org's own domain
+MAILBOXES = {
+    AT_ORG: 0.85,
+    "gmail.com": 0.07,
+    "outlook.com": 0.05,
+    "yahoo.com": 0.02,
+    "proton.me": 0.01,
+}
 GROUPS = ["all", "admins", "developers", "operators", "data-engineers", "analysts", "on-call"]
 
 
@@ -17,25 +29,43 @@ def some_groups(random: Random) -> list[str]:
     return some(random, GROUPS, 0, 3)
 
 
+def local_part(full_name: str) -> str:
+    """``maria.lopez`` from "María López", in ASCII whatever the locale's script."""
+    words = [re.sub(r"[^a-z0-9]", "", anyascii(w).lower()) for w in full_name.split()]
+    return ".".join(w for w in words if w) or "user"
+
+
+def email_of(full_name: str, code: str, org_domain: str | None, mailbox: str) -> str:
+    """``maria.lopez.4f2@acme-labs.io``: distinct for every user (the row's code)."""
+    domain = (org_domain or "example.com") if mailbox == AT_ORG else mailbox
+    return f"{local_part(full_name)}.{code}@{domain}"
+
+
+def username_of(email: str) -> str:
+    return email.partition("@")[0]
+
+
 class User(DocumentProvider):
     """A user of the control plane, a member of one org."""
 
     name = "user"
     key = "id"
+    unique = ("username", "email")
 
     def create_schema(self, _: FieldFactory) -> dict[str, Any]:
         return {
             "id": _.key(),
             "org_id": _.ref("org"),
-            "username": _("person.username", mask="l_d"),
-            "email": None,  # first.last@domain, derived from full_name by finalize
-            "full_name": _("person.full_name"),
-            "role": _.weighted(
-                {"ORG_MEMBER": 0.6, "PIPELINE_EDITOR": 0.2, "JOB_OPERATOR": 0.12, "ADMIN": 0.08}
+            "username": _.derive(username_of, "email"),
+            # Most at the org's domain, some at public providers.
+            "email": _.derive(
+                email_of, "full_name", _.code(), "org_id.domain", _.weighted(MAILBOXES)
             ),
+            "full_name": _("person.full_name"),
+            "role": _.weighted(ROLES),
             "status": _.weighted({"ACTIVE": 0.85, "INVITED": 0.08, "DEACTIVATED": 0.07}),
-            "created_at": _.timestamp(days=(30, 1800)),
-            "last_login_at": _.nullable(_.timestamp(days=(0.01, 30)), 0.2),
+            "created_at": _.timestamp(days=(30, 1800), after="org_id"),
+            "last_login_at": _.nullable(_.timestamp(days=(0.01, 30), after="created_at"), 0.2),
             "preferences": {
                 "theme": _.weighted({"light": 0.6, "dark": 0.4}),
                 "language": _.weighted({"en": 0.8, "de": 0.06, "fr": 0.06, "es": 0.05, "ja": 0.03}),
@@ -45,7 +75,3 @@ class User(DocumentProvider):
             },
             "groups": _.call(some_groups),
         }
-
-    def finalize(self, document: Document, random: Random) -> None:
-        first, _, last = document["full_name"].lower().replace("'", "").partition(" ")
-        document["email"] = f"{first}.{last.replace(' ', '')}@{pick(random, DOMAINS)}"

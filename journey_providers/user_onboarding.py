@@ -7,6 +7,11 @@ from document_providers.user import User
 from datagen.journeys import JourneyProvider
 
 
+def at_org(user: dict, org: dict) -> None:
+    """The user's e-mail at its org's domain (its local part, with its code, kept)."""
+    user["email"] = f"{user['email'].partition('@')[0]}@{org['domain']}"
+
+
 class UserOnboarding(JourneyProvider):
     """An org signs up, its admin invites colleagues, they accept and sign in."""
 
@@ -17,9 +22,10 @@ class UserOnboarding(JourneyProvider):
         created = self.add_step(Org, org)
         org["created_at"] = self.time_of(created)
 
-        admin = self.document(User, id=self.user_id, org_id=org["id"], role="ORG_ADMIN")
+        admin = self.document(User, id=self.user_id, org_id=org["id"], role="ADMIN")
         step = self.add_step(User, admin, delay=(10, 120))
         admin["created_at"] = self.time_of(step)
+        at_org(admin, org)
         self._sign_in(admin, org["id"])
 
         invites = self.weighted({1: 0.3, 3: 0.3, 5: 0.25, 12: 0.15})
@@ -32,6 +38,7 @@ class UserOnboarding(JourneyProvider):
                 User, member, delay=(600, 3 * 86400), delay_from_step_index=admin_step
             )
             member["created_at"] = self.time_of(joined)
+            at_org(member, org)
             self._sign_in(member, org["id"])
 
     def _sign_in(self, user: dict, org_id: str) -> None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import collections
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 from typing import Any
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datagen.columns import ColumnCompiler, RowsFactory, keys_of
+from datagen.columns import RowsFactory, keys_of
 from datagen.documents import get_provider, registry
 from datagen.errors import SchemaError
+from datagen.fields import Columns
+from datagen.lineage import DocumentsLineage
 from datagen.schema import FieldFactory, Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
 from datagen.types import Document
@@ -22,15 +23,35 @@ from datagen.types import Document
 _ = FieldFactory()
 
 
-def compiled(template: dict[str, Any], *, reference: datetime = REFERENCE_DATE) -> RowsFactory:
-    runtime = Runtime(locale="en", run_seed=1, reference_date=reference)
-    build = ColumnCompiler(runtime, provider="t", quantity=SHARD_SIZE).compile_rows(template)
+class TemplateLineage(DocumentsLineage):
+    """The documents' lineage, where entity ``t`` has the template given."""
+
+    def __init__(self, template: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(counts={"t": SHARD_SIZE}, **kwargs)
+        self.template = template
+
+    def make_columns(self, entity: str) -> Columns:
+        if entity != "t":
+            return super().make_columns(entity)
+        return Columns(self.template, entity="t", provider="t", lineage=self)
+
+
+def compiled(
+    template: dict[str, Any], *, reference: datetime = REFERENCE_DATE, seed: int = 1
+) -> RowsFactory:
+    """``build_rows`` of ``template`` as entity ``t`` (its shard's random state set)."""
+    from datagen.columns import ColumnCompiler
+
+    runtime = Runtime(locale="en", run_seed=seed, reference_date=reference)
+    lineage = TemplateLineage(template, run_seed=seed, reference_date=reference)
+    compiler = ColumnCompiler(runtime, provider="t", quantity=1, columns=lineage.columns("t"))
+    build = compiler.compile_rows(template)
     runtime.reseed(5)
     return build
 
 
 def shard(template: dict[str, Any], *, seed: int = 3, stop: int = SHARD_SIZE) -> list[Document]:
-    return compiled(template)(0, stop, np.random.default_rng(seed))
+    return compiled(template, seed=seed)(0, stop)
 
 
 @given(
@@ -53,7 +74,9 @@ def test_a_shorter_stop_gives_a_prefix_of_the_shard() -> None:
     assert shard(template, stop=7) == whole[:7]
     assert shard(template) == whole  # the same seeds, the same rows
     assert shard(template, seed=4) != whole
-    assert [row["id"] for row in whole] == [entity_key(1, "t", i) for i in range(SHARD_SIZE)]
+    columns = [{k: row[k] for k in ("id", "n")} for row in whole[5:9]]
+    assert [{k: row[k] for k in ("id", "n")} for row in compiled(template, seed=3)(5, 9)] == columns
+    assert [row["id"] for row in whole] == [entity_key(3, "t", i) for i in range(SHARD_SIZE)]
 
 
 def test_weighted_integers_and_choices_follow_their_parameters() -> None:
@@ -106,30 +129,28 @@ def test_timestamps_decimals_and_nulls_stay_in_their_ranges() -> None:
 def test_timestamps_of_other_references_are_the_reference_minus_seconds(
     reference: datetime,
 ) -> None:
-    rows = compiled({"at": _.timestamp(days=(0, 2))}, reference=reference)(
-        0, 50, np.random.default_rng(1)
-    )
+    rows = compiled({"at": _.timestamp(days=(0, 2))}, reference=reference)(0, 50)
     for row in rows:
         assert row["at"].tzinfo is reference.tzinfo
-        seconds = (reference.replace(tzinfo=None) - row["at"].replace(tzinfo=None)).total_seconds()
-        assert seconds == int(seconds) and 1 <= seconds <= 2 * 86400  # as Compiler's: wall time
+        utc = timezone.utc
+        seconds = (reference.astimezone(utc) - row["at"].astimezone(utc)).total_seconds()
+        assert seconds == int(seconds) and 1 <= seconds <= 2 * 86400
 
 
 def test_finalized_rows_are_a_prefix_of_the_shard_too() -> None:
-    provider = get_provider("user")  # its finalize draws an email domain
+    provider = get_provider("starfleet_account")  # its finalize makes the birth date a date
 
     def rows(stop: int) -> list[Document]:
         runtime = Runtime(locale="en", run_seed=7)
-        compiler = ColumnCompiler(runtime, provider="user", quantity=SHARD_SIZE)
-        build = provider.rows_factory_from(compiler)
+        build = provider.rows_factory(runtime, DocumentsLineage(run_seed=7, counts={}))
         runtime.reseed(3)
-        return build(0, stop, np.random.default_rng(4))
+        return build(0, stop)
 
     assert rows(7) == rows(SHARD_SIZE)[:7]
-    assert all(row["email"].startswith(row["full_name"].lower()[:2]) for row in rows(20))
+    assert all(isinstance(row["stardate_of_birth"], str) for row in rows(20))
 
 
-def test_integer_and_decimal_oddities_are_drawn_per_row_as_documents_draw_them() -> None:
+def test_integer_and_decimal_oddities_are_drawn_per_row() -> None:
     oddities = {"d": _.decimal(0, 10, None), "n": _.integer(0.5, 3)}  # type: ignore[arg-type]
     rows = shard(oddities, stop=200)
     assert all(type(row["d"]) is int and 0 <= row["d"] <= 10 for row in rows)
@@ -161,7 +182,7 @@ def test_empty_choices_and_reversed_ranges_are_schema_errors() -> None:
         compiled({"n": _.integer(5, 1)})
 
 
-def test_integers_beyond_64_bits_are_drawn_per_row() -> None:
+def test_integers_beyond_64_bits_are_drawn_from_the_whole_hash() -> None:
     rows = shard({"n": _.integer(0, 2**70), "m": _.integer(2**63, 2**63 + 1)}, stop=50)
     assert all(0 <= row["n"] <= 2**70 for row in rows)
     assert max(row["n"] for row in rows) > 2**64
@@ -175,7 +196,7 @@ def test_choices_of_lists_and_tuples_are_whole_values() -> None:
 
 
 def test_more_rows_than_a_shard_are_all_built() -> None:
-    rows = compiled({"n": _.integer(0, 9)})(0, SHARD_SIZE + 5, np.random.default_rng(1))
+    rows = compiled({"n": _.integer(0, 9)})(0, SHARD_SIZE + 5)
     assert len(rows) == SHARD_SIZE + 5
 
 
@@ -183,10 +204,9 @@ def test_more_rows_than_a_shard_are_all_built() -> None:
 def test_every_provider_builds_rows_shaped_like_its_documents(name: str) -> None:
     provider = get_provider(name)
     runtime = Runtime(locale="en", run_seed=7)
-    compiler = ColumnCompiler(runtime, provider=name, quantity=SHARD_SIZE)
-    build = provider.rows_factory_from(compiler)
+    build = provider.rows_factory(runtime, DocumentsLineage(run_seed=7, counts={name: 100}))
     runtime.reseed(11)
-    rows = build(0, 20, np.random.default_rng(2))
+    rows = build(0, 20)
     document = provider.generate(seed=7, index=0)
 
     def shape(value: Any) -> Any:

@@ -13,6 +13,7 @@ being the running total of the counts.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Callable
 
 import numpy as np
 
@@ -25,8 +26,17 @@ CACHED = 8  # parent shards whose running totals are kept (a row shard spans one
 class Children:
     """The children counts of ``parents`` parent rows of entity ``name``."""
 
-    def __init__(self, *, seed: int, name: str, distribution: Distribution, parents: int):
+    def __init__(
+        self,
+        *,
+        seed: int,
+        name: str,
+        distribution: Distribution,
+        parents: int,
+        minimum: tuple[int, Callable[[np.ndarray], np.ndarray]] | None = None,
+    ):
         self.seed, self.name, self.distribution, self.parents = seed, name, distribution, parents
+        self.minimum = minimum  # (count, which parent rows qualify): at least count children
         totals = np.zeros(-(-parents // SHARD_SIZE), dtype=np.int64)
         low, high, total = None, None, 0
         for shard in range(len(totals)):
@@ -48,6 +58,10 @@ class Children:
         size = min(start + SHARD_SIZE, self.parents) - start
         rng = np.random.default_rng(derive_seed(self.seed, self.name, "per", shard))
         counts: np.ndarray = self.distribution.sample(rng, size)
+        if self.minimum is not None:
+            least, qualifies = self.minimum
+            raised = qualifies(np.arange(start, start + size, dtype=np.int64))
+            counts[raised] = np.maximum(counts[raised], least)
         return counts
 
     def counts(self) -> np.ndarray:

@@ -23,10 +23,19 @@ from jsonschema.exceptions import ValidationError, best_match
 from datagen.errors import InputError
 from datagen.limits import parse_date
 from datagen.scenarios.distributions import check, from_mapping
-from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, RefDef, Scenario, Where
+from datagen.scenarios.model import (
+    CheckDef,
+    EntityDef,
+    FieldDef,
+    MinimumDef,
+    RecordDef,
+    RefDef,
+    Scenario,
+    Where,
+)
+from datagen.scenarios.overrides import kind_of
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
-OVERRIDE_KINDS = ("value", "weighted", "choice", "template", "mimesis", "lookup")
 
 
 class Marked(dict):  # type: ignore[type-arg]
@@ -295,6 +304,20 @@ def _load(
     _entities(document, shown, scenario, scale)
     _fields(document, shown, scenario)
     _records(document, shown, scenario)
+    _checks(document, shown, scenario)
+
+
+def _checks(document: Marked, shown: str, scenario: Scenario) -> None:
+    checks = document.get("checks", Marked())
+    for name, given in checks.items():
+        where = Where(shown, checks.lines[name], f"checks.{name}")
+        if isinstance(given, str):
+            sql: Any = given
+            description = ""
+        else:
+            sql, description = _plain(given["sql"]), str(given.get("description", ""))
+        scenario.checks.pop(str(name), None)  # a later file's check of the same name wins
+        scenario.checks[str(name)] = CheckDef(str(name), sql, where, description)
 
 
 def _reference_date(value: Any, where: Where) -> datetime:
@@ -336,6 +359,15 @@ def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) ->
                     ref_where,
                     distinct=bool(target.get("distinct", False)),
                 )
+        minimum = None
+        if "minimum" in spec:
+            data = spec["minimum"]
+            line = spec.lines["minimum"]
+            minimum = MinimumDef(
+                int(data["count"]),
+                _plain(data.get("if", {})),
+                Where(shown, line, f"{where.key}.minimum"),
+            )
         scenario.mention(name)
         scenario.entities.pop(name, None)
         scenario.entities[name] = EntityDef(
@@ -348,6 +380,7 @@ def _entities(document: Marked, shown: str, scenario: Scenario, scale: float) ->
             distribution=distribution,
             references=references,
             scale=scale,
+            minimum=minimum,
         )
 
 
@@ -358,13 +391,26 @@ def _fields(document: Marked, shown: str, scenario: Scenario) -> None:
         for path, override in overrides.items():
             where = Where(shown, overrides.lines[path], f"fields.{entity}.{path}")
             if isinstance(override, dict):
-                kind = next(k for k in OVERRIDE_KINDS if k in override)
-                argument, args = override[kind], dict(override.get("args", {}))
-                if kind == "weighted" and not sum(argument.values()) > 0:
-                    raise where.error("weighted needs weights with a positive sum")
+                kind = kind_of(override, where)
+                argument = override[kind]
+                options = {k: _plain(v) for k, v in override.items() if k != kind}
+                _check_weights(_plain(override), where)
             else:
-                kind, argument, args = "value", override, {}
-            merged[str(path)] = FieldDef(entity, str(path), kind, _plain(argument), where, args)
+                kind, argument, options = "value", override, {}
+            merged[str(path)] = FieldDef(entity, str(path), kind, _plain(argument), where, options)
+
+
+def _check_weights(override: Any, where: Where) -> None:
+    """Every ``weighted`` in an override (its cases' too) has weights with a positive sum."""
+    if isinstance(override, dict):
+        weights = override.get("weighted")
+        if isinstance(weights, dict) and not sum(weights.values()) > 0:
+            raise where.error("weighted needs weights with a positive sum")
+        for value in override.values():
+            _check_weights(value, where)
+    elif isinstance(override, list):
+        for item in override:
+            _check_weights(item, where)
 
 
 def _records(document: Marked, shown: str, scenario: Scenario) -> None:

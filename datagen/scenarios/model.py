@@ -56,6 +56,17 @@ class EntityDef:
     distribution: Distribution | None = None
     references: dict[str, RefDef] = field(default_factory=dict)
     scale: float = 1.0  # the product of the scales of the files it was written in
+    minimum: MinimumDef | None = None  # children a parent has at least, where it qualifies
+
+
+@dataclass(frozen=True)
+class MinimumDef:
+    """``minimum: {count: 1, if: {status: ACTIVE}}``: at least ``count`` children per parent
+    whose fields match ``condition`` (every parent without ``if``)."""
+
+    count: int
+    condition: dict[str, Any]
+    where: Where
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,10 @@ class FieldDef:
 
     entity: str
     path: str
-    kind: str  # value | weighted | choice | template | mimesis | lookup
+    kind: str  # one of datagen.scenarios.overrides.KINDS
     argument: Any
     where: Where
-    args: dict[str, Any] = field(default_factory=dict)  # mimesis keyword arguments
+    options: dict[str, Any] = field(default_factory=dict)  # args, days, else, unique
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,16 @@ class RecordDef:
         )
 
 
+@dataclass(frozen=True)
+class CheckDef:
+    """SQL that must return no rows: for every database, or per dialect."""
+
+    name: str
+    sql: str | dict[str, str]  # dialect (postgresql, mysql, sqlite) -> SQL
+    where: Where
+    description: str = ""
+
+
 @dataclass
 class Scenario:
     """A loaded scenario: the merge of a file and everything it includes."""
@@ -105,6 +126,7 @@ class Scenario:
     fields: dict[str, dict[str, FieldDef]] = field(default_factory=dict)
     records: dict[str, list[RecordDef]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # entities by first mention, file order
+    checks: dict[str, CheckDef] = field(default_factory=dict)  # name -> check, in file order
 
     def mention(self, entity: str) -> None:
         if entity not in self.order:

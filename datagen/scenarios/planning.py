@@ -11,7 +11,9 @@ Planning turns a loaded Scenario into a Plan, before any row is written:
   (:class:`datagen.scenarios.children.Children`: a running total per parent
   shard is held, never a number per parent, nor rows);
 - the explicit records, with natural-key lookups resolved to keys;
-- the table of each provider, with primary and foreign keys.
+- each entity's template: the provider's, with the scenario's overrides as
+  specs (:mod:`datagen.scenarios.overrides`) and the records' given values;
+- the table of each provider, with primary, foreign and unique keys.
 
 Rows are laid out per entity as ``[records…, generated…]``: record ``r`` is
 row ``r``; generated row ``j`` is row ``len(records) + j``.
@@ -22,18 +24,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from mimesis import Generic
 
 from datagen.documents import get_provider, registry
-from datagen.errors import DataGenError, InputError
+from datagen.errors import DataGenError, InputError, SchemaError
+from datagen.fields import Batch, holds
 from datagen.scenarios.children import Children
 from datagen.scenarios.distributions import Distribution
-from datagen.scenarios.model import EntityDef, FieldDef, RecordDef, Scenario, Where
+from datagen.scenarios.lineage import ScenarioLineage
+from datagen.scenarios.model import EntityDef, FieldDef, MinimumDef, Scenario, Where
+from datagen.scenarios.overrides import Overrides, entity_template, unique_columns, unique_fields
+from datagen.scenarios.records import (
+    FIXED,
+    check_kind,
+    given_values,
+    record_targets,
+    resolve_lookups,
+    resolve_records,
+)
 from datagen.schema import walk_specs
 from datagen.sinks.base import Column, TableSpec
+from datagen.specs import POSITION_KEYS, condition_of
 from datagen.tables import column_type, table_for
 
 SAMPLE_ROWS = 50
@@ -63,12 +77,13 @@ class EntityPlan:
     children: Children | None = None  # children of each parent row (built ``per`` a parent)
     refs: list[RefPlan] = field(default_factory=list)
     nulls: list[str] = field(default_factory=list)  # references outside the scenario
-    pre: dict[str, FieldDef] = field(default_factory=dict)  # weighted, choice, mimesis
-    post: dict[str, FieldDef] = field(default_factory=dict)  # value, lookup, template
+    overrides: dict[str, FieldDef] = field(default_factory=dict)  # path -> override
     lookups: dict[str, str] = field(default_factory=dict)  # field -> key (resolved lookups)
     records: list[dict[str, Any]] = field(default_factory=list)  # resolved record values
     record_parents: dict[int, int] = field(default_factory=dict)  # record -> parent row
-    record_rows: list[dict[str, Any]] = field(default_factory=list)  # built, for lookups
+    record_refs: dict[str, dict[int, int]] = field(default_factory=dict)  # field -> record -> row
+    template: dict[str, Any] = field(default_factory=dict)  # with overrides and records
+    unique: tuple[str, ...] = ()  # the fields its rows keep distinct
 
     @property
     def total(self) -> int:
@@ -97,6 +112,11 @@ class Plan:
     entities: dict[str, EntityPlan]
     tables: dict[str, TableSpec] = field(default_factory=dict)  # provider -> table
     locale: str = "en"
+    lineage: ScenarioLineage = field(init=False)
+    _record_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lineage = ScenarioLineage(self)
 
     @property
     def reference_date(self) -> datetime:
@@ -108,6 +128,24 @@ class Plan:
 
     def table_of(self, entity: str) -> TableSpec:
         return self.tables[self.entities[entity].provider]
+
+    def table_offset(self, entity: str) -> int:
+        """Where ``entity``'s rows start among the rows of its table (codes are per table)."""
+        provider = self.entities[entity].provider
+        offset = 0
+        for name, other in self.entities.items():
+            if name == entity:
+                return offset
+            if other.provider == provider:
+                offset += other.total
+        return offset
+
+    def record_rows(self, entity: str) -> list[dict[str, Any]]:
+        """The built rows of ``entity``'s records (for lookups by generated fields)."""
+        if entity not in self._record_rows:
+            found = self.entities[entity]
+            self._record_rows[entity] = _built(self, found, len(found.records))
+        return self._record_rows[entity]
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""
@@ -135,11 +173,12 @@ def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
     for name in order:
         entity = entities[name]
         definition = definitions[name]
-        _resolve_lookups(plan, entity)
-        _resolve_records(plan, entity, scenario.records.get(name, []))
+        resolve_lookups(plan, entity)
+        resolve_records(plan, entity, scenario.records.get(name, []))
+        entity.template = entity_template(plan, entity)
         _count(plan, entity, definition)
-        if entity.records:
-            entity.record_rows = _built(plan, entity, len(entity.records))
+    for entity in plan.entities.values():
+        entity.unique = unique_fields(entity)
     plan.tables = _tables(plan)
     return plan
 
@@ -263,17 +302,14 @@ def _attach_fields(scenario: Scenario, entities: dict[str, EntityPlan]) -> None:
                     "would give rows the same key",
                     hint="leave it generated, or give a template with {index}",
                 )
-            for value in _given_values(override):
-                _check_kind(entity, path, value, override.where)
+            for value in given_values(override):
+                check_kind(entity, path, value, override.where)
             if override.kind == "mimesis" and not _is_mimesis_field(str(override.argument)):
                 raise override.where.error(
                     f"unknown Mimesis field {override.argument!r}",
                     hint="use 'provider.method', e.g. 'person.email'",
                 )
-            if override.kind in ("weighted", "choice", "mimesis"):
-                entity.pre[path] = override
-            else:
-                entity.post[path] = override
+            entity.overrides[path] = override
 
 
 @lru_cache(maxsize=1)
@@ -294,7 +330,7 @@ def _order(
     for name, entity in entities.items():
         needs = set(entity.references_to().values())
         for record in scenario.records.get(name, []):
-            needs.update(_record_targets(entity, record))
+            needs.update(record_targets(entity, record))
         depends[name] = needs - {name}
     ordered: list[str] = []
     state: dict[str, int] = {}
@@ -316,123 +352,6 @@ def _order(
     return ordered
 
 
-def _record_targets(entity: EntityPlan, record: RecordDef) -> set[str]:
-    targets = entity.references_to()
-    found = set()
-    for key, value in record.values.items():
-        field_name = _record_field(entity, key)
-        if field_name in targets and isinstance(value, dict):
-            found.add(targets[field_name])
-    return found
-
-
-def _record_field(entity: EntityPlan, key: str) -> str:
-    """The field a record key sets: itself, or the reference to an entity named ``key``."""
-    by_entity = [f for f, target in entity.references_to().items() if target == key]
-    template = get_provider(entity.provider).template()
-    if key not in template and len(by_entity) == 1:
-        return by_entity[0]
-    return key
-
-
-# Lookups and records ---------------------------------------------------------------------
-
-
-def lookup(plan: Plan, target: str, natural: dict[str, Any], what: str, where: Where) -> int:
-    """The row of ``target``'s records whose fields equal ``natural`` (exactly one)."""
-    rows = plan.entities[target].record_rows
-    matches = [
-        index
-        for index, row in enumerate(rows)
-        if all(_equal(row.get(k), v) for k, v in natural.items())
-    ]
-    shown = ", ".join(f"{k}={v!r}" for k, v in natural.items())
-    if not matches:
-        raise where.error(
-            f"{what}: no {target!r} record has {shown}",
-            hint=f"add it under 'records: {target}:'" if not rows else None,
-        )
-    if len(matches) > 1:
-        raise where.error(f"{what}: {len(matches)} {target!r} records have {shown}")
-    return matches[0]
-
-
-def _equal(actual: Any, wanted: Any) -> bool:
-    return bool(actual == wanted or (actual is not None and str(actual) == str(wanted)))
-
-
-def _resolve_lookups(plan: Plan, entity: EntityPlan) -> None:
-    from datagen.seeding import entity_key
-
-    targets = entity.references_to()
-    for path, override in entity.post.items():
-        if override.kind != "lookup":
-            continue
-        target = targets[path]
-        index = lookup(plan, target, override.argument, "lookup", override.where)
-        entity.lookups[path] = entity_key(plan.seed, target, index)
-
-
-def _resolve_records(plan: Plan, entity: EntityPlan, records: list[RecordDef]) -> None:
-    from datagen.seeding import entity_key
-
-    template = get_provider(entity.provider).template()
-    targets = entity.references_to()
-    for position, record in enumerate(records):
-        values: dict[str, Any] = {}
-        for key, value in record.values.items():
-            field_name = _record_field(entity, key)
-            where = record.at(key)
-            if field_name not in template:
-                raise where.error(
-                    f"{entity.provider!r} has no field {key!r}; fields: {', '.join(template)}"
-                )
-            if field_name in targets and isinstance(value, dict):
-                target = targets[field_name]
-                index = lookup(plan, target, value, record.label(), where)
-                values[field_name] = entity_key(plan.seed, target, index)
-                if field_name == entity.parent_field:
-                    entity.record_parents[position] = index
-            else:
-                _check_kind(entity, field_name, value, where)
-                values[field_name] = value
-        entity.records.append(values)
-
-
-FIXED = {"value": "constant", "weighted": "weighted choice", "choice": "choice", "lookup": "lookup"}
-"""Overrides that repeat their values across rows (no good for a key)."""
-
-
-def _given_values(override: FieldDef) -> list[Any]:
-    """The values an override may put in a field as they are (not templates or Mimesis)."""
-    if override.kind == "value":
-        return [override.argument]
-    if override.kind in ("weighted", "choice"):
-        return list(override.argument)
-    return []
-
-
-def _check_kind(entity: EntityPlan, path: str, value: Any, where: Where) -> None:
-    """A value given for a top-level field must suit the provider's column for it."""
-    columns = {column.name: column.type for column in table_for(entity.provider).columns}
-    expected, given = columns.get(path), column_type(value)
-    if given == "integer" and expected in ("integer", "float") and not -(2**63) <= value < 2**63:
-        raise where.error(f"{value} is beyond the 64-bit integers a column holds")
-    if expected in (None, "json", given) or given is None:
-        return
-    if (expected, given) == ("float", "integer"):
-        return
-    hints = {
-        "timestamp": "give a UTC time unquoted: {value: 2024-01-01T00:00:00Z} under 'fields:', "
-        "2024-01-01T00:00:00Z in a record",
-        "text": "quote it in the YAML file",
-    }
-    raise where.error(
-        f"{path!r} of {entity.provider!r} is {expected}; {value!r} is {given}",
-        hint=hints.get(expected),
-    )
-
-
 # Counts ------------------------------------------------------------------------------------
 
 
@@ -446,7 +365,11 @@ def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
     elif entity.parent is not None and entity.distribution is not None:
         parents = plan.entities[entity.parent].total
         entity.children = Children(
-            seed=plan.seed, name=entity.name, distribution=entity.distribution, parents=parents
+            seed=plan.seed,
+            name=entity.name,
+            distribution=entity.distribution,
+            parents=parents,
+            minimum=_minimum(plan, entity, definition.minimum),
         )
         entity.generated = entity.children.total
     if entity.generated > MAX_ROWS:
@@ -454,6 +377,38 @@ def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:
             f"{entity.generated:.3g} rows planned, more than {MAX_ROWS:,}",
             hint="give its distribution a max, or a smaller count or --scale",
         )
+
+
+def _minimum(
+    plan: Plan, entity: EntityPlan, minimum: MinimumDef | None
+) -> tuple[int, Callable[[np.ndarray], np.ndarray]] | None:
+    """``(count, qualifies)``: at least ``count`` children for the parents that qualify."""
+    if minimum is None or entity.parent is None:
+        return None
+    parent = plan.entities[entity.parent]
+    where = minimum.where
+    if any(key in POSITION_KEYS for key in minimum.condition):
+        raise where.error("'minimum' is decided by the parent's fields, not its place")
+    names = Overrides(plan, parent)
+    try:
+        condition = (
+            condition_of({names.path(str(k), where): v for k, v in minimum.condition.items()})
+            if minimum.condition
+            else ()
+        )
+    except SchemaError as err:
+        raise where.error(err.message) from None
+    columns = plan.lineage.columns(parent.name)
+
+    def qualifies(rows: np.ndarray) -> np.ndarray:
+        if not condition:
+            return np.ones(len(rows), dtype=bool)
+        try:
+            return holds(condition, Batch(columns, rows), f"{entity.name}/minimum")
+        except SchemaError as err:
+            raise where.error(err.message, hint=err.hint) from None
+
+    return minimum.count, qualifies
 
 
 # Tables ------------------------------------------------------------------------------------
@@ -478,7 +433,10 @@ def _tables(plan: Plan) -> dict[str, TableSpec]:
             kind = (found.pop() if len(found) == 1 else "json") if found else column.type
             columns.append(Column(column.name, kind, column.nullable))
         foreign = {c: target for c, target in base.foreign_keys.items() if target[0] in written}
-        tables[provider] = replace(base, columns=tuple(columns), foreign_keys=foreign)
+        unique = unique_columns(plan, provider)
+        tables[provider] = replace(
+            base, columns=tuple(columns), foreign_keys=foreign, unique=unique
+        )
     return tables
 
 
@@ -496,7 +454,7 @@ def _built(plan: Plan, entity: EntityPlan, stop: int) -> list[dict[str, Any]]:
     except DataGenError:
         raise
     except Exception as err:  # noqa: BLE001 - the provider's or Mimesis' own error
-        mimesis = [o for o in entity.pre.values() if o.kind == "mimesis"]
+        mimesis = [o for o in entity.overrides.values() if o.kind == "mimesis"]
         where = mimesis[0].where if len(mimesis) == 1 else entity.where
         raise where.error(
             f"cannot build {entity.name!r} rows: {type(err).__name__}: {err}",

@@ -27,6 +27,8 @@ from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
+from datagen.scenarios.checks import CheckResult, run_checks
+from datagen.scenarios.checks import validate as validate_checks
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
@@ -48,6 +50,7 @@ class PopulateResult:
     target: str
     written: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    checks: list[CheckResult] = field(default_factory=list)  # run on a database target
 
     @property
     def seed(self) -> int:
@@ -67,7 +70,9 @@ def prepare(
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if seed is None:
         seed = loaded.seed if loaded.seed is not None else choose_seed()
-    return plan_scenario(loaded, seed=seed, scale=scale)
+    plan = plan_scenario(loaded, seed=seed, scale=scale)
+    validate_checks(plan)
+    return plan
 
 
 def generate_rows(
@@ -96,7 +101,7 @@ def populate(
         return PopulateResult(plan, target, dry_run=True)
     if is_database_url(target):
         written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
-        return PopulateResult(plan, target, written)
+        return PopulateResult(plan, target, written, checks=run_checks(plan, target))
     if is_file_target_url(target):
         from datagen.publish import publish
 

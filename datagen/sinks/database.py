@@ -640,7 +640,8 @@ def reason(exc: BaseException, password: str | None, *, full: bool = False) -> s
 
 
 @contextmanager
-def _connected(url: str) -> Iterator[tuple[Backend, Connection, str]]:
+def connected(url: str) -> Iterator[tuple[Backend, Connection, str]]:
+    """A connection to the existing database at ``url``: failures become SinkErrors."""
     backend, parsed = parse_database_url(url)
     label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
     where = location(backend, parsed)
@@ -700,7 +701,7 @@ def read_rows(url: str, table: str | TableSpec) -> list[Document]:
     JSON columns are decoded, timestamps are aware UTC datetimes and booleans
     bools. Given a table name the column types come from the database itself.
     """
-    with _connected(url) as (backend, conn, where):
+    with connected(url) as (backend, conn, where):
         spec = table if isinstance(table, TableSpec) else _reflect(conn, backend, table, where)
         if isinstance(table, TableSpec) and not inspect(conn).has_table(spec.name):
             raise SinkError(f"no table {spec.name!r} in the database at {where}")
@@ -724,7 +725,7 @@ def read_rows(url: str, table: str | TableSpec) -> list[Document]:
 
 def count_rows(url: str, table_name: str) -> int:
     """How many rows ``table_name`` has (SinkError if there is no such table)."""
-    with _connected(url) as (_, conn, where):
+    with connected(url) as (_, conn, where):
         if not inspect(conn).has_table(table_name):
             raise SinkError(f"no table {table_name!r} in the database at {where}")
         quote = conn.dialect.identifier_preparer.quote_identifier

@@ -113,6 +113,22 @@ def populate_command(
         f"(seed {result.seed}, --scale {scale:g}): {describe_written(result.written)}",
         quiet=quiet,
     )
+    report_checks(result.checks, target=redact(result.target), quiet=quiet)
+
+
+def report_checks(results: list[Any], *, target: str, quiet: bool) -> None:
+    """Say how the scenario's checks went; ChecksFailed (exit 1) if one found rows."""
+    from datagen.scenarios.checks import raise_for
+
+    if not results:
+        return
+    passed = sum(1 for result in results if result.ok and result.violations is not None)
+    skipped = sum(1 for result in results if result.violations is None)
+    raise_for(results, target=target)
+    say(
+        f"Checks: {passed} passed" + (f", {skipped} skipped (no SQL for it)" if skipped else ""),
+        quiet=quiet,
+    )
 
 
 @cli.command("verify-target")
@@ -165,6 +181,9 @@ def verify_target_command(
             f"{result.target} does not hold {plan.scenario.name} (seed {plan.seed}, "
             f"--scale {scale:g}): {names} differ"
         )
+    from datagen.scenarios.checks import run_checks
+
+    report_checks(run_checks(plan, to), target=result.target, quiet=quiet)
     say(
         f"{result.target} holds exactly {plan.scenario.name} (seed {plan.seed}, "
         f"--scale {scale:g}).",

@@ -137,6 +137,9 @@ class TestDocumentProviders:
             if document["status"] == "RUNNING":
                 assert document["finished_at"] is None
                 assert document["duration_seconds"] is None
+            elif document["status"] == "START_ERROR":  # it ended as it started
+                assert document["finished_at"] == document["started_at"]
+                assert document["duration_seconds"] is None
             else:
                 assert document["finished_at"] > document["started_at"]
             metrics = document["metrics"]

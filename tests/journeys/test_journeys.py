@@ -288,7 +288,7 @@ def test_user_onboarding_members_join_the_org_of_the_admin():
         docs = by_type(journey)
         [org] = docs["org"]
         users = docs["user"]
-        assert users[0]["id"] == journey.user_id and users[0]["role"] == "ORG_ADMIN"
+        assert users[0]["id"] == journey.user_id and users[0]["role"] == "ADMIN"
         assert all(u["org_id"] == org["id"] for u in users)
         assert len(users) - 1 in {1, 3, 5, 12}
         assert {e["user_id"] for e in docs["login_event"]} == {u["id"] for u in users}

@@ -262,6 +262,143 @@ CASES = {
         """,
         "Error: {f}:5: fields.org.seats: cannot build 'org' rows: ValueError: ",
     ),
+    "an override with two kinds": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            plan: {value: FREE, choice: [TEAM]}
+        """,
+        "Error: {f}:5: fields.org.plan: an override takes exactly one of value, weighted,",
+    ),
+    "a companion that doesn't go with its kind": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            plan: {value: FREE, days: [1, 2]}
+        """,
+        "Error: {f}:5: fields.org.plan: 'after' is needed with 'days'",
+    ),
+    "a unique field overridden without saying whether it stays unique": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            name: {choice: [Acme, Globex]}
+        """,
+        "Error: {f}:5: fields.org.name: 'name' is unique in 'org': an override must say",
+    ),
+    "unique with a kind that can't be": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            name: {value: Acme, unique: true}
+        """,
+        "Error: {f}:5: fields.org.name: 'unique: true' can't go with 'value'",
+    ),
+    "a unique template that repeats": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            name: {template: "Org of {plan}", unique: true}
+        """,
+        "Error: {f}:5: fields.org.name: template 'Org of {{plan}}' is not distinct per row",
+    ),
+    "a template naming no field": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            domain: {template: "{nosuch}.test", unique: true}
+        """,
+        "Error: {f}:5: fields.org.domain: template '{{nosuch}}.test' uses {{nosuch}}, which is not",
+    ),
+    "a case on a field that isn't there": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            plan:
+              cases:
+                - if: {colour: red}
+                  value: FREE
+        """,
+        "Error: {f}:5: fields.org.plan: 'org' has no field 'colour'",
+    ),
+    "a case on a place among siblings without a parent": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            plan:
+              cases:
+                - if: {last: true}
+                  value: FREE
+        """,
+        "Error: {f}:5: fields.org.plan: 'last' is a place among siblings: build it 'per' a parent",
+    ),
+    "after a reference the entity doesn't have": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            created_at: {after: user}
+        """,
+        "Error: {f}:5: fields.org.created_at: 'user' is not a reference of 'org'; known: none",
+    ),
+    "a count of an entity that is not a child": (
+        """
+        entities:
+          org: {count: 3}
+          user: {count: 5}
+        fields:
+          org:
+            seats: {count: user}
+        """,
+        "Error: {f}:6: fields.org.seats: 'user' is not an entity built 'per: org'",
+    ),
+    "in order without a parent": (
+        """
+        entities:
+          org: {count: 3}
+        fields:
+          org:
+            created_at: {in_order: true}
+        """,
+        "Error: {f}:5: fields.org.created_at: 'in_order' sorts a row among its siblings",
+    ),
+    "a minimum decided by a place": (
+        """
+        entities:
+          org: {count: 3}
+          user:
+            per: org
+            distribution: {type: fixed, value: 1}
+            minimum: {count: 2, if: {last: true}}
+        """,
+        "Error: {f}:6: entities.user.minimum: 'minimum' is decided by the parent's fields",
+    ),
+    "a check naming a table the scenario doesn't write": (
+        """
+        entities:
+          org: {count: 3}
+        checks:
+          bad: SELECT id FROM {users}
+        """,
+        "Error: {f}:4: checks.bad: {{users}} is not a table of the scenario; tables: org",
+    ),
 }
 
 

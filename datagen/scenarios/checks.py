@@ -1,0 +1,135 @@
+"""A scenario's ``checks:``: SQL that must find no row in a populated database.
+
+A check is the invariant production keeps, written as the query that finds
+the rows breaking it (``a user created before its org``). ``{table}`` names
+a table of the scenario, quoted for the database; a check may give its SQL
+per dialect (``postgresql``, ``mysql``, ``sqlite``) where they differ (JSON
+paths), and a database it has no SQL for skips it. ``populate`` runs them
+after writing, ``verify-target`` after comparing: each check reports how
+many rows break it and up to :data:`EXAMPLES` of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from datagen.errors import DataGenError
+from datagen.scenarios.model import CheckDef
+from datagen.scenarios.planning import Plan
+
+EXAMPLES = 5
+FETCH = 10_000  # rows read at a time: a check that many rows break is counted, not held
+DIALECTS = {"PostgreSQL": "postgresql", "MySQL": "mysql", "SQLite": "sqlite"}
+_TABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class CheckResult:
+    """What one check found: how many rows break it, a few of them (None: skipped)."""
+
+    name: str
+    description: str
+    violations: int | None
+    examples: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def line(self) -> str:
+        """One line for a person: the check, the count and what the first rows hold."""
+        if self.violations is None:
+            return f"{self.name}: skipped (no SQL for this database)"
+        if not self.violations:
+            return f"{self.name}: ok"
+        shown = "; ".join(", ".join(_short(v) for v in row) for row in self.examples)
+        return f"{self.name}: {self.violations:,} rows break it, e.g. {shown}"
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def sql_for(check: CheckDef, dialect: str, tables: set[str], quote: Any) -> str | None:
+    """The check's SQL for ``dialect``, with ``{table}`` names quoted (None: no SQL for it)."""
+    text = check.sql if isinstance(check.sql, str) else check.sql.get(dialect)
+    if text is None:
+        return None
+
+    def table(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in tables:
+            raise check.where.error(
+                f"{{{name}}} is not a table of the scenario; tables: {', '.join(sorted(tables))}"
+            )
+        return str(quote(name))
+
+    return _TABLE.sub(table, text).strip().rstrip(";")
+
+
+def validate(plan: Plan) -> None:
+    """Every check names tables the scenario writes (an InputError naming its line)."""
+    tables = set(plan.tables)
+    for check in plan.scenario.checks.values():
+        texts = [check.sql] if isinstance(check.sql, str) else list(check.sql.values())
+        for text in texts:
+            for name in _TABLE.findall(text):
+                if name not in tables:
+                    raise check.where.error(
+                        f"{{{name}}} is not a table of the scenario; "
+                        f"tables: {', '.join(sorted(tables))}"
+                    )
+
+
+def run_checks(plan: Plan, url: str) -> list[CheckResult]:
+    """Run every check of ``plan``'s scenario on the database at ``url``."""
+    from datagen.sinks.database import connected
+
+    results = []
+    with connected(url) as (backend, conn, where):
+        dialect = DIALECTS[backend.name]
+        quote = conn.dialect.identifier_preparer.quote_identifier
+        for check in plan.scenario.checks.values():
+            sql = sql_for(check, dialect, set(plan.tables), quote)
+            if sql is None:
+                results.append(CheckResult(check.name, check.description, None))
+                continue
+            if conn.dialect.paramstyle in ("format", "pyformat"):
+                sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
+            try:
+                violations, examples = 0, list[tuple[Any, ...]]()
+                found = conn.execution_options(stream_results=True).exec_driver_sql(sql)
+                while batch := found.fetchmany(FETCH):
+                    examples.extend(tuple(row) for row in batch[: EXAMPLES - len(examples)])
+                    violations += len(batch)
+                found.close()
+            except SQLAlchemyError as exc:
+                cause = getattr(exc, "orig", None) or exc
+                message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+                conn.rollback()
+                raise check.where.error(
+                    f"check {check.name!r} failed on {backend.name} at {where}: {message}"
+                ) from None
+            conn.rollback()
+            results.append(CheckResult(check.name, check.description, violations, examples))
+    return results
+
+
+class ChecksFailed(DataGenError):
+    """Some checks found rows breaking them (exit 1)."""
+
+
+def raise_for(results: list[CheckResult], *, target: str) -> None:
+    """ChecksFailed naming every check that found rows, with its count and examples."""
+    failed = [result for result in results if not result.ok and result.violations is not None]
+    if failed:
+        lines = "\n".join(f"  {result.line()}" for result in failed)
+        raise ChecksFailed(
+            f"{len(failed)} of {len(results)} checks found rows breaking them in {target} "
+            "(the rows are written):\n" + lines
+        )
