@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from datagen import __version__
 from datagen.errors import InputError
 from datagen.probes.compare import Comparison, compare
 from datagen.probes.database import Database
 from datagen.probes.loader import check_scales, load_probe
-from datagen.probes.model import ParamDef, Probe
+from datagen.probes.model import Probe
 from datagen.probes.params import check_pick
 from datagen.probes.results import ScaleResult
 from datagen.probes.runner import Control
@@ -112,13 +112,19 @@ def run_probe(
     if seed is None:
         seed = choose_seed()
     plans = [plan_scenario(scenario, seed=seed, scale=scale) for scale in chosen]
-    _check_before_running(loaded, plans[0], database)
+    for plan in plans:
+        _check_picks(loaded, plan)
     control = Control(clock or SystemClock())
     settings = Settings(
         loaded, database, clients, duration, retries, backoff, populate, workers, control,
         log or (lambda line: None), plan_runs(loaded, duration),
     )  # fmt: skip
     session = database.session()  # connect now: an unreachable server fails before any work
+    try:
+        _check_sql(loaded, database)  # MariaDB or MySQL: known once connected
+    except BaseException:
+        session.close()
+        raise
     result = ProbeResult(
         loaded, database.target, database.version, seed, clients, duration, populate
     )
@@ -146,22 +152,22 @@ def run_probe(
     return result
 
 
-def _check_before_running(probe: Probe, plan: Plan, database: Database) -> None:
-    """What can fail before the database is touched: SQL for this dialect, picks' entities."""
+def _check_sql(probe: Probe, database: Database) -> None:
+    """Every statement has SQL for this database (or is skipped on it)."""
     for sql in probe.setup:
-        sql.for_dialect(database.dialect)
+        database.text_of(sql)
     for query in probe.queries.values():
-        query.sql.for_dialect(database.dialect)
-        _check_picks(query.params, plan)
+        database.text_of(query.sql)
     for transaction in probe.transactions.values():
         for step in transaction.steps:
-            step.sql.for_dialect(database.dialect)
-        _check_picks(transaction.params, plan)
+            database.text_of(step.sql)
     for invariant in probe.invariants.values():
-        invariant.sql.for_dialect(database.dialect)
+        database.text_of(invariant.sql)
 
 
-def _check_picks(params: Mapping[str, ParamDef], plan: Plan) -> None:
-    for param in params.values():
-        if param.kind == "pick":
-            check_pick(param, plan)
+def _check_picks(probe: Probe, plan: Plan) -> None:
+    """Each pick names an entity of the scenario, a column of its table, with rows."""
+    for item in probe.items():
+        for param in item.params.values():
+            if param.kind == "pick":
+                check_pick(param, plan)
