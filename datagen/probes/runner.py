@@ -75,9 +75,13 @@ def run_clients(
     """
     counter = itertools.count()
     recorders = [Recorder() for _ in range(clients)]
-    ready = threading.Barrier(clients + 1)
     clock = control.clock
     deadline: list[float] = [0.0]
+
+    def start_clock() -> None:  # once every client is connected, before any is let go
+        deadline[0] = clock.now() + (seconds or 0.0)
+
+    ready = threading.Barrier(clients + 1, action=start_clock)
 
     def client(recorder: Recorder) -> None:
         session = None
@@ -112,7 +116,6 @@ def run_clients(
     for thread in threads:
         thread.start()
     ready.wait()
-    deadline[0] = clock.now() + (seconds or 0.0)
     start = time.perf_counter()
     _join(threads, control)
     elapsed = time.perf_counter() - start
