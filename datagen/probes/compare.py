@@ -108,7 +108,8 @@ def _flags(old: Explained, new: Explained, base: float, scale: float) -> list[st
     flags = []
     if old.plan.signature() != new.plan.signature():
         flags.append(
-            f"plan changed: {old.plan.describe()} at {base:g}× → {new.plan.describe()} at {scale:g}×"
+            f"plan changed: {old.plan.describe()} at {base:g}× → "
+            f"{new.plan.describe()} at {scale:g}×"
         )
     before = {scan.table: scan.rows for scan in old.full_scans}
     for scan in new.full_scans:

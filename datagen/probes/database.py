@@ -148,7 +148,8 @@ class Session:
                 cursor.execute(text, params)
             if cursor.description is None:
                 return None
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            rows: list[Row] = list(cursor.fetchall())
+            return rows
         except self._errors as exc:
             raise self.failure(exc) from exc
 
@@ -284,4 +285,3 @@ def _bad_sql(cause: BaseException) -> bool:
     if args and isinstance(args[0], int):  # PyMySQL
         return type(cause).__name__ == "ProgrammingError" or args[0] in _MYSQL_BAD_SQL
     return False
-

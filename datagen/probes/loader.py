@@ -52,7 +52,9 @@ def load_probe(path: str | Path) -> Probe:
     here = Where(shown, document.lines.get("scenario", 1), "scenario")
     scenario = Path(path).parent / str(document["scenario"])
     if not scenario.is_file():
-        raise here.error(f"no such file {str(scenario)!r}", hint="the path is relative to the probe")
+        raise here.error(
+            f"no such file {str(scenario)!r}", hint="the path is relative to the probe"
+        )
     probe = Probe(
         name=str(document.get("name", Path(path).stem)),
         path=shown,
@@ -63,7 +65,9 @@ def load_probe(path: str | Path) -> Probe:
         description=str(document.get("description", "")),
     )
     setup = document.get("setup", MarkedList())
-    probe.setup = [_sql(item, Where(shown, setup.lines[i], f"setup[{i}]")) for i, item in enumerate(setup)]
+    probe.setup = [
+        _sql(item, Where(shown, setup.lines[i], f"setup[{i}]")) for i, item in enumerate(setup)
+    ]
     for name, spec in document.get("queries", Marked()).items():
         where = Where(shown, document["queries"].lines[name], f"queries.{name}")
         probe.queries[name] = _query(name, spec, where)
@@ -189,7 +193,8 @@ def _param(name: str, value: Any, where: Where) -> ParamDef:
     if kind == "mimesis":
         if not _is_mimesis_field(str(argument)):
             raise where.error(
-                f"unknown Mimesis field {argument!r}", hint="use 'provider.method', e.g. 'person.email'"
+                f"unknown Mimesis field {argument!r}",
+                hint="use 'provider.method', e.g. 'person.email'",
             )
     return ParamDef(name, kind, argument, where, args)
 

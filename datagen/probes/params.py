@@ -248,4 +248,3 @@ def key_function(plan: Plan, entity: EntityPlan, key: str) -> Callable[[int], An
         return entity_key(seed, name, index)
 
     return key_of
-

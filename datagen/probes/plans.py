@@ -80,7 +80,9 @@ class PlanSummary:
             parts.append(
                 "index "
                 + ", ".join(
-                    dict.fromkeys(f"{a.index} on {a.table}" if a.index else a.table for a in by_index)
+                    dict.fromkeys(
+                        f"{a.index} on {a.table}" if a.index else a.table for a in by_index
+                    )
                 )
             )
         if self.full_scans:
@@ -169,7 +171,11 @@ def mysql_summary(raw: dict[str, Any], names: dict[str, str]) -> PlanSummary:
     summary.accesses = [
         _mysql_access(table, names) for table in tables if not _derived(table["table_name"])
     ]
-    top = [t for t in _mysql_tables(block, nested=False) if "rows" in t or "rows_examined_per_scan" in t]
+    top = [
+        t
+        for t in _mysql_tables(block, nested=False)
+        if "rows" in t or "rows_examined_per_scan" in t
+    ]
     if top:
         last = top[-1]
         if "rows_produced_per_join" in last:  # MySQL

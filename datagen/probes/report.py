@@ -44,7 +44,9 @@ def _rows(query: QueryResult) -> str:
 
 def scale_lines(result: ProbeResult, scale: ScaleResult) -> list[str]:
     """The terminal table of one scale."""
-    head = f"Scale {scale.scale:g}× on {result.database or result.target}: {scale.total_rows:,} rows"
+    head = (
+        f"Scale {scale.scale:g}× on {result.database or result.target}: {scale.total_rows:,} rows"
+    )
     if scale.populate_seconds is not None:
         head += f" (populated in {scale.populate_seconds:,.1f} s)"
     lines = [head]

@@ -79,7 +79,13 @@ class Latency:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"p50": self.p50, "p95": self.p95, "p99": self.p99, "max": self.max, "mean": self.mean}
+        return {
+            "p50": self.p50,
+            "p95": self.p95,
+            "p99": self.p99,
+            "max": self.max,
+            "mean": self.mean,
+        }
 
 
 @dataclass

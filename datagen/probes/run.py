@@ -140,7 +140,9 @@ def run_probe(
     finally:
         session.close()
     result.interrupted = control.interrupted
-    result.comparison = compare([scale for scale in result.scales if scale.queries or scale.transactions])
+    result.comparison = compare(
+        [scale for scale in result.scales if scale.queries or scale.transactions]
+    )
     if report is not None:
         from datagen.probes.report import write_json
 

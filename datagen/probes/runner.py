@@ -68,8 +68,9 @@ def run_clients(
 ) -> tuple[list[Recorder], float]:
     """Run ``work(session, i, recorder)`` for i = 0, 1, … on ``clients`` threads.
 
-    Returns the recorders and the wall time from the start to the last client's end. Ctrl-C stops handing them
-    out; the executions in flight finish and ``control.interrupted`` is set.
+    Returns the recorders and the wall time from the start to the last client's
+    end. Ctrl-C stops handing out executions; those in flight finish and
+    ``control.interrupted`` is set.
     A fatal error of a client (bad SQL, no connection) stops the others and is
     raised here.
     """
@@ -320,4 +321,3 @@ class TransactionWork:
         """One of ``rows``, drawn from (seed, probe, transaction, scale, execution, try, step)."""
         draw = random.Random(derive_seed(self.seed, self.label, i, attempt, step.name))
         return rows[draw.randrange(len(rows))]
-

@@ -163,7 +163,9 @@ def _check_counts(plan: Plan, found: dict[str, int], database: Database) -> None
     planned = plan.counts()
     wrong = [t for t in planned if found.get(t) != planned[t]]
     if wrong:
-        shown = ", ".join(f"{t} has {found.get(t, 0):,} rows, planned {planned[t]:,}" for t in wrong)
+        shown = ", ".join(
+            f"{t} has {found.get(t, 0):,} rows, planned {planned[t]:,}" for t in wrong
+        )
         raise InputError(
             f"the database does not hold {plan.scenario.name!r} at --scale {plan.scale:g} "
             f"(seed {plan.seed}): {shown}",
@@ -182,7 +184,9 @@ def _query(
         result.skipped = f"no SQL for {database.dialect}"
         return result
     statement = database.statement(text)
-    params = bind(query.params, plan=plan, probe=settings.probe.name, item=query.name, session=session)
+    params = bind(
+        query.params, plan=plan, probe=settings.probe.name, item=query.name, session=session
+    )
     work = QueryWork(query, statement, params, database)
     result.explained = _explain(
         session, database, statement, work.arguments(session, 0), counts, query.where, query.name

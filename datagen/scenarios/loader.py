@@ -130,9 +130,7 @@ def line_of(document: Any, path: Iterable[Any]) -> tuple[int, str]:
     return line, dotted
 
 
-def validate(
-    document: Marked, shown: str, validator: Draft202012Validator | None = None
-) -> None:
+def validate(document: Marked, shown: str, validator: Draft202012Validator | None = None) -> None:
     """Check ``document`` against a published JSON Schema (the scenario's unless given).
 
     The first error names its file, line and dotted key.
