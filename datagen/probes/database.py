@@ -39,6 +39,7 @@ from datagen.sinks.dialects import (
 )
 
 Row = tuple[Any, ...]
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 
 # MySQL/MariaDB errors that mean the statement itself is wrong (beyond PyMySQL's
 # ProgrammingError): unknown column, ambiguous column, unknown function, unknown
@@ -120,6 +121,7 @@ class Session:
             raw.isolation_level = None  # sqlite3: no implicit BEGIN, ours are explicit
         self.raw = raw
         self.cursor = raw.cursor()
+        self._has_rows = _has_rows_pg if db.backend is POSTGRESQL else _has_description
         self.columns: tuple[str, ...] = ()
 
     def reconnect(self) -> None:
@@ -146,10 +148,9 @@ class Session:
                 cursor.execute(text)
             else:
                 cursor.execute(text, params)
-            if cursor.description is None:
+            if not self._has_rows(cursor):
                 return None
-            rows: list[Row] = list(cursor.fetchall())
-            return rows
+            return cursor.fetchall()  # type: ignore[return-value]  # a list: no copy
         except self._errors as exc:
             raise self.failure(exc) from exc
 
@@ -271,6 +272,16 @@ class Session:
         if backend is POSTGRESQL:
             return " ".join(text.split()[:2])  # "PostgreSQL 15.4"
         return f"MariaDB {text.split('-')[0]}" if "mariadb" in text.lower() else f"MySQL {text}"
+
+
+def _has_rows_pg(cursor: Any) -> bool:
+    """Whether psycopg's last statement returned rows (its ``description`` builds objects)."""
+    result = cursor.pgresult
+    return result is not None and result.status == _TUPLES_OK
+
+
+def _has_description(cursor: Any) -> bool:
+    return cursor.description is not None
 
 
 def _bad_sql(cause: BaseException) -> bool:
