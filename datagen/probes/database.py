@@ -87,6 +87,16 @@ class Database:
     def statement(self, sql: str) -> Statement:
         return prepare(sql, self.placeholder)
 
+    def encode(self, value: Any) -> Any:
+        """A parameter value as the driver takes it (timestamps as the sinks store them)."""
+        if isinstance(value, (dict, list)):
+            return to_json(value)
+        if isinstance(value, datetime) and self.backend is not POSTGRESQL:
+            return utc_text(value)
+        if isinstance(value, date) and self.backend is SQLITE:
+            return value.isoformat()
+        return value
+
     def session(self) -> Session:
         """A new connection (SinkError naming host and port if it can't be made)."""
         session = Session(self)
@@ -173,14 +183,7 @@ class Session:
         return not closed
 
     def encode(self, value: Any) -> Any:
-        """A parameter value as the driver takes it (timestamps as the sinks store them)."""
-        if isinstance(value, (dict, list)):
-            return to_json(value)
-        if isinstance(value, datetime) and self.database.backend is not POSTGRESQL:
-            return utc_text(value)
-        if isinstance(value, date) and self.database.backend is SQLITE:
-            return value.isoformat()
-        return value
+        return self.database.encode(value)
 
     # Transactions -------------------------------------------------------------------
 

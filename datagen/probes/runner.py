@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 from datagen.errors import InputError
 from datagen.probes.database import Database, QueryFailed, Session
 from datagen.probes.model import ISOLATION_LEVELS, QueryDef, StepDef, TransactionDef
-from datagen.probes.params import Parameters
+from datagen.probes.params import Arguments, Parameters
 from datagen.probes.statements import Statement
 from datagen.probes.results import Recorder
 from datagen.replay.clock import Clock
@@ -143,29 +143,30 @@ def refused(where: Any, what: str, database: Database, error: QueryFailed) -> In
 
 
 class QueryWork:
-    """One execution of a query: draw its parameters, time execute + fetchall."""
+    """One execution of a query: its arguments (made a block at a time), execute + fetchall timed."""
 
     def __init__(
         self, query: QueryDef, statement: Statement, params: Parameters, database: Database
     ):
-        self.query, self.statement, self.params, self.database = query, statement, params, database
+        self.query, self.statement, self.database = query, statement, database
+        self.args: Arguments | None = None
+        if statement.names:
+            self.args = params.arguments(statement.names, database.encode)
+
+    def warm(self, executions: int | None) -> None:
+        """Make the arguments of the first executions now, before anything is timed."""
+        if self.args is not None:
+            self.args.warm(executions)
 
     def arguments(self, session: Session, i: int) -> tuple[Any, ...] | None:
-        names = self.statement.names
-        if not names:
-            return None
-        values = self.params.values(i)
-        encode = session.encode
-        return tuple([encode(values[name]) for name in names])
+        return None if self.args is None else self.args.get(i)
 
     def __call__(self, session: Session, i: int, recorder: Recorder) -> None:
         args = self.arguments(session, i)
-        text = self.statement.text
-        execute = session.execute
         perf = time.perf_counter_ns
         try:
             start = perf()
-            rows = execute(text, args)
+            rows = session.execute(self.statement.text, args)
             elapsed = perf() - start
         except QueryFailed as error:
             if error.bad_sql:

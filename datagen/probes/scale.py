@@ -192,6 +192,7 @@ def _query(
         session, database, statement, work.arguments(session, 0), counts, query.where, query.name
     )
     repeat, seconds = settings.runs[query.name]
+    work.warm(repeat)
     recorders, result.seconds = run_clients(
         database, work, clients=settings.clients, repeat=repeat, seconds=seconds,
         control=settings.control,
