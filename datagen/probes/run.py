@@ -18,7 +18,7 @@ from typing import Any, Callable
 from datagen import __version__
 from datagen.errors import InputError
 from datagen.probes.compare import Comparison, compare
-from datagen.probes.database import Database
+from datagen.probes.database import Database, Session
 from datagen.probes.loader import check_scales, load_probe
 from datagen.probes.model import Probe
 from datagen.probes.params import check_pick
@@ -95,7 +95,7 @@ def run_probe(
     chosen = check_scales(tuple(scales or loaded.scales or (1.0,)), "--scales")
     if clients < 1:
         raise InputError(f"--clients must be 1 or more, got {clients}")
-    if not populate and len(chosen) > 1:
+    if not populate and scales is not None and len(chosen) > 1:
         raise InputError(
             "--no-populate runs on the database as it is, at one scale: give --scales K, "
             "the scale it was populated at"
@@ -122,6 +122,8 @@ def run_probe(
     session = database.session()  # connect now: an unreachable server fails before any work
     try:
         _check_sql(loaded, database)  # MariaDB or MySQL: known once connected
+        if not populate and len(plans) > 1:
+            plans = [_populated_scale(session, plans)]
     except BaseException:
         session.close()
         raise
@@ -152,6 +154,21 @@ def run_probe(
 
         write_html(result, Path(html))
     return result
+
+
+def _populated_scale(session: Session, plans: list[Plan]) -> Plan:
+    """Of the file's scales, the one whose planned rows the database holds (--no-populate)."""
+    existing = session.tables()
+    for plan in plans:
+        if all(t in existing and session.count(t) == n for t, n in plan.counts().items()):
+            return plan
+    shown = ", ".join(f"{plan.scale:g}" for plan in plans)
+    raise InputError(
+        f"the database holds {plans[0].scenario.name!r} (seed {plans[0].seed}) at none of the "
+        f"probe's scales ({shown})",
+        hint="populate it (leave out --no-populate), or give --scales K and --seed it was "
+        "populated with",
+    )
 
 
 def _check_sql(probe: Probe, database: Database) -> None:

@@ -96,6 +96,11 @@ def test_no_populate_uses_the_database_as_it_is(tmp_path, run):
     assert "does not hold 'resource_1k_shared_compute' at --scale 0.1" in wrong.output
     two = run("probe", probe, "--to", url, "--scales", "1,10", "--no-populate")
     assert two.exit_code == 2 and "give --scales K" in two.output
+    # Without --scales, the one of the file's scales the database holds.
+    probe.write_text(probe.read_text() + "scales: [0.1, 0.05]\n")
+    found = run("probe", probe, "--to", url, "--no-populate", "--report", tmp_path / "r.json")
+    assert found.exit_code == 0, found.output
+    assert json.loads((tmp_path / "r.json").read_text())["scales"][0]["scale"] == 0.05
     missing = run("probe", probe, "--to", sqlite_url(tmp_path / "none"), "--no-populate")
     assert missing.exit_code == 2 and "no SQLite database at" in missing.output
 
