@@ -68,6 +68,8 @@ def load_probe(path: str | Path) -> Probe:
     probe.setup = [
         _sql(item, Where(shown, setup.lines[i], f"setup[{i}]")) for i, item in enumerate(setup)
     ]
+    for sql in probe.setup:
+        _check_names(sql, set(), set(), "setup (setup takes no parameters)")
     for name, spec in document.get("queries", Marked()).items():
         where = Where(shown, document["queries"].lines[name], f"queries.{name}")
         probe.queries[name] = _query(name, spec, where)

@@ -143,7 +143,7 @@ def refused(where: Any, what: str, database: Database, error: QueryFailed) -> In
 
 
 class QueryWork:
-    """One execution of a query: its arguments (made a block at a time), execute + fetchall timed."""
+    """One execution of a query: its arguments (made ahead), execute + fetchall timed."""
 
     def __init__(
         self, query: QueryDef, statement: Statement, params: Parameters, database: Database

@@ -148,9 +148,9 @@ def run_scale(settings: Settings, plan: Plan, session: Session, result: ScaleRes
 
 
 def _statement(session: Session, database: Database, sql: Sql, text: str, what: str) -> Any:
-    statement = database.statement(text)
+    """Run setup or invariant SQL (no parameters: sent as written)."""
     try:
-        return session.execute(statement.text)
+        return session.execute(text)
     except QueryFailed as error:
         if error.bad_sql:
             raise refused(sql.where, what, database, error) from None
