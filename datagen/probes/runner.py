@@ -6,7 +6,10 @@ execution numbers from one shared counter until ``repeat`` executions are
 handed out or the item's share of ``--duration`` is over (on the given
 clock), so parameters follow the execution number, not the client.
 
-A query's latency is the time of ``execute`` and ``fetchall`` alone. A
+A query's latency is the time of ``execute`` and ``fetchall`` alone (the
+objects the process held before are frozen out of the garbage collector's
+way meanwhile: a full collection over them would land inside someone's
+timed call). A
 transaction's is from its ``BEGIN`` to its ``COMMIT``, retries included; a
 transient failure (deadlock, serialization failure, lock timeout, lost
 connection — decided as the replay decides) or a step whose ``on_empty`` is
@@ -17,6 +20,7 @@ times.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
 import threading
@@ -114,12 +118,16 @@ def run_clients(
     threads = [
         threading.Thread(target=client, args=(recorder,), daemon=True) for recorder in recorders
     ]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    start = time.perf_counter()
-    _join(threads, control)
-    elapsed = time.perf_counter() - start
+    gc.freeze()  # the harness's own heap out of the collector's way while it times
+    try:
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        start = time.perf_counter()
+        _join(threads, control)
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.unfreeze()
     if control.fatal is not None:
         raise control.fatal
     return recorders, elapsed
