@@ -11,6 +11,7 @@ from bench import (  # noqa: E402
     bench_documents,
     bench_journeys,
     bench_populate,
+    bench_probe,
     bench_publish,
     bench_replay,
     bench_unique,
@@ -24,6 +25,7 @@ def main() -> None:
     bench_replay.main()
     bench_populate.main([])
     bench_unique.main([])
+    bench_probe.main([])
 
 
 if __name__ == "__main__":

@@ -201,6 +201,11 @@ def _transient_database_error(err: SinkError) -> bool:
     cause = err.__cause__
     if cause is None:
         return "cannot connect" in err.message
+    return transient_cause(cause)
+
+
+def transient_cause(cause: BaseException) -> bool:
+    """Whether a driver's exception is worth another try (see _transient_database_error)."""
     sqlstate = getattr(cause, "sqlstate", None)
     names = {kind.__name__ for kind in type(cause).__mro__}
     if sqlstate is not None:  # psycopg

@@ -89,12 +89,14 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def read_yaml(path: Path, shown: str) -> Marked:
-    """Parse ``path``; a syntax error names ``shown`` and its line."""
+def read_yaml(path: Path, shown: str, *, kind: str = "scenario") -> Marked:
+    """Parse ``path`` (a ``kind`` file); a syntax error names ``shown`` and its line."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"no scenario file {shown!r}") from None
+        raise InputError(f"no {kind} file {shown!r}") from None
+    except IsADirectoryError:
+        raise InputError(f"{shown!r} is a folder, not a {kind} file") from None
     except OSError as err:
         raise InputError(f"cannot read {shown!r}: {err.strerror or err}") from None
     try:
@@ -115,7 +117,8 @@ def read_yaml(path: Path, shown: str) -> Marked:
         data = Marked()
         data.line, data.lines = 1, {}
     if not isinstance(data, Marked):
-        raise InputError("a scenario file must be a mapping (entities:, fields:, …)", where=shown)
+        keys = "entities:, fields:, …" if kind == "scenario" else "queries:, transactions:, …"
+        raise InputError(f"a {kind} file must be a mapping ({keys})", where=shown)
     return data
 
 
@@ -216,9 +219,12 @@ def line_of(document: Any, path: Iterable[Any]) -> tuple[int, str]:
     return line, dotted
 
 
-def validate(document: Marked, shown: str) -> None:
-    """Check ``document`` against the published JSON Schema; the first error names its line."""
-    error = best_match(schema_validator().iter_errors(document))
+def validate(document: Marked, shown: str, validator: Draft202012Validator | None = None) -> None:
+    """Check ``document`` against a published JSON Schema (the scenario's unless given).
+
+    The first error names its file, line and dotted key.
+    """
+    error = best_match((validator or schema_validator()).iter_errors(document))
     if error is None:
         return
     path = list(error.absolute_path)

@@ -1,0 +1,226 @@
+"""Probe overhead: does the harness distort what it measures?
+
+The resource deployment (``scenarios/resource_1k_shared_compute.yaml``, 1,000
+hosts) is populated once into a scratch PostgreSQL and a scratch MariaDB
+database. Then a point query by primary key,
+``SELECT id, name, group_id, generation FROM resource_provider WHERE id = ?``,
+is run ``--runs`` times:
+
+- by ``probe`` (``run_probe(..., populate=False)``: parameters drawn by seed,
+  the driver's cursor, an HDR histogram), its p50 latency read from the result;
+- by a bare loop over the same driver (psycopg 3 or PyMySQL, autocommit, the
+  same keys in the same order, ``time.perf_counter_ns`` around ``execute`` and
+  ``fetchall``), its p50 from the raw timings;
+
+with the same number of connections (``--clients``, one thread each). They
+are measured in ``--repeat`` adjacent pairs (which goes first alternates).
+The figure is probe's best p50 ÷ the bare loop's best p50 (goal ≤ 1.1): on
+a shared machine the load only ever adds time, so the best of each side is
+the least disturbed. The median and range of the ratios of the pairs follow
+(each pair measured close in time, when the load was alike).
+
+    python -m bench.bench_probe                       # PostgreSQL and MariaDB
+    python -m bench.bench_probe --runs 1000 --repeat 3 --only postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, Skipped, scratch_postgres  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "resource_1k_shared_compute.yaml"
+SEED = 2
+QUERY = "SELECT id, name, group_id, generation FROM resource_provider WHERE id = {mark}"
+MARIADB_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+@contextmanager
+def scratch_mariadb(admin: str = MARIADB_ADMIN) -> Iterator[str]:
+    """A new MariaDB database ``datagen_bench_<random>``, dropped afterwards (or Skipped)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from datagen.sinks.dialects import parse_database_url
+
+    _, url = parse_database_url(admin)
+    name = f"datagen_bench_{secrets.token_hex(4)}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    except SQLAlchemyError as error:
+        engine.dispose()
+        cause = getattr(error, "orig", None) or error
+        raise Skipped(f"MariaDB at 127.0.0.1:3306: {str(cause).splitlines()[0]}") from None
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        engine.dispose()
+
+
+def probe_file(folder: Path, runs: int) -> Path:
+    path = folder / "point.yaml"
+    path.write_text(
+        f"name: point\nscenario: {SCENARIO}\n"
+        "queries:\n"
+        "  provider_by_id:\n"
+        f"    sql: {QUERY.format(mark=':provider')}\n"
+        "    params:\n"
+        "      provider: {pick: resource_provider.id}\n"
+        f"    repeat: {runs}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def keys(url: str, probe: Path, runs: int) -> list[str]:
+    """The keys probe's executions 0 … runs-1 look up, in that order."""
+    from datagen.probes.loader import load_probe
+    from datagen.probes.params import bind
+    from datagen.scenarios.populate import prepare
+
+    loaded = load_probe(probe)
+    plan = prepare(SCENARIO, seed=SEED, scale=1)
+    params = bind(loaded.queries["provider_by_id"].params, plan=plan, probe="point",
+                  item="provider_by_id", session=None)  # fmt: skip
+    return [params.values(i)["provider"] for i in range(runs)]
+
+
+def ours(url: str, probe: Path, clients: int) -> float:
+    from datagen.probes import run_probe
+
+    result = run_probe(probe, to=url, populate=False, clients=clients, seed=SEED)
+    p50 = result.scales[0].queries[0].latency.p50
+    assert p50 is not None
+    return p50
+
+
+def bare(connect: Callable[[], Any], mark: str, wanted: list[str], clients: int) -> float:
+    """p50 in ms of a bare driver loop over ``wanted``, shared by ``clients`` threads."""
+    import numpy as np
+
+    sql = QUERY.format(mark=mark)
+    timings: list[int] = []
+    lock = threading.Lock()
+    position = iter(range(len(wanted)))
+    connections = [connect() for _ in range(clients)]
+    ready = threading.Barrier(clients)
+
+    def client(connection: Any) -> None:
+        cursor = connection.cursor()
+        mine = []
+        perf = time.perf_counter_ns
+        ready.wait()
+        for i in position:
+            args = (wanted[i],)
+            start = perf()
+            cursor.execute(sql, args)
+            cursor.fetchall()
+            mine.append(perf() - start)
+        with lock:
+            timings.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(c,)) for c in connections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for connection in connections:
+        connection.close()
+    return float(np.percentile(np.array(timings), 50)) / 1e6
+
+
+def measure(label: str, url: str, connect: Callable[[], Any], mark: str, options: Any) -> None:
+    from datagen.scenarios.populate import populate
+
+    populate(SCENARIO, to=url, seed=SEED, reset=True)
+    with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
+        probe = probe_file(Path(folder), options.runs)
+        wanted = keys(url, probe, options.runs)
+        for clients in options.clients:
+            ratios, ours_p50, bare_p50 = [], [], []
+            for round_number in range(options.repeat):  # adjacent pairs: load drifts cancel
+                pair = [("bare", bare), ("probe", None)]
+                if round_number % 2:
+                    pair.reverse()
+                got = {}
+                for name, _ in pair:
+                    if name == "bare":
+                        got[name] = bare(connect, mark, wanted, clients)
+                    else:
+                        got[name] = ours(url, probe, clients)
+                ratios.append(got["probe"] / got["bare"])
+                ours_p50.append(got["probe"])
+                bare_p50.append(got["bare"])
+            best = min(ours_p50) / min(bare_p50)
+            print(
+                f"{label}, {clients} client{'s' if clients > 1 else ''}: point query by primary "
+                f"key, best p50 {min(ours_p50) * 1000:,.1f} µs (probe) ÷ "
+                f"{min(bare_p50) * 1000:,.1f} µs (bare loop)   ratio {best:5.2f}   (goal <= 1.1); "
+                f"median of {len(ratios)} pairs {statistics.median(ratios):.2f} "
+                f"({min(ratios):.2f}–{max(ratios):.2f})",
+                flush=True,
+            )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000, help="executions per measurement")
+    parser.add_argument("--repeat", type=int, default=9, help="pairs of measurements")
+    parser.add_argument(
+        "--clients", type=lambda text: [int(n) for n in text.split(",")], default=[1, 4]
+    )
+    parser.add_argument("--only", default="postgresql,mariadb")
+    options = parser.parse_args(argv)
+    print(f"\nprobe: {SCENARIO.name} at 1×, {options.runs:,} point queries per measurement")
+    only = options.only.split(",")
+    if "postgresql" in only:
+        try:
+            with scratch_postgres() as url:
+                import psycopg
+
+                from datagen.sinks.dialects import parse_database_url
+
+                plain = parse_database_url(url)[1].set(drivername="postgresql")
+                dsn = plain.render_as_string(hide_password=False)
+                connect = lambda: psycopg.connect(dsn, autocommit=True)  # noqa: E731
+                measure("PostgreSQL (psycopg)", url, connect, "%s", options)
+        except Skipped as skipped:
+            print(f"probe: PostgreSQL skipped: {skipped}")
+    if "mariadb" in only:
+        try:
+            with scratch_mariadb() as url:
+                import pymysql
+
+                from datagen.sinks.dialects import parse_database_url
+
+                parsed = parse_database_url(url)[1]
+
+                def connect() -> Any:
+                    return pymysql.connect(
+                        host=parsed.host, port=parsed.port or 3306, user=parsed.username,
+                        password=parsed.password or "", database=parsed.database,
+                        charset="utf8mb4", autocommit=True,
+                    )  # fmt: skip
+
+                measure("MariaDB (PyMySQL)", url, connect, "%s", options)
+        except Skipped as skipped:
+            print(f"probe: MariaDB skipped: {skipped}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""Probes: the service's queries and transactions, timed at each scale of a scenario.
+
+A probe file (YAML, ``probe.schema.json``) names a scenario, setup SQL,
+queries with parameters drawn from the population, transactions of steps
+(a chosen row feeding the next step) and invariants. ``run_probe`` runs it:
+
+    load + check the file  ->  plan the scenario at every scale
+    for each scale:  populate (--reset)  ->  setup SQL  ->  ANALYZE, count rows
+                     ->  queries (plan first, then N clients)  ->  transactions
+                        (N clients, retries on conflicts)  ->  invariants
+    compare the scales  ->  terminal table, --report JSON, --html charts
+
+Modules, one concern each: ``model`` and ``loader`` (the file), ``statements``
+(``:name`` parameters), ``params`` (values reproducible by seed),
+``database`` (the only one that talks to the database), ``plans`` (plan
+summaries per dialect), ``runner`` (clients, queries, transactions),
+``scale`` (one scale), ``compare``, ``report`` (table, JSON), ``html``.
+"""
+
+from datagen.probes.run import ProbeResult, run_probe
+
+__all__ = ["ProbeResult", "run_probe"]
