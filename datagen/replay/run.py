@@ -21,7 +21,6 @@ from datagen.replay.schedule import Schedule, build_schedule
 from datagen.replay.source import load_journeys
 from datagen.replay.targets import StepTarget, UnknownDocumentType, open_target
 from datagen.sinks.base import is_database_url, redact
-from datagen.sinks.dialects import SQLITE, parse_database_url
 
 Monitor = Callable[[Replayer], AbstractContextManager[None]]
 
@@ -150,6 +149,8 @@ def target_identity(to: str | StepTarget) -> str:
     if not isinstance(to, str):
         return to.label
     if is_database_url(to):
+        from datagen.sinks.dialects import SQLITE, parse_database_url  # SQLAlchemy: not at start-up
+
         backend, url = parse_database_url(to)
         database = url.database or ""
         if backend is SQLITE and database and not database.startswith((":memory:", "file:")):

@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from datagen_cli.app import EXIT_INTERRUPTED, cli
-from datagen_cli.commands.replay import Duration
-from datagen_cli.options import quiet_option, say, workers_option
+from datagen_cli.options import Duration, quiet_option, say, workers_option
 
 
 class Scales(click.ParamType):
