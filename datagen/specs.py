@@ -418,16 +418,19 @@ class UniquePool:
 
     def values_at(self, places: Any) -> list[str]:
         """The values of an int array of places (the first round without a suffix)."""
-        rounds, index = divmod(places, len(self.values))
-        if not rounds.any():
-            table = getattr(self, "_table", None)
-            if table is None:
-                import numpy as np
+        import numpy as np
 
-                table = self._table = np.array(self.values, dtype=object)
-            found: list[str] = table[index].tolist()
-            return found
-        return [self.value(p) for p in places.tolist()]
+        rounds, index = divmod(places, len(self.values))
+        table = getattr(self, "_table", None)
+        if table is None:
+            table = self._table = np.array(self.values, dtype=object)
+        found = table[index]
+        if rounds.any():  # the names of later rounds, with their suffix
+            distinct, inverse = np.unique(rounds, return_inverse=True)
+            suffixes = np.array([decoration(int(r)) for r in distinct.tolist()], dtype=object)
+            found = found + suffixes[inverse]
+        values: list[str] = found.tolist()
+        return values
 
     def value(self, place: int) -> str:
         """Value ``place`` of the order: the pool's value, decorated from the second round."""

@@ -13,6 +13,7 @@ from datagen.specs import DECORATIONS
 
 TLDS = ["com", "com", "com", "io", "net", "co", "org"]
 _ENDINGS = tuple(f"-{word.lower()}" for word in DECORATIONS)
+_DECORATED = frozenset(DECORATIONS)
 
 
 @lru_cache(maxsize=4096)
@@ -43,19 +44,30 @@ def company_names(generic: Any) -> list[str]:
 def domain_of(name: str) -> str:
     """The org's domain, from its name: ``acme-labs.io`` (distinct names, distinct domains)."""
     base, decoration = split_decoration(name)
-    key = slug(base) + decoration.lower().replace(" ", "-")
-    return f"{key}.{TLDS[zlib.crc32(key.encode()) % len(TLDS)]}"
+    return _domain(base) + decoration.lower().replace(" ", "-") + _tld(base)
 
 
 def split_decoration(name: str) -> tuple[str, str]:
     """``("Acme", " Labs 2")`` from "Acme Labs 2": a pool's name and what a round added."""
-    words = name.split(" ")
-    cut = len(words)
-    if cut > 2 and words[-1].isdigit() and words[-2] in DECORATIONS:
-        cut -= 2
-    elif cut > 1 and words[-1] in DECORATIONS:
-        cut -= 1
-    return " ".join(words[:cut]), name[len(" ".join(words[:cut])) :]
+    head, _, last = name.rpartition(" ")
+    if last.isdigit():
+        base, _, word = head.rpartition(" ")
+        if word in _DECORATED and base:
+            return base, name[len(base) :]
+    elif last in _DECORATED and head:
+        return head, name[len(head) :]
+    return name, ""
+
+
+@lru_cache(maxsize=4096)
+def _domain(base: str) -> str:
+    return slug(base)
+
+
+@lru_cache(maxsize=4096)
+def _tld(base: str) -> str:
+    """The name's top-level domain (``.com`` mostly): the same for all its rounds."""
+    return "." + TLDS[zlib.crc32(slug(base).encode()) % len(TLDS)]
 
 
 def billing_email(domain: str) -> str:
