@@ -77,8 +77,8 @@ def main() -> None:
                 "postgres",
                 "-c",
             ]
-            quiet = {"check": True, "stderr": subprocess.DEVNULL}
-            subprocess.run([*admin, f"DROP DATABASE IF EXISTS {database}"], **quiet)
+            drop = [*admin, f"DROP DATABASE IF EXISTS {database}"]
+            subprocess.run(drop, check=True, stderr=subprocess.DEVNULL)
             subprocess.run([*admin, f"CREATE DATABASE {database}"], check=True)
             try:
                 url = f"{POSTGRES}/{database}"
