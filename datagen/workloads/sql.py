@@ -1,0 +1,137 @@
+"""The SQL a workload sends, per dialect: merge upserts, inserts, parameters, views.
+
+An upsert's merge rules become one ``INSERT … ON CONFLICT … DO UPDATE``
+(PostgreSQL, SQLite) or ``INSERT … ON DUPLICATE KEY UPDATE`` (MySQL,
+MariaDB) statement, so the database merges each write atomically under the
+row's lock:
+
+========  ===============================  =====================================
+rule      the column becomes               when the row has NULL there
+========  ===============================  =====================================
+replace   the new value                    the new value
+max       the larger of old and new        the new value
+min       the smaller of old and new       the new value
+sum       old + new                        the new value
+keep      the old value                    the new value
+========  ===============================  =====================================
+
+A new row gets every merged column's new value. Parameters are named; a
+``sql:`` template's ``:name`` becomes the driver's own style.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from datagen.workloads.model import TableDef, Upsert, ViewDef
+
+Quote = Callable[[str], str]
+_STRING = re.compile(r"('(?:[^']|'')*')")
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def quoter(dialect: str) -> Quote:
+    if dialect == "mysql":
+        return lambda name: "`" + name.replace("`", "``") + "`"
+    return lambda name: '"' + name.replace('"', '""') + '"'
+
+
+def placeholder(dialect: str, name: str) -> str:
+    return f":{name}" if dialect == "sqlite" else f"%({name})s"
+
+
+def merge_expression(dialect: str, rule: str, old: str, new: str) -> str:
+    """The new value of a column under ``rule``, given SQL for its old and new values."""
+    if rule == "replace":
+        return new
+    if rule == "keep":
+        return f"COALESCE({old}, {new})"
+    if rule == "sum":
+        return f"COALESCE({old}, 0) + {new}"
+    if dialect == "sqlite":  # SQLite's scalar max()/min() take several arguments
+        function = "MAX" if rule == "max" else "MIN"
+    else:
+        function = "GREATEST" if rule == "max" else "LEAST"
+    return f"{function}(COALESCE({old}, {new}), {new})"
+
+
+def upsert_statement(dialect: str, upsert: Upsert) -> str:
+    """One row's merge upsert, with named parameters (the write's values)."""
+    quote = quoter(dialect)
+    table = quote(upsert.table)
+    columns = [*upsert.key, *(m.column for m in upsert.merge)]
+    sources = [*upsert.key, *(m.source for m in upsert.merge)]
+    names = ", ".join(quote(c) for c in columns)
+    values = ", ".join(placeholder(dialect, s) for s in sources)
+    head = f"INSERT INTO {table} ({names}) VALUES ({values})"
+    if dialect == "mysql":
+        updates = ", ".join(
+            f"{quote(m.column)} = "
+            + merge_expression(dialect, m.rule, quote(m.column), f"VALUES({quote(m.column)})")
+            for m in upsert.merge
+        ) or f"{quote(upsert.key[0])} = {quote(upsert.key[0])}"
+        return f"{head} ON DUPLICATE KEY UPDATE {updates}"
+    conflict = ", ".join(quote(c) for c in upsert.key)
+    new = "EXCLUDED" if dialect == "postgresql" else "excluded"
+    updates = ", ".join(
+        f"{quote(m.column)} = "
+        + merge_expression(
+            dialect, m.rule, f"{table}.{quote(m.column)}", f"{new}.{quote(m.column)}"
+        )
+        for m in upsert.merge
+    )
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    return f"{head} ON CONFLICT ({conflict}) {action}"
+
+
+def insert_statement(dialect: str, table: str, columns: list[str]) -> str:
+    quote = quoter(dialect)
+    names = ", ".join(quote(c) for c in columns)
+    values = ", ".join(placeholder(dialect, c) for c in columns)
+    return f"INSERT INTO {quote(table)} ({names}) VALUES ({values})"
+
+
+def with_driver_parameters(dialect: str, sql: str) -> str:
+    """A ``sql:`` template's ``:name`` parameters in the driver's style.
+
+    Quoted strings are left alone, as are PostgreSQL casts (``::date``); for
+    the ``%``-style drivers a literal ``%`` is doubled.
+    """
+    parts = _STRING.split(sql)
+    for index in range(0, len(parts), 2):  # outside quoted strings
+        part = parts[index]
+        if dialect != "sqlite":
+            part = part.replace("%", "%%")
+        parts[index] = _PARAMETER.sub(lambda m: placeholder(dialect, m.group(1)), part)
+    if dialect != "sqlite":
+        for index in range(1, len(parts), 2):
+            parts[index] = parts[index].replace("%", "%%")
+    return "".join(parts)
+
+
+def parameters(sql: str) -> list[str]:
+    """The ``:name`` parameters of a template, outside quoted strings."""
+    return _PARAMETER.findall(_STRING.sub("''", sql))
+
+
+def create_view(dialect: str, view: ViewDef) -> str:
+    kind = "MATERIALIZED VIEW" if view.materialized and dialect == "postgresql" else "VIEW"
+    return f"CREATE {kind} {quoter(dialect)(view.name)} AS {view.sql}"
+
+
+def drop_view(dialect: str, view: ViewDef) -> str:
+    kind = "MATERIALIZED VIEW" if view.materialized and dialect == "postgresql" else "VIEW"
+    return f"DROP {kind} IF EXISTS {quoter(dialect)(view.name)}"
+
+
+def refresh_view(dialect: str, view: ViewDef) -> str | None:
+    """``REFRESH MATERIALIZED VIEW`` on PostgreSQL; None elsewhere (a view is always fresh)."""
+    if view.materialized and dialect == "postgresql":
+        return f"REFRESH MATERIALIZED VIEW {quoter(dialect)(view.name)}"
+    return None
+
+
+def select_columns(dialect: str, table: TableDef, columns: list[str]) -> str:
+    quote = quoter(dialect)
+    return f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)}"

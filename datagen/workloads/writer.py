@@ -1,0 +1,359 @@
+"""One writer: its schedule handed to its connections on the workload's clock.
+
+The calling thread is the scheduler: it waits until each transaction is due
+(``t0 + due / speed``; no wait at ``--speed max``) and hands it to a
+connection: with ``affinity: key`` the connection of its key (so writes of
+one key are never concurrent, as tsbs' ``--hash-workers``), else the first
+free one. Each connection is a thread with its own database connection;
+the driver releases the GIL while it waits for the server. A transaction
+that fails transiently (a deadlock, a serialization failure, a lock
+timeout, a lost connection: the replay's rules) is retried with exponential
+backoff, on a new connection if the old one was lost; its latency keeps
+counting from the intended time. When the last transaction of a run is
+done, the connection that finished it runs the writer's ``after:`` SQL.
+
+``run_in_process`` is the entry point of the writer's own process (so its
+latency never includes another writer's CPU work); tests run ``Writer``
+in-process on a manual clock.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import signal
+import threading
+import time
+from typing import Any, Callable
+
+from datagen.errors import DataGenError, InputError
+from datagen.replay.clock import Clock, SystemClock
+from datagen.workloads import sql
+from datagen.workloads.database import Database, Session
+from datagen.workloads.metrics import Stats
+from datagen.workloads.schedule import Txn, WriterPlan, transactions
+
+MAX_BACKOFF = 2.0
+QUEUE_DEPTH = 64  # transactions waiting per connection at --speed max
+
+
+class Statements:
+    """What a writer sends for each transaction, in the database's dialect."""
+
+    def __init__(self, plan: WriterPlan, dialect: str) -> None:
+        writer = plan.writer
+        self.many: str | None = None  # one statement for all rows (upsert, insert)
+        self.each: list[str] = []  # statements run per row, in order (sql:)
+        self.selects: list[bool] = []
+        if writer.action == "upsert":
+            assert writer.upsert is not None
+            self.many = sql.upsert_statement(dialect, writer.upsert)
+        elif writer.action == "insert":
+            assert writer.table is not None
+            self.many = sql.insert_statement(dialect, writer.table, list(writer.values))
+        else:
+            for statement in writer.sql:
+                text = statement.for_dialect(dialect)
+                if text is None:
+                    raise InputError(
+                        f"writer {writer.name!r} has no SQL for {dialect}",
+                        where=str(statement.where),
+                        hint=f"add a '{dialect}:' (or 'default:') statement",
+                    )
+                self.each.append(sql.with_driver_parameters(dialect, text))
+                self.selects.append(text.lstrip().lower().startswith(("select", "with")))
+        self.after: list[str] = []
+        for statement in writer.after:
+            text = statement.for_dialect(dialect)
+            if text is not None:
+                self.after.append(text)
+        for name in writer.refresh:
+            refresh = sql.refresh_view(dialect, plan.workload.views[name])
+            if refresh is not None:
+                self.after.append(refresh)
+
+    def single(self, txn: Txn) -> bool:
+        """One statement of one row: sent on its own, no BEGIN/COMMIT (as pgbench does)."""
+        return self.many is not None and len(txn.rows) == 1
+
+    def run(self, session: Session, txn: Txn) -> None:
+        if self.single(txn):
+            session.execute(self.many, txn.rows[0])  # type: ignore[arg-type]
+            return
+        session.begin()
+        try:
+            if self.many is not None:
+                session.executemany(self.many, txn.rows)
+            else:
+                for row in txn.rows:
+                    params = dict(row)
+                    for statement, select in zip(self.each, self.selects):
+                        session.execute(statement, params)
+                        if select:
+                            params.update(session.fetchone() or {})
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+class Writer:
+    """Runs one writer's schedule against the database; ``run()`` returns its Stats."""
+
+    def __init__(
+        self,
+        plan: WriterPlan,
+        database: Database,
+        *,
+        speed: float | None,
+        retries: int = 5,
+        backoff: float = 0.05,
+        clock: Clock | None = None,
+        stop: Any = None,  # a threading or multiprocessing Event
+    ) -> None:
+        self.plan = plan
+        self.database = database
+        self.speed = speed
+        self.retries = retries
+        self.backoff = backoff
+        self.clock = clock or SystemClock()
+        self.stop = stop if stop is not None else threading.Event()
+        self.statements = Statements(plan, database.dialect)
+        connections = plan.writer.connections
+        if database.dialect == "sqlite":
+            connections = 1  # SQLite has one writer at a time: the file's lock
+        self.sessions = [Session(database) for _ in range(connections)]
+        self.stats = Stats(plan.transactions_planned())
+        self.t0 = 0.0
+        self._queues: list[queue.Queue[Txn | None]] = []
+        self._remaining: dict[int, int] = {}  # run -> transactions not yet done
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+
+    def connect(self) -> None:
+        """Open every connection now: a database that refuses fails before the start."""
+        for session in self.sessions:
+            session.open()
+
+    def close(self) -> None:
+        for session in self.sessions:
+            session.close()
+
+    def run(self, t0: float | None = None) -> Stats:
+        self.connect()
+        self.clock.bind(self._settle)
+        self.t0 = self.clock.now() if t0 is None else t0
+        shared = not self.plan.writer.affinity
+        depth = QUEUE_DEPTH if self.speed is None else 0
+        count = 1 if shared else len(self.sessions)
+        self._queues = [queue.Queue(maxsize=depth) for _ in range(count)]
+        threads = [
+            threading.Thread(
+                target=self._work,
+                args=(session, self._queues[0 if shared else n]),
+                name=f"{self.plan.name}-{n}",
+                daemon=True,
+            )
+            for n, session in enumerate(self.sessions)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._hand_out()
+        finally:
+            for n in range(len(threads)):
+                self._queues[0 if shared else n].put(None)
+            for thread in threads:
+                thread.join()
+            self.stats.finished_at = self.clock.now() - self.t0
+            self.close()
+        return self.stats
+
+    def intended(self, txn: Txn) -> float:
+        assert self.speed is not None
+        return self.t0 + txn.due / self.speed
+
+    def _hand_out(self) -> None:
+        count = len(self._queues)
+        for txn in transactions(self.plan):
+            if self.speed is not None:
+                if not self.clock.sleep_until(self.intended(txn), self.stop):
+                    return
+            elif self.stop.is_set():
+                return
+            with self._lock:
+                if txn.unit not in self._remaining:
+                    self._remaining[txn.unit] = txn_count(self.plan, txn)
+                self._in_flight += 1
+            self.stats.handed_out += 1
+            target = self._queues[txn.route % count if count > 1 else 0]
+            while True:
+                try:
+                    target.put(txn, timeout=0.2)
+                    break
+                except queue.Full:
+                    if self.stop.is_set():
+                        with self._lock:
+                            self._in_flight -= 1
+                        return
+
+    def _settle(self) -> None:
+        """Wait until every transaction handed out is done (the manual clock's tick)."""
+        with self._idle:
+            while self._in_flight and not self.stop.is_set():
+                self._idle.wait(0.05)
+
+    def _work(self, session: Session, inbox: queue.Queue[Txn | None]) -> None:
+        while True:
+            txn = inbox.get()
+            if txn is None:
+                inbox.put(None)  # for the other threads sharing this queue
+                return
+            if self.stop.is_set():
+                self._done(txn, session, ran=False)
+                continue
+            self._perform(session, txn)
+            self._done(txn, session, ran=True)
+
+    def _perform(self, session: Session, txn: Txn) -> None:
+        stats = self.stats
+        for attempt in range(self.retries + 1):
+            started = self.clock.now()
+            try:
+                session.open()
+                self.statements.run(session, txn)
+            except (DataGenError, session.driver_error()) as exc:
+                failure = self._failure(exc)
+                retry = failure.transient and attempt < self.retries and not self.stop.is_set()
+                stats.attempt_failed(failure.kind, retry)
+                if failure.kind == "connection":
+                    session.close()
+                if not retry:
+                    stats.gave_up(txn.index, failure.kind, failure.message)
+                    return
+                pause = min(MAX_BACKOFF, self.backoff * 2**attempt) * (0.5 + random.random())
+                self.stop.wait(pause)
+                continue
+            end = self.clock.now()
+            latency = None if self.speed is None else end - self.intended(txn)
+            second = int(end - self.t0)
+            stats.committed(txn.index, len(txn.rows), second, latency, end - started)
+            return
+
+    def _failure(self, exc: BaseException) -> Any:
+        if isinstance(exc, DataGenError):  # could not reconnect
+            from datagen.workloads.database import Failure
+
+            return Failure("connection", True, exc.message)
+        return self.database.failure(exc)
+
+    def _done(self, txn: Txn, session: Session, *, ran: bool) -> None:
+        with self._lock:
+            self._remaining[txn.unit] -= 1
+            closes = self._remaining[txn.unit] == 0
+            if closes:
+                del self._remaining[txn.unit]
+        if closes and ran and self.statements.after and not self.stop.is_set():
+            self._after(session)
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def _after(self, session: Session) -> None:
+        started = self.clock.now()
+        try:
+            session.open()
+            for statement in self.statements.after:
+                session.execute(statement, None)
+        except (DataGenError, session.driver_error()) as exc:
+            failure = self._failure(exc)
+            if failure.kind == "connection":
+                session.close()
+            with self.stats.lock:
+                self.stats.after_failed += 1
+                self.stats.note(f"after: {failure.message}")
+            return
+        from datagen.workloads.metrics import record
+
+        with self.stats.lock:
+            record(self.stats.after, self.clock.now() - started)
+
+
+def txn_count(plan: WriterPlan, txn: Txn) -> int:
+    """How many transactions the run of ``txn`` has (its after: SQL follows the last)."""
+    batch = plan.writer.schedule
+    if getattr(batch, "per_row", False):
+        return int(plan.rows_per_run[txn.unit])
+    return 1
+
+
+# The writer's own process ----------------------------------------------------------------
+
+
+def run_in_process(
+    plan: WriterPlan,
+    url: str,
+    *,
+    speed: float | None,
+    retries: int,
+    start: Any,  # multiprocessing.Event: set when t0 is known
+    t0: Any,  # multiprocessing.Value('d')
+    stop: Any,  # multiprocessing.Event
+    messages: Any,  # multiprocessing.Queue: ("ready"|"status"|"done"|"error", name, data)
+) -> None:
+    """A writer process: connect, say ready, wait for the start, run, send the stats."""
+    from datagen.parallel import _die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
+    name = plan.name
+    database = Database(url)
+    try:
+        writer = Writer(plan, database, speed=speed, retries=retries, stop=stop)
+        writer.connect()
+    except DataGenError as err:
+        messages.put(("error", name, str(err)))
+        return
+    messages.put(("ready", name, None))
+    while not start.wait(0.1):
+        if stop.is_set():
+            writer.close()
+            messages.put(("done", name, writer.stats.to_wire()))
+            return
+    wait_until(t0.value)
+    status = _reporter(writer.stats, name, messages)
+    try:
+        stats = writer.run(t0.value)
+    except Exception as err:  # a bug: say it rather than die silently
+        messages.put(("error", name, f"writer {name!r} failed: {type(err).__name__}: {err}"))
+        return
+    finally:
+        status()
+        database.dispose()
+    messages.put(("done", name, stats.to_wire()))
+
+
+def _reporter(stats: Stats, name: str, messages: Any) -> Callable[[], None]:
+    """Send a status snapshot twice a second; returns the function that stops it."""
+    finished = threading.Event()
+
+    def report() -> None:
+        while not finished.wait(0.5):
+            messages.put(("status", name, stats.snapshot()))
+
+    thread = threading.Thread(target=report, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        finished.set()
+        thread.join()
+
+    return stop
+
+
+def wait_until(deadline: float) -> None:
+    """Sleep until ``deadline`` on the monotonic clock (the writers' shared start)."""
+    remaining = deadline - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
