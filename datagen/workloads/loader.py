@@ -90,17 +90,20 @@ def validate(document: Marked, shown: str) -> None:
         return
     path = list(error.absolute_path)
     message = _message(error)
+    writer_level = error.validator == "oneOf" and len(path) == 2 and path[0] == "writers"
+    if writer_level:
+        message = "a writer needs one of batch: or stream:, and one of upsert:, insert: or sql:"
+    elif error.validator == "oneOf" and isinstance(error.instance, dict) and error.context:
+        inner = best_match(e for e in error.context if e.validator not in ("type", "enum"))
+        if inner is not None:  # the mapping's own problem, not "it is not a number"
+            error, path = inner, list(inner.absolute_path)
+            message = _message(inner)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = [key for key in error.instance if key not in allowed]
         if extra:
             path.append(extra[0])
             message = f"unknown key; expected one of: {', '.join(sorted(allowed))}"
-    elif error.validator == "oneOf" and path and path[0] == "writers" and len(path) == 2:
-        message = (
-            "a writer needs one of batch: or stream:, and one of upsert:, insert: or sql:"
-            f" ({message})"
-        )
     line, dotted = line_of(document, path)
     raise Where(shown, line, dotted or "(top)").error(message)
 
@@ -306,6 +309,7 @@ class _Builder:
                     f"({list(table.key)})",
                     hint="an upsert needs the table's primary key to find the row",
                 )
+            pooled: dict[str, Generator] = {}
             for column in key:
                 if column not in values:
                     if column not in workload.keys:
@@ -313,7 +317,8 @@ class _Builder:
                             f"key column {column!r} has no value: give it under values: "
                             "or add a key pool of that name under keys:"
                         )
-                    values = {column: Generator("key", column, key_where), **values}
+                    pooled[column] = Generator("key", column, key_where)
+            values = {**pooled, **values}
             merge = self.merges(body, body_where, values, table, key, lambda c: c in values)
             upsert = Upsert(table.name, key, merge, body_where)
         return WriterDef(

@@ -134,7 +134,7 @@ class RowMaker:
             row[name] = run if which == "run" else position
         for name, text, generator in self.templates:
             try:
-                row[name] = text.format(**row, run=run, n=position + 1)
+                row[name] = text.format_map({"run": run, "n": position + 1, **row})
             except (KeyError, IndexError, ValueError) as err:
                 raise generator.where.error(f"template {text!r}: {err}") from None
         return row

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from datagen.errors import DataGenError, InputError
+from datagen.errors import DataGenError
 from datagen.replay.clock import Clock, SystemClock
 from datagen.workloads import sql
 from datagen.workloads.database import Database, Session
@@ -55,9 +55,8 @@ class Statements:
             for statement in writer.sql:
                 text = statement.for_dialect(dialect)
                 if text is None:
-                    raise InputError(
+                    raise statement.where.error(
                         f"writer {writer.name!r} has no SQL for {dialect}",
-                        where=str(statement.where),
                         hint=f"add a '{dialect}:' (or 'default:') statement",
                     )
                 self.each.append(sql.with_driver_parameters(dialect, text))
