@@ -244,7 +244,7 @@ class _Builder:
         return {
             name: ViewDef(
                 name,
-                str(spec["sql"]),
+                self.sql(spec["sql"], self.at(spec, "sql", f"views.{name}.sql")),
                 bool(spec.get("materialized", False)),
                 self.at(views, name, f"views.{name}"),
             )
@@ -296,9 +296,6 @@ class _Builder:
         body_where = self.at(spec, action, f"{where.key}.{action}")
         table = self.table(body, body_where, workload)
         values = self.generators(body.get("values", Marked()), f"{body_where.key}.values", workload)
-        for column, generator in values.items():
-            if table.column(column) is None:
-                raise generator.where.error(f"table {table.name!r} has no column {column!r}")
         upsert = None
         if action == "upsert":
             key = self.names(body["key"]) if "key" in body else table.key
@@ -321,6 +318,15 @@ class _Builder:
             values = {**pooled, **values}
             merge = self.merges(body, body_where, values, table, key, lambda c: c in values)
             upsert = Upsert(table.name, key, merge, body_where)
+        sources = {m.source for m in upsert.merge} if upsert is not None else set()
+        for column, generator in values.items():
+            if table.column(column) is None and column not in sources:
+                raise generator.where.error(
+                    f"table {table.name!r} has no column {column!r}",
+                    hint="an upsert's value that is not a column must be a merge rule's source"
+                    if upsert is not None
+                    else None,
+                )
         return WriterDef(
             **common, action=action, table=table.name, values=values, upsert=upsert
         )

@@ -45,7 +45,7 @@ class TableDef:
 @dataclass(frozen=True)
 class ViewDef:
     name: str
-    sql: str
+    sql: BySql  # the SELECT
     materialized: bool
     where: Where
 

@@ -115,9 +115,13 @@ def parameters(sql: str) -> list[str]:
     return _PARAMETER.findall(_STRING.sub("''", sql))
 
 
-def create_view(dialect: str, view: ViewDef) -> str:
+def create_view(dialect: str, view: ViewDef) -> str | None:
+    """The view's CREATE statement (None: the view has no SQL for this dialect)."""
+    select = view.sql.for_dialect(dialect)
+    if select is None:
+        return None
     kind = "MATERIALIZED VIEW" if view.materialized and dialect == "postgresql" else "VIEW"
-    return f"CREATE {kind} {quoter(dialect)(view.name)} AS {view.sql}"
+    return f"CREATE {kind} {quoter(dialect)(view.name)} AS {select}"
 
 
 def drop_view(dialect: str, view: ViewDef) -> str:

@@ -129,7 +129,8 @@ def test_the_base_workload_is_valid(workload_file) -> None:
             "        bytes_stored: {integer: [0, 100]}",
             "        bytes_stored: {integer: [0, 100]}\n        stored_at: {integer: [0, 1]}",
             "w.yaml:16: writers.bytes.upsert.values.stored_at: table 'media_storage' has no "
-            "column 'stored_at'",
+            "column 'stored_at' (an upsert's value that is not a column must be a merge "
+            "rule's source)",
         ),
         (
             "    key: [utc_date, site_id]",
