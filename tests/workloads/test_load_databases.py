@@ -109,7 +109,9 @@ def test_the_same_seed_leaves_the_same_rows(workload_file, tmp_path) -> None:
     for name in ("one", "two"):
         url = f"sqlite:///{tmp_path / name}.db"
         assert load(path, to=url, reset=True, speed=None).ok
-        tables.append(rows_of(url, "SELECT * FROM totals ORDER BY day, site"))
+        rows = rows_of(url, "SELECT * FROM totals ORDER BY day, site")
+        # float sums of concurrent writes may round differently in the last bit
+        tables.append([(*row[:-1], round(row[-1], 6)) for row in rows])
     assert tables[0] == tables[1] and len(tables[0]) == 6
 
 
