@@ -126,7 +126,9 @@ class State:
             values = [self.normal(n, v) for n, v in zip(names, row)]
             self.rows[tuple(values[:key_size])] = dict(zip(self.columns, values[key_size:]))
 
-    def apply(self, key_names: Sequence[str], merges: Sequence[Merge], row: Mapping[str, Any]) -> None:
+    def apply(
+        self, key_names: Sequence[str], merges: Sequence[Merge], row: Mapping[str, Any]
+    ) -> None:
         key = tuple(self.normal(n, row[n]) for n in key_names)
         current = self.rows.setdefault(key, {c: None for c in self.columns})
         for merge in merges:

@@ -67,9 +67,12 @@ class Database:
             self._engine = create_engine_for(self.backend, self.parsed, self.label, self.where)
         return self._engine
 
-    def connect(self) -> Connection:
-        """A connection in autocommit mode; SinkError naming host:port if it fails."""
-        conn = connect(self.engine(), self.label, self.where, self.parsed.password)
+    def connect(self, engine: Engine | None = None) -> Connection:
+        """A connection in autocommit mode; SinkError naming host:port if it fails.
+
+        ``engine``: a writer connection's own (an engine's pool holds 15 at most).
+        """
+        conn = connect(engine or self.engine(), self.label, self.where, self.parsed.password)
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         if self.backend is SQLITE:
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -202,7 +205,6 @@ class Database:
         """Every row of ``table``'s ``columns`` (for the check)."""
         return self.read_sql(sql.select_columns(self.dialect, table, columns), table)
 
-
     def count(self, table: TableDef) -> int:
         rows = self.read_sql(f"SELECT COUNT(*) FROM {sql.quoter(self.dialect)(table.name)}", table)
         return int(rows[0][0])
@@ -226,12 +228,18 @@ class Session:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.dialect = database.dialect
+        self._engine: Engine | None = None  # its own: one connection
         self._conn: Connection | None = None
         self._cursor: Any = None
 
     def open(self) -> None:
         if self._conn is None:
-            self._conn = self.database.connect()
+            database = self.database
+            if self._engine is None:
+                self._engine = create_engine_for(
+                    database.backend, database.parsed, database.label, database.where
+                )
+            self._conn = database.connect(self._engine)
             self._cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore
 
     def close(self) -> None:
@@ -242,6 +250,12 @@ class Session:
                 conn.close()
             except Exception:  # noqa: BLE001 - a connection already gone
                 conn.invalidate()
+
+    def dispose(self) -> None:
+        self.close()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def begin(self) -> None:
         self._cursor.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
@@ -272,4 +286,4 @@ class Session:
         return {column[0]: value for column, value in zip(description, row)}
 
     def driver_error(self) -> type[Exception]:
-        return driver_errors(self.database._engine)[0]
+        return driver_errors(self._engine)[0]

@@ -323,13 +323,13 @@ class _Builder:
             if table.column(column) is None and column not in sources:
                 raise generator.where.error(
                     f"table {table.name!r} has no column {column!r}",
-                    hint="an upsert's value that is not a column must be a merge rule's source"
-                    if upsert is not None
-                    else None,
+                    hint=(
+                        "an upsert's value that is not a column must be a merge rule's source"
+                        if upsert is not None
+                        else None
+                    ),
                 )
-        return WriterDef(
-            **common, action=action, table=table.name, values=values, upsert=upsert
-        )
+        return WriterDef(**common, action=action, table=table.name, values=values, upsert=upsert)
 
     def table(self, body: Marked, where: Where, workload: Workload) -> TableDef:
         name = body["table"]

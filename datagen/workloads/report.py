@@ -64,9 +64,7 @@ class WriterReport:
             "elapsed_seconds": round(self.elapsed(scheduled), 3),
             "requested_tps": None if requested is None else round(requested, 3),
             "achieved_tps": round(achieved, 3),
-            "achieved_over_requested": (
-                None if not requested else round(achieved / requested, 4)
-            ),
+            "achieved_over_requested": (None if not requested else round(achieved / requested, 4)),
             "latency_ms": percentiles_ms(self.histogram("latency")),
             "service_ms": percentiles_ms(self.histogram("service")),
             "after_ms": percentiles_ms(self.histogram("after")),
@@ -228,9 +226,7 @@ class LoadReport:
                 continue
             seconds = [int(s) for s, _ in timeline]
             top.plot(seconds, [b[0] for _, b in timeline], label=writer.name, linewidth=1)
-            bottom.plot(
-                seconds, [b[3] * 1000 for _, b in timeline], label=writer.name, linewidth=1
-            )
+            bottom.plot(seconds, [b[3] * 1000 for _, b in timeline], label=writer.name, linewidth=1)
         top.set_ylabel("transactions / s")
         bottom.set_ylabel("max latency per second (ms)")
         bottom.set_xlabel("seconds since the start")

@@ -75,9 +75,7 @@ def select(workload: Workload, services: list[str] | None) -> list[str]:
     known_services = sorted({w.service for w in workload.writers.values() if w.service})
     chosen: list[str] = []
     for name in wanted:
-        matches = [
-            w.name for w in workload.writers.values() if w.service == name or w.name == name
-        ]
+        matches = [w.name for w in workload.writers.values() if w.service == name or w.name == name]
         if not matches:
             raise InputError(
                 f"--services: no service or writer {name!r} in {workload.path}",
@@ -105,13 +103,10 @@ def describe_plan(plan: LoadPlan, dialect: str | None = None) -> list[str]:
         )
         if isinstance(schedule, Batch):
             rows = writer_plan.rows_per_run
-            per_run = (
-                f"rows per run {schedule.rows.describe()}: "
-                + (
-                    f"min {int(rows.min())}, mean {float(rows.mean()):.1f}, max {int(rows.max())}"
-                    if len(rows)
-                    else "no run within the duration"
-                )
+            per_run = f"rows per run {schedule.rows.describe()}: " + (
+                f"min {int(rows.min())}, mean {float(rows.mean()):.1f}, max {int(rows.max())}"
+                if len(rows)
+                else "no run within the duration"
             )
             spread = f", spread over {schedule.spread:g} s" if schedule.spread else ""
             txn = "a transaction per row" if schedule.per_row else "one transaction per run"
@@ -133,8 +128,10 @@ def describe_plan(plan: LoadPlan, dialect: str | None = None) -> list[str]:
     if checked:
         lines.append(
             "Checked at the end: "
-            + ", ".join(f"{t} ({'merge per key' if k == 'merge' else 'row count'})"
-                        for t, k in checked.items())
+            + ", ".join(
+                f"{t} ({'merge per key' if k == 'merge' else 'row count'})"
+                for t, k in checked.items()
+            )
         )
     return lines
 
@@ -201,9 +198,11 @@ def load(
     for writer_plan in plan.plans:
         Statements(writer_plan, database.dialect)  # an sql: writer without this dialect's SQL
     tables = sorted({p.writer.table for p in plan.plans if p.writer.table}, key=str)
-    definitions = [plan.workload.tables[t] for t in plan.workload.tables] if reset else [
-        plan.workload.tables[t] for t in tables
-    ]
+    definitions = (
+        [plan.workload.tables[t] for t in plan.workload.tables]
+        if reset
+        else [plan.workload.tables[t] for t in tables]
+    )
     database.prepare(plan.workload, definitions, reset=reset)
     checker = Checker(plan.workload, plan.plans, database) if check else None
     if checker is not None:
@@ -225,17 +224,22 @@ def load(
                 planned_transactions=p.transactions_planned(),
                 planned_rows=p.rows_planned(),
                 requested_rate=(
-                    None if speed is None else p.transactions_planned() / (plan.duration / speed)
-                    if plan.duration > 0
-                    else 0.0
+                    None
+                    if speed is None
+                    else (
+                        p.transactions_planned() / (plan.duration / speed)
+                        if plan.duration > 0
+                        else 0.0
+                    )
                 ),
             )
             for p in plan.plans
         ],
         notes=[n for p in plan.plans for n in writer_notes(plan, p, database.dialect)],
     )
-    _run_writers(plan, to, result, speed=speed, retries=retries, stop=stop, status=status,
-                 on_start=on_start)
+    _run_writers(
+        plan, to, result, speed=speed, retries=retries, stop=stop, status=status, on_start=on_start
+    )
     if checker is not None:
         statuses = {w.name: w.data.get("status", b"") for w in result.writers}
         result.check = checker.after(statuses)

@@ -80,7 +80,9 @@ def plan_writer(
 ) -> WriterPlan:
     """Resolve ``writer``'s schedule; a run asking more distinct keys than its pools hold fails."""
     schedule = writer.schedule
-    route_by = writer.upsert.key if writer.upsert is not None else writer.pooled
+    route_by: tuple[str, ...] = ()  # affinity: key -> a connection of its own
+    if writer.affinity and writer.connections > 1:
+        route_by = writer.upsert.key if writer.upsert is not None else writer.pooled
     plan = WriterPlan(workload, writer, seed, duration, None, route_by=route_by)
     if isinstance(schedule, Batch):
         plan.every = schedule.every if schedule.every is not None else 3600.0 / runs_per_hour
@@ -95,7 +97,9 @@ def plan_writer(
                 space *= pool.count
         largest = int(plan.rows_per_run.max(initial=0))
         if writer.pooled and largest > space:
-            pools = [n for n in writer.pooled if workload.keys[writer.values[n].argument].day is None]
+            pools = [
+                n for n in writer.pooled if workload.keys[writer.values[n].argument].day is None
+            ]
             raise schedule.where.error(
                 f"a run writes {largest:,} rows with distinct keys, but the key pools "
                 f"({', '.join(pools)}) hold {space:,} combinations",

@@ -102,8 +102,8 @@ class RowMaker:
             return [()] * count
         if count > self.space:
             raise InputError(f"{count} distinct keys asked of {self.space}")  # planned earlier
-        picks = rng.choice(self.space, size=count, replace=False) if count else []
-        return [self.decode(int(pick)) for pick in picks]
+        picks: list[int] = rng.choice(self.space, size=count, replace=False).tolist()
+        return [self.decode(pick) for pick in picks]
 
     def random_keys(self, rng: np.random.Generator, count: int) -> list[tuple[str, ...]]:
         """``count`` independent combinations (stream arrivals)."""

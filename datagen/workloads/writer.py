@@ -22,8 +22,10 @@ from __future__ import annotations
 import queue
 import random
 import signal
+import sys
 import threading
 import time
+from operator import itemgetter
 from typing import Any, Callable
 
 from datagen.errors import DataGenError
@@ -32,9 +34,21 @@ from datagen.workloads import sql
 from datagen.workloads.database import Database, Session
 from datagen.workloads.metrics import Stats
 from datagen.workloads.schedule import Txn, WriterPlan, transactions
+from datagen.workloads.values import Row
 
 MAX_BACKOFF = 2.0
-QUEUE_DEPTH = 64  # transactions waiting per connection at --speed max
+QUEUE_DEPTH = 64
+SWITCH_INTERVAL = 0.0002  # seconds  # transactions waiting per connection at --speed max
+
+
+def getter(names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A function giving a row's values of ``names``, in order, as a tuple."""
+    if not names:
+        return lambda row: ()
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return itemgetter(*names)  # type: ignore[return-value]
 
 
 class Statements:
@@ -43,14 +57,16 @@ class Statements:
     def __init__(self, plan: WriterPlan, dialect: str) -> None:
         writer = plan.writer
         self.many: str | None = None  # one statement for all rows (upsert, insert)
-        self.each: list[str] = []  # statements run per row, in order (sql:)
-        self.selects: list[bool] = []
+        self.values = getter(())
+        self.each: list[tuple[str, Callable[[Row], tuple[Any, ...]], bool]] = []  # sql:
         if writer.action == "upsert":
             assert writer.upsert is not None
-            self.many = sql.upsert_statement(dialect, writer.upsert)
+            self.many, names = sql.upsert_statement(dialect, writer.upsert)
+            self.values = getter(names)
         elif writer.action == "insert":
             assert writer.table is not None
-            self.many = sql.insert_statement(dialect, writer.table, list(writer.values))
+            self.many, names = sql.insert_statement(dialect, writer.table, list(writer.values))
+            self.values = getter(names)
         else:
             for statement in writer.sql:
                 text = statement.for_dialect(dialect)
@@ -59,8 +75,9 @@ class Statements:
                         f"writer {writer.name!r} has no SQL for {dialect}",
                         hint=f"add a '{dialect}:' (or 'default:') statement",
                     )
-                self.each.append(sql.with_driver_parameters(dialect, text))
-                self.selects.append(text.lstrip().lower().startswith(("select", "with")))
+                driver_sql, names = sql.with_driver_parameters(dialect, text)
+                select = text.lstrip().lower().startswith(("select", "with"))
+                self.each.append((driver_sql, getter(names), select))
         self.after: list[str] = []
         for statement in writer.after:
             text = statement.for_dialect(dialect)
@@ -71,23 +88,22 @@ class Statements:
             if refresh is not None:
                 self.after.append(refresh)
 
-    def single(self, txn: Txn) -> bool:
-        """One statement of one row: sent on its own, no BEGIN/COMMIT (as pgbench does)."""
-        return self.many is not None and len(txn.rows) == 1
-
     def run(self, session: Session, txn: Txn) -> None:
-        if self.single(txn):
-            session.execute(self.many, txn.rows[0])  # type: ignore[arg-type]
+        many, rows = self.many, txn.rows
+        if many is not None and len(rows) == 1:
+            # One statement of one row: sent on its own, no BEGIN/COMMIT (as pgbench does).
+            session.execute(many, self.values(rows[0]))
             return
         session.begin()
         try:
-            if self.many is not None:
-                session.executemany(self.many, txn.rows)
+            if many is not None:
+                values = self.values
+                session.executemany(many, [values(row) for row in rows])
             else:
-                for row in txn.rows:
+                for row in rows:
                     params = dict(row)
-                    for statement, select in zip(self.each, self.selects):
-                        session.execute(statement, params)
+                    for statement, values, select in self.each:
+                        session.execute(statement, values(params))
                         if select:
                             params.update(session.fetchone() or {})
             session.commit()
@@ -129,6 +145,8 @@ class Writer:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
+        self._source = transactions(plan)  # taken in order, under _source_lock
+        self._source_lock = threading.Lock()
 
     def connect(self) -> None:
         """Open every connection now: a database that refuses fails before the start."""
@@ -137,37 +155,63 @@ class Writer:
 
     def close(self) -> None:
         for session in self.sessions:
-            session.close()
+            session.dispose()
 
     def run(self, t0: float | None = None) -> Stats:
         self.connect()
         self.clock.bind(self._settle)
         self.t0 = self.clock.now() if t0 is None else t0
-        shared = not self.plan.writer.affinity
-        depth = QUEUE_DEPTH if self.speed is None else 0
-        count = 1 if shared else len(self.sessions)
-        self._queues = [queue.Queue(maxsize=depth) for _ in range(count)]
-        threads = [
-            threading.Thread(
-                target=self._work,
-                args=(session, self._queues[0 if shared else n]),
-                name=f"{self.plan.name}-{n}",
-                daemon=True,
-            )
-            for n, session in enumerate(self.sessions)
-        ]
+        if self.pulls:
+            threads = [
+                threading.Thread(target=self._pull, args=(s,), name=f"{self.plan.name}-{n}")
+                for n, s in enumerate(self.sessions)
+            ]
+        else:
+            depth = QUEUE_DEPTH if self.speed is None else 0
+            self._queues = [queue.Queue(maxsize=depth) for _ in self.sessions]
+            threads = [
+                threading.Thread(target=self._work, args=(s, q), name=f"{self.plan.name}-{n}")
+                for n, (s, q) in enumerate(zip(self.sessions, self._queues))
+            ]
         for thread in threads:
+            thread.daemon = True
             thread.start()
         try:
-            self._hand_out()
+            if not self.pulls:
+                self._hand_out()
         finally:
-            for n in range(len(threads)):
-                self._queues[0 if shared else n].put(None)
+            for inbox in self._queues:
+                inbox.put(None)
             for thread in threads:
                 thread.join()
             self.stats.finished_at = self.clock.now() - self.t0
             self.close()
         return self.stats
+
+    @property
+    def pulls(self) -> bool:
+        """No affinity (or one connection): each connection takes the next transaction itself.
+
+        As pgbench's clients do: no scheduler thread in between, so no hand-over.
+        """
+        return not self.plan.writer.affinity or len(self.sessions) == 1
+
+    def _pull(self, session: Session) -> None:
+        while not self.stop.is_set():
+            with self._source_lock:
+                txn = next(self._source, None)
+                if txn is None:
+                    return
+                if txn.unit not in self._remaining:
+                    self._remaining[txn.unit] = txn_count(self.plan, txn)
+                self.stats.handed_out += 1
+            if self.speed is not None:
+                if not self.clock.sleep_until(self.intended(txn), self.stop):
+                    return  # stopped while waiting: not written
+            with self._lock:
+                self._in_flight += 1
+            self._perform(session, txn)
+            self._done(txn, session, ran=True)
 
     def intended(self, txn: Txn) -> float:
         assert self.speed is not None
@@ -175,7 +219,7 @@ class Writer:
 
     def _hand_out(self) -> None:
         count = len(self._queues)
-        for txn in transactions(self.plan):
+        for txn in self._source:
             if self.speed is not None:
                 if not self.clock.sleep_until(self.intended(txn), self.stop):
                     return
@@ -264,7 +308,7 @@ class Writer:
         try:
             session.open()
             for statement in self.statements.after:
-                session.execute(statement, None)
+                session.execute(statement, None)  # as written: no parameters
         except (DataGenError, session.driver_error()) as exc:
             failure = self._failure(exc)
             if failure.kind == "connection":
@@ -306,6 +350,10 @@ def run_in_process(
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
+    if plan.writer.affinity and plan.writer.connections > 1:
+        # A connection whose answer came back takes the GIL from the scheduler thread
+        # within 0.2 ms, not the default 5 ms: the wait would count in the latency.
+        sys.setswitchinterval(SWITCH_INTERVAL)
     name = plan.name
     database = Database(url)
     try:

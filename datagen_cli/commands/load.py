@@ -119,7 +119,9 @@ def print_report(result: LoadReport, quiet: bool, report: Path | None, html: Pat
 
 
 @cli.command("load")
-@click.argument("workload", type=click.Path(path_type=Path, dir_okay=False), metavar="WORKLOAD.yaml")
+@click.argument(
+    "workload", type=click.Path(path_type=Path, dir_okay=False), metavar="WORKLOAD.yaml"
+)
 @click.option(
     "--to",
     "to",

@@ -60,7 +60,11 @@ def rows_of(url: str, query: str) -> list[tuple]:
 def by_hand(plans) -> dict:
     """The merge of every write, computed here in schedule order (not by the check's code)."""
     writes = sorted(
-        ((t.due, order, t.index, p.name, t.rows[0]) for order, p in enumerate(plans) for t in transactions(p)),
+        (
+            (t.due, order, t.index, p.name, t.rows[0])
+            for order, p in enumerate(plans)
+            for t in transactions(p)
+        ),
         key=lambda w: w[:3],
     )
     state: dict = {}
@@ -152,8 +156,11 @@ def test_the_check_catches_an_unsafe_read_modify_write(run, workload_file, postg
         sums[txn.rows[0]["site"]] = sums.get(txn.rows[0]["site"], 0) + txn.rows[0]["delta"]
     found = dict(rows_of(postgres_db, "SELECT site, hits FROM counters"))
     assert any(found[site] < total for site, total in sums.items())
-    assert all(f"hits is {found[s]}, the writes make {sums[s]}" in result.output
-               for s in sums if found[s] != sums[s])
+    assert all(
+        f"hits is {found[s]}, the writes make {sums[s]}" in result.output
+        for s in sums
+        if found[s] != sums[s]
+    )
 
 
 def test_the_same_counters_as_one_upsert_lose_nothing(run, workload_file, postgres_db) -> None:
@@ -170,7 +177,10 @@ def test_the_same_counters_as_one_upsert_lose_nothing(run, workload_file, postgr
       values: {delta: {integer: [1, 3]}}
       merge: {hits: {sum: delta}}
 """,
-    ).replace("counters: {columns: {site: text, hits: integer}", "counters: {columns: {site: text, hits: integer, delta: integer}")
+    ).replace(
+        "counters: {columns: {site: text, hits: integer}",
+        "counters: {columns: {site: text, hits: integer, delta: integer}",
+    )
     result = run("load", workload_file(safe), "--to", postgres_db, "--reset", "--speed", "max")
     assert result.exit_code == 0, result.output
     assert "Check: nothing lost: counters (3 rows merged)" in result.output
@@ -199,8 +209,12 @@ def test_affinity_key_sends_a_key_to_one_connection(workload_file, postgres_db) 
     pids = rows_of(postgres_db, "SELECT site, COUNT(DISTINCT pid) FROM seen GROUP BY site")
     assert len(pids) == 12 and all(count == 1 for _, count in pids)
     assert len(rows_of(postgres_db, "SELECT DISTINCT pid FROM seen")) > 1
-    load(workload_file(AFFINITY.replace("affinity: key", "affinity: none")), to=postgres_db,
-         reset=True, speed=None)
+    load(
+        workload_file(AFFINITY.replace("affinity: key", "affinity: none")),
+        to=postgres_db,
+        reset=True,
+        speed=None,
+    )
     spread = rows_of(postgres_db, "SELECT site, COUNT(DISTINCT pid) FROM seen GROUP BY site")
     assert any(count > 1 for _, count in spread)
 
@@ -208,22 +222,41 @@ def test_affinity_key_sends_a_key_to_one_connection(workload_file, postgres_db) 
 def test_the_usage_workload_report_and_html(run, database_url, tmp_path) -> None:
     report, page = tmp_path / "load.json", tmp_path / "load.html"
     result = run(
-        "load", USAGE, "--to", database_url, "--reset", "--speed", "max", "--duration", "40m",
-        "--report", report, "--html", page,
+        "load",
+        USAGE,
+        "--to",
+        database_url,
+        "--reset",
+        "--speed",
+        "max",
+        "--duration",
+        "40m",
+        "--report",
+        report,
+        "--html",
+        page,
     )
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text())
     assert data["report_version"] == 1 and data["speed"] == "max" and data["seed"] == 7
     writers = {w["name"]: w for w in data["writers"]}
-    assert set(writers) == {"media_bytes_stored", "media_count", "cdn_fastly", "cdn_edgecast",
-                            "pings", "compaction"}
+    assert set(writers) == {
+        "media_bytes_stored",
+        "media_count",
+        "cdn_fastly",
+        "cdn_edgecast",
+        "pings",
+        "compaction",
+    }
     for writer in writers.values():
         assert writer["transactions"]["written"] == writer["transactions"]["planned"] > 0
         assert writer["service_ms"]["p50"] > 0 and writer["latency_ms"] is None
     assert data["check"]["ok"] and data["check"]["differences"] == 0
     inserted = data["check"]["inserted_rows"]["cdn_batch"]
-    assert inserted["found"] == inserted["expected"] == (
-        writers["cdn_fastly"]["rows"]["written"] + writers["cdn_edgecast"]["rows"]["written"]
+    assert (
+        inserted["found"]
+        == inserted["expected"]
+        == (writers["cdn_fastly"]["rows"]["written"] + writers["cdn_edgecast"]["rows"]["written"])
     )
     counted = rows_of(database_url, "SELECT COUNT(*) FROM cdn_batch")[0][0]
     assert counted == inserted["found"]
@@ -246,13 +279,28 @@ def test_the_usage_workload_report_and_html(run, database_url, tmp_path) -> None
 
 def test_runs_per_hour_and_services(run, workload_file, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'usage.db'}"
-    result = run("load", USAGE, "--to", url, "--reset", "--speed", "max", "--duration", "1h",
-                 "--services", "media_library", "--runs_per_hour", "4")
+    result = run(
+        "load",
+        USAGE,
+        "--to",
+        url,
+        "--reset",
+        "--speed",
+        "max",
+        "--duration",
+        "1h",
+        "--services",
+        "media_library",
+        "--runs_per_hour",
+        "4",
+    )
     assert result.exit_code == 0, result.output
     plan = plan_load(USAGE, services=["media_library"], runs_per_hour=4, duration=3600)
     assert [p.every for p in plan.plans] == [900, 900]
     written = rows_of(url, "SELECT COUNT(*) FROM media_storage")[0][0]
-    keys = {(t.rows[0]["utc_date"], t.rows[0]["site_id"]) for p in plan.plans for t in transactions(p)}
+    keys = {
+        (t.rows[0]["utc_date"], t.rows[0]["site_id"]) for p in plan.plans for t in transactions(p)
+    }
     assert written == len(keys)
     assert rows_of(url, "SELECT COUNT(*) FROM cdn_batch") == [(0,)]  # aggregations left out
     assert {d for d, _ in keys} == {date(2017, 11, 29)}

@@ -61,8 +61,9 @@ def test_ctrl_c_stops_the_writers_and_prints_the_partial_report(workload_file, t
     path = workload_file(STREAM.format(duration="1h", rate="20/s"))
     database = tmp_path / "levels.db"
     report = tmp_path / "partial.json"
-    process = start(["load", str(path), "--to", f"sqlite:///{database}", "--reset",
-                     "--report", str(report)])
+    process = start(
+        ["load", str(path), "--to", f"sqlite:///{database}", "--reset", "--report", str(report)]
+    )
     lines = wait_for(process, "Loading ")
     time.sleep(1.5)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's job

@@ -78,7 +78,9 @@ def test_batch_runs_spread_rows_and_keep_keys_distinct(workload_file) -> None:
         rows = [t for t in txns if t.unit == run]
         count = len(rows)
         assert count == plan.rows_per_run[run] and 10 <= count <= 30
-        assert [t.due for t in rows] == pytest.approx([120 * run + 30 * n / count for n in range(count)])
+        assert [t.due for t in rows] == pytest.approx(
+            [120 * run + 30 * n / count for n in range(count)]
+        )
         sites = [t.rows[0]["site_id"] for t in rows]
         assert len(set(sites)) == count  # distinct keys within a run
         assert all(s.startswith("mlw_0") and 1 <= int(s[4:]) <= 40 for s in sites)

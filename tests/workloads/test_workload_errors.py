@@ -138,13 +138,13 @@ def test_the_base_workload_is_valid(workload_file) -> None:
             "w.yaml:4: tables.media_storage.key: key column 'day' is not one of the columns",
         ),
         (
-            "  site_id: {template: \"mlw_{n:03d}\", count: 5}",
-            "  site_id: {template: \"mlw_{m}\", count: 5}",
+            '  site_id: {template: "mlw_{n:03d}", count: 5}',
+            '  site_id: {template: "mlw_{m}", count: 5}',
             "w.yaml:6: keys.site_id: template 'mlw_{m}' cannot be formatted with n",
         ),
         (
-            "  site_id: {template: \"mlw_{n:03d}\", count: 5}",
-            "  site_id: {template: \"mlw_{n:03d}\", count: 0}",
+            '  site_id: {template: "mlw_{n:03d}", count: 5}',
+            '  site_id: {template: "mlw_{n:03d}", count: 0}',
             "w.yaml:6: keys.site_id.count: 0 is less than the minimum of 1",
         ),
         (
@@ -195,8 +195,10 @@ def test_a_key_pool_smaller_than_a_run(run, workload_file, tmp_path) -> None:
     database = tmp_path / "never.db"
     result = run("load", path, "--to", f"sqlite:///{database}", "--duration", "1h")
     assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1].startswith(
-        f"Error: {path}:11: writers.bytes.batch: a run writes "
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith(f"Error: {path}:11: writers.bytes.batch: a run writes ")
     )
     assert "rows with distinct keys, but the key pools (site_id) hold 5 combinations" in (
         result.output
@@ -220,7 +222,10 @@ def test_a_missing_file_and_a_file_that_is_not_a_mapping(run, tmp_path) -> None:
     [
         (["--services", "billing"], "Error: --services: no service or writer 'billing' in"),
         (["--services", ","], "Error: Invalid value for '--services': name at least one"),
-        (["--runs_per_hour", "0"], "Error: Invalid value for '--runs_per_hour' / '--runs-per-hour': 0.0 is not in"),
+        (
+            ["--runs_per_hour", "0"],
+            "Error: Invalid value for '--runs_per_hour' / '--runs-per-hour': 0.0 is not in",
+        ),
         (["--speed", "0"], "Error: Invalid value for '--speed': '0': the speed must be"),
         (["--duration", "forever"], "Error: Invalid value for '--duration': 'forever' is not"),
     ],
@@ -249,8 +254,7 @@ def test_an_unreachable_database_is_one_line_exit_1(run, workload_file) -> None:
 
 
 def test_sql_without_this_databases_statement(run, workload_file, tmp_path) -> None:
-    path = workload_file(
-        """
+    path = workload_file("""
         tables:
           t: {columns: {k: text, n: integer}, key: k}
         keys:
@@ -261,8 +265,7 @@ def test_sql_without_this_databases_statement(run, workload_file, tmp_path) -> N
             sql:
               - postgresql: "UPDATE t SET n = n + 1 WHERE k = :k"
             params: {k: {key: k}}
-        """
-    )
+        """)
     database = tmp_path / "never.db"
     result = run("load", path, "--to", f"sqlite:///{database}")
     assert result.exit_code == 2
@@ -271,16 +274,14 @@ def test_sql_without_this_databases_statement(run, workload_file, tmp_path) -> N
 
 
 def test_sql_parameter_without_a_generator(run, workload_file) -> None:
-    path = workload_file(
-        """
+    path = workload_file("""
         tables:
           t: {columns: {k: text, n: integer}, key: k}
         writers:
           w:
             batch: {every: 1m, rows: 1}
             sql: "UPDATE t SET n = :n WHERE k = ':not_a_parameter'"
-        """
-    )
+        """)
     result = run("load", path, "--dry-run")
     assert result.exit_code == 2
     assert f"Error: {path}:6: writers.w.sql: parameter :n has no generator under params:" in (
