@@ -241,6 +241,8 @@ class LoadReport:
 
 
 def _ms(value: float) -> str:
+    if value < 1:
+        return f"{value:.2f}"
     return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
 

@@ -28,6 +28,7 @@ from datagen.workloads.metrics import from_wire
 from datagen.workloads.model import Batch, Workload
 from datagen.workloads.report import LoadReport, WriterReport
 from datagen.workloads.schedule import WriterPlan, plan_writer
+from datagen.workloads.values import RowMaker
 from datagen.workloads.writer import Statements, run_in_process
 
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
@@ -66,6 +67,8 @@ def plan_load(
         plan_writer(loaded, loaded.writers[name], seed=seed, duration=span, runs_per_hour=rph)
         for name in chosen
     ]
+    for plan in plans:
+        RowMaker(loaded, plan.writer, seed)  # an unknown Mimesis field fails here, named
     return LoadPlan(loaded, plans, seed, span, rph)
 
 

@@ -53,17 +53,22 @@ class WriterPlan:
     runs: int = 0
     rows_per_run: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     route_by: tuple[str, ...] = ()
+    _planned: int | None = None
 
     @property
     def name(self) -> str:
         return self.writer.name
 
     def transactions_planned(self) -> int:
-        if isinstance(self.writer.schedule, Batch):
-            if self.writer.schedule.per_row:
-                return int(self.rows_per_run.sum())
-            return int(np.count_nonzero(self.rows_per_run))
-        return sum(1 for _ in stream_times(self))
+        if self._planned is None:
+            if isinstance(self.writer.schedule, Batch):
+                if self.writer.schedule.per_row:
+                    self._planned = int(self.rows_per_run.sum())
+                else:
+                    self._planned = int(np.count_nonzero(self.rows_per_run))
+            else:
+                self._planned = sum(1 for _ in stream_times(self))
+        return self._planned
 
     def rows_planned(self) -> int:
         if isinstance(self.writer.schedule, Batch):

@@ -31,8 +31,8 @@ from typing import Any, Callable
 from datagen.errors import DataGenError
 from datagen.replay.clock import Clock, SystemClock
 from datagen.workloads import sql
-from datagen.workloads.database import Database, Session
-from datagen.workloads.metrics import Stats
+from datagen.workloads.database import Database, Failure, Session
+from datagen.workloads.metrics import Stats, record
 from datagen.workloads.schedule import Txn, WriterPlan, transactions
 from datagen.workloads.values import Row
 
@@ -92,7 +92,7 @@ class Statements:
         many, rows = self.many, txn.rows
         if many is not None and len(rows) == 1:
             # One statement of one row: sent on its own, no BEGIN/COMMIT (as pgbench does).
-            session.execute(many, self.values(rows[0]))
+            session.execute_prepared(many, self.values(rows[0]))
             return
         session.begin()
         try:
@@ -251,7 +251,6 @@ class Writer:
         while True:
             txn = inbox.get()
             if txn is None:
-                inbox.put(None)  # for the other threads sharing this queue
                 return
             if self.stop.is_set():
                 self._done(txn, session, ran=False)
@@ -284,10 +283,8 @@ class Writer:
             stats.committed(txn.index, len(txn.rows), second, latency, end - started)
             return
 
-    def _failure(self, exc: BaseException) -> Any:
+    def _failure(self, exc: BaseException) -> Failure:
         if isinstance(exc, DataGenError):  # could not reconnect
-            from datagen.workloads.database import Failure
-
             return Failure("connection", True, exc.message)
         return self.database.failure(exc)
 
@@ -317,8 +314,6 @@ class Writer:
                 self.stats.after_failed += 1
                 self.stats.note(f"after: {failure.message}")
             return
-        from datagen.workloads.metrics import record
-
         with self.stats.lock:
             record(self.stats.after, self.clock.now() - started)
 

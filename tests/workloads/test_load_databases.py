@@ -304,3 +304,43 @@ def test_runs_per_hour_and_services(run, workload_file, tmp_path) -> None:
     assert written == len(keys)
     assert rows_of(url, "SELECT COUNT(*) FROM cdn_batch") == [(0,)]  # aggregations left out
     assert {d for d, _ in keys} == {date(2017, 11, 29)}
+
+
+PROVIDER = """
+seed: 1
+duration: 10s
+tables:
+  orgs: {provider: org}
+writers:
+  signups:
+    stream: {rate: 5/s, arrivals: constant}
+    insert:
+      table: orgs
+      values:
+        id: {template: "org-{run}"}
+        name: {mimesis: finance.company}
+        billing_email: {mimesis: person.email, args: {domains: [example.com]}}
+        seats: {integer: [1, 500]}
+"""
+
+
+def test_a_providers_table_and_mimesis_fields(workload_file, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'orgs.db'}"
+    report = load(workload_file(PROVIDER), to=url, reset=True, speed=None)
+    assert report.ok and report.check is not None
+    assert report.check.counts == {"orgs": (50, 50)}
+    rows = rows_of(url, "SELECT id, name, billing_email, seats, plan FROM orgs ORDER BY seats")
+    assert len(rows) == 50 and {r[0] for r in rows} == {f"org-{n}" for n in range(50)}
+    assert all(r[2].endswith("@example.com") and r[1] and 1 <= r[3] <= 500 for r in rows)
+    assert {r[4] for r in rows} == {None}  # a column no value was given for
+
+
+def test_an_unknown_mimesis_field_is_named(run, workload_file, tmp_path) -> None:
+    path = workload_file(PROVIDER.replace("finance.company", "finance.nope"))
+    database = tmp_path / "never.db"
+    result = run("load", path, "--to", f"sqlite:///{database}")
+    assert result.exit_code == 2
+    assert f"Error: {path}:12: writers.signups.insert.values.name: unknown Mimesis field " in (
+        result.output
+    )
+    assert not database.exists()
