@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -42,7 +43,11 @@ CREATE TABLE media_storage (
 """
 SCRIPT = r"""\set site random(1, 999)
 \set bytes random(0, 5000000000000)
-INSERT INTO media_storage (utc_date, site_id, bytes_stored, max_bytes_stored) VALUES ('2017-11-29', 'mlw_' || lpad(:site::text, 3, '0'), :bytes, :bytes) ON CONFLICT (utc_date, site_id) DO UPDATE SET bytes_stored = EXCLUDED.bytes_stored, max_bytes_stored = GREATEST(COALESCE(media_storage.max_bytes_stored, EXCLUDED.max_bytes_stored), EXCLUDED.max_bytes_stored);
+INSERT INTO media_storage (utc_date, site_id, bytes_stored, max_bytes_stored)
+VALUES ('2017-11-29', 'mlw_' || lpad(:site::text, 3, '0'), :bytes, :bytes)
+ON CONFLICT (utc_date, site_id) DO UPDATE SET bytes_stored = EXCLUDED.bytes_stored,
+max_bytes_stored = GREATEST(COALESCE(media_storage.max_bytes_stored,
+EXCLUDED.max_bytes_stored), EXCLUDED.max_bytes_stored);
 """
 WORKLOAD = """
 seed: 1
@@ -109,6 +114,16 @@ def ours(url: str, folder: Path, connections: int, *, count: int | None, rate: f
     return load(path, to=url, speed=1.0, duration=SECONDS, check=False)
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: pgbench, the writers."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def best(current: float, new: float) -> float:
+    return new if not current else min(current, new)
+
+
 def p99_of_logs(folder: Path) -> float:
     """pgbench -l logs: the p99 of each transaction's latency from its scheduled start, ms."""
     latencies = []
@@ -130,20 +145,27 @@ def main() -> None:
             capacity = {}
             for connections in CONNECTIONS:
                 theirs_best = mine_best = 0.0
+                cpu = {"load": 0.0, "pgbench": 0.0}  # client CPU per transaction, µs (the best)
                 for _ in range(REPEAT):  # interleaved: the machine's load changes by the minute
                     reset(url)
-                    theirs, _ = pgbench(url, folder, connections)
+                    before = children_cpu()
+                    theirs, out = pgbench(url, folder, connections)
+                    done = int(re.search(r"processed: (\d+)", out).group(1))  # type: ignore
+                    cpu["pgbench"] = best(cpu["pgbench"], (children_cpu() - before) / done)
                     theirs_best = max(theirs_best, theirs)
                     reset(url)
+                    before = children_cpu()
                     result = ours(url, folder, connections, count=int(theirs * SECONDS), rate=None)
                     writer = result.writers[0]
                     assert writer.data["failed"] == 0, result.problems()
+                    cpu["load"] = best(cpu["load"], (children_cpu() - before) / writer.transactions)
                     mine_best = max(mine_best, writer.achieved_rate(None))
                 capacity[connections] = theirs_best
                 print(
                     f"  {connections:>2} connections: load --speed max {mine_best:8,.0f} tx/s, "
                     f"pgbench -T {theirs_best:8,.0f} tx/s   ratio {mine_best / theirs_best:5.2f} "
-                    "(goal ≥ 0.9)",
+                    f"(goal ≥ 0.9); client CPU per transaction: load {cpu['load'] * 1e6:.0f} µs, "
+                    f"pgbench {cpu['pgbench'] * 1e6:.0f} µs",
                     flush=True,
                 )
             rate = 0.8 * capacity[8]

@@ -197,17 +197,22 @@ class Writer:
         return not self.plan.writer.affinity or len(self.sessions) == 1
 
     def _pull(self, session: Session) -> None:
+        counts = bool(self.statements.after)  # runs are counted for their after: SQL only
+        settles = not isinstance(self.clock, SystemClock)  # a manual clock waits for the work
         while not self.stop.is_set():
             with self._source_lock:
                 txn = next(self._source, None)
                 if txn is None:
                     return
-                if txn.unit not in self._remaining:
+                if counts and txn.unit not in self._remaining:
                     self._remaining[txn.unit] = txn_count(self.plan, txn)
                 self.stats.handed_out += 1
             if self.speed is not None:
                 if not self.clock.sleep_until(self.intended(txn), self.stop):
                     return  # stopped while waiting: not written
+            if not (counts or settles):
+                self._perform(session, txn)
+                continue
             with self._lock:
                 self._in_flight += 1
             self._perform(session, txn)

@@ -107,7 +107,9 @@ def test_a_lost_connection_is_retried(workload_file, postgres_db, tmp_path) -> N
     assert len(killed) >= 2  # both connections of the writer
     data = result.to_dict()["writers"][0]
     assert data["failed_attempts"]["connection"] >= 1 and data["retries"] >= 1
-    assert data["transactions"]["written"] == data["transactions"]["planned"] == 400, data["error_messages"]
+    assert data["transactions"]["written"] == data["transactions"]["planned"] == 400, data[
+        "error_messages"
+    ]
     assert result.ok and result.check is not None and result.check.ok
 
 
