@@ -295,10 +295,13 @@ class Writer:
 
     def _done(self, txn: Txn, session: Session, *, ran: bool) -> None:
         with self._lock:
-            self._remaining[txn.unit] -= 1
-            closes = self._remaining[txn.unit] == 0
-            if closes:
-                del self._remaining[txn.unit]
+            left = self._remaining.get(txn.unit)  # counted when there is after: SQL
+            closes = left == 1
+            if left is not None:
+                if closes:
+                    del self._remaining[txn.unit]
+                else:
+                    self._remaining[txn.unit] = left - 1
         if closes and ran and self.statements.after and not self.stop.is_set():
             self._after(session)
         with self._idle:
