@@ -51,7 +51,7 @@ class LiveLines:
                 position=position,
                 file=sys.stderr,
                 leave=False,
-                bar_format="{desc} {n_fmt}/{total_fmt} tx {postfix}",
+                bar_format="{desc} {n_fmt}/{total_fmt} tx{postfix}",
             )
             scheduled = None if self.speed is None else plan.duration / self.speed
             self.requested[writer.name] = (
