@@ -29,7 +29,8 @@ from datagen.workloads.model import Batch, Workload
 from datagen.workloads.report import LoadReport, WriterReport
 from datagen.workloads.schedule import WriterPlan, plan_writer
 from datagen.workloads.values import RowMaker
-from datagen.workloads.writer import Statements, run_in_process
+from datagen.workloads.process import run_in_process
+from datagen.workloads.writer import Statements
 
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 START_DELAY = 0.3  # seconds between "every writer is ready" and the common start

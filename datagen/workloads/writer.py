@@ -12,19 +12,15 @@ backoff, on a new connection if the old one was lost; its latency keeps
 counting from the intended time. When the last transaction of a run is
 done, the connection that finished it runs the writer's ``after:`` SQL.
 
-``run_in_process`` is the entry point of the writer's own process (so its
-latency never includes another writer's CPU work); tests run ``Writer``
-in-process on a manual clock.
+``process.run_in_process`` runs it in the writer's own process; tests run
+``Writer`` in-process on a manual clock.
 """
 
 from __future__ import annotations
 
 import queue
 import random
-import signal
-import sys
 import threading
-import time
 from operator import itemgetter
 from typing import Any, Callable
 
@@ -37,8 +33,7 @@ from datagen.workloads.schedule import Txn, WriterPlan, transactions
 from datagen.workloads.values import Row
 
 MAX_BACKOFF = 2.0
-QUEUE_DEPTH = 64
-SWITCH_INTERVAL = 0.0002  # seconds  # transactions waiting per connection at --speed max
+QUEUE_DEPTH = 64  # transactions waiting per connection at --speed max
 
 
 def getter(names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
@@ -332,78 +327,3 @@ def txn_count(plan: WriterPlan, txn: Txn) -> int:
     if getattr(batch, "per_row", False):
         return int(plan.rows_per_run[txn.unit])
     return 1
-
-
-# The writer's own process ----------------------------------------------------------------
-
-
-def run_in_process(
-    plan: WriterPlan,
-    url: str,
-    *,
-    speed: float | None,
-    retries: int,
-    start: Any,  # multiprocessing.Event: set when t0 is known
-    t0: Any,  # multiprocessing.Value('d')
-    stop: Any,  # multiprocessing.Event
-    messages: Any,  # multiprocessing.Queue: ("ready"|"status"|"done"|"error", name, data)
-) -> None:
-    """A writer process: connect, say ready, wait for the start, run, send the stats."""
-    from datagen.parallel import _die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with_parent()
-    if plan.writer.affinity and plan.writer.connections > 1:
-        # A connection whose answer came back takes the GIL from the scheduler thread
-        # within 0.2 ms, not the default 5 ms: the wait would count in the latency.
-        sys.setswitchinterval(SWITCH_INTERVAL)
-    name = plan.name
-    database = Database(url)
-    try:
-        writer = Writer(plan, database, speed=speed, retries=retries, stop=stop)
-        writer.connect()
-    except DataGenError as err:
-        messages.put(("error", name, str(err)))
-        return
-    messages.put(("ready", name, None))
-    while not start.wait(0.1):
-        if stop.is_set():
-            writer.close()
-            messages.put(("done", name, writer.stats.to_wire()))
-            return
-    wait_until(t0.value)
-    status = _reporter(writer.stats, name, messages)
-    try:
-        stats = writer.run(t0.value)
-    except Exception as err:  # a bug: say it rather than die silently
-        messages.put(("error", name, f"writer {name!r} failed: {type(err).__name__}: {err}"))
-        return
-    finally:
-        status()
-        database.dispose()
-    messages.put(("done", name, stats.to_wire()))
-
-
-def _reporter(stats: Stats, name: str, messages: Any) -> Callable[[], None]:
-    """Send a status snapshot twice a second; returns the function that stops it."""
-    finished = threading.Event()
-
-    def report() -> None:
-        while not finished.wait(0.5):
-            messages.put(("status", name, stats.snapshot()))
-
-    thread = threading.Thread(target=report, daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        finished.set()
-        thread.join()
-
-    return stop
-
-
-def wait_until(deadline: float) -> None:
-    """Sleep until ``deadline`` on the monotonic clock (the writers' shared start)."""
-    remaining = deadline - time.monotonic()
-    if remaining > 0:
-        time.sleep(remaining)

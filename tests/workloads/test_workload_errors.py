@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from datagen.workloads.loader import load_workload, parse_duration, parse_rate
+from datagen.workloads.loader import load_workload
+from datagen.workloads.syntax import parse_duration, parse_rate
 
 BASE = """
 tables:
