@@ -287,13 +287,23 @@ class Session:
         if self.dialect != "postgresql":
             self._cursor.execute(statement, params)
             return
-        pgconn = self._conn.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+        pgconn = self.pgconn()
+        name = self.prepared_name(statement)
+        _check(pgconn.exec_prepared(name, [_text(value) for value in params]), pgconn)
+
+    def pgconn(self) -> Any:
+        """PostgreSQL: psycopg's libpq connection (open)."""
+        return self._conn.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+
+    def prepared_name(self, statement: str) -> bytes:
+        """PostgreSQL: the name ``statement`` is prepared under on this connection."""
         name = self._prepared.get(statement)
         if name is None:
+            pgconn = self.pgconn()
             name = f"datagen_{len(self._prepared)}".encode()
             _check(pgconn.prepare(name, numbered(statement).encode()), pgconn)
             self._prepared[statement] = name
-        _check(pgconn.exec_prepared(name, [_text(value) for value in params]), pgconn)
+        return name
 
     def executemany(self, statement: str, rows: Sequence[Any]) -> None:
         self._cursor.executemany(statement, rows)
@@ -341,8 +351,10 @@ def _check(result: Any, pgconn: Any) -> None:
     from psycopg import OperationalError, errors
     from psycopg.pq import ConnStatus, ExecStatus
 
-    if result.status in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+    if result is not None and result.status in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
         return
-    if pgconn.status == ConnStatus.BAD:  # as psycopg's cursor says it
+    if result is None or pgconn.status == ConnStatus.BAD:  # as psycopg's cursor says it
+        if result is None:
+            raise OperationalError(pgconn.error_message.decode(errors="replace").strip())
         raise OperationalError(result.error_message.decode(errors="replace").strip())
     raise errors.error_from_result(result)

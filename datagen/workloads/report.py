@@ -101,8 +101,10 @@ class LoadReport:
 
     @property
     def scheduled(self) -> float | None:
-        """Real seconds the schedule takes at this speed (None at --speed max)."""
-        return None if self.speed is None else self.duration / self.speed
+        """Real seconds the schedule takes at this speed (None at --speed max or interrupted)."""
+        if self.speed is None or self.interrupted:
+            return None
+        return self.duration / self.speed
 
     @property
     def failed(self) -> int:

@@ -29,6 +29,7 @@ from datagen.replay.clock import Clock, SystemClock
 from datagen.workloads import sql
 from datagen.workloads.database import Database, Failure, Session
 from datagen.workloads.metrics import Stats, record
+from datagen.workloads.multiplex import Multiplexer
 from datagen.workloads.schedule import Txn, WriterPlan, transactions
 from datagen.workloads.values import Row
 
@@ -156,6 +157,13 @@ class Writer:
         self.connect()
         self.clock.bind(self._settle)
         self.t0 = self.clock.now() if t0 is None else t0
+        if self.multiplexes:
+            try:
+                Multiplexer(self).run()
+            finally:
+                self.stats.finished_at = self.clock.now() - self.t0
+                self.close()
+            return self.stats
         if self.pulls:
             threads = [
                 threading.Thread(target=self._pull, args=(s,), name=f"{self.plan.name}-{n}")
@@ -182,6 +190,22 @@ class Writer:
             self.stats.finished_at = self.clock.now() - self.t0
             self.close()
         return self.stats
+
+    @property
+    def multiplexes(self) -> bool:
+        """PostgreSQL, one-row writes of our own statement, no after: SQL: one thread for all.
+
+        (``multiplex.py``: libpq's asynchronous calls, as pgbench's threads.)
+        """
+        schedule = self.plan.writer.schedule
+        one_row = getattr(schedule, "per_row", False) or getattr(schedule, "rows", 0) == 1
+        return (
+            self.database.dialect == "postgresql"
+            and self.statements.many is not None
+            and bool(one_row)
+            and not self.statements.after
+            and isinstance(self.clock, SystemClock)
+        )
 
     @property
     def pulls(self) -> bool:

@@ -344,3 +344,31 @@ def test_an_unknown_mimesis_field_is_named(run, workload_file, tmp_path) -> None
         result.output
     )
     assert not database.exists()
+
+
+def test_affinity_with_one_thread_for_all_connections(workload_file, postgres_db) -> None:
+    """One-row inserts on PostgreSQL go through one thread multiplexing the connections."""
+    spec = """
+    seed: 4
+    duration: 1s
+    tables:
+      seen: {columns: {n: integer, site: text, pid: integer}, key: n}
+    setup:
+      - "ALTER TABLE seen ALTER COLUMN pid SET DEFAULT pg_backend_pid()"
+    keys:
+      site: {template: "s{n}", count: 12}
+    writers:
+      w:
+        stream: {rate: 400/s, arrivals: constant}
+        insert: {table: seen, values: {n: {number: run}, site: {key: site}}}
+        connections: 4
+        affinity: key
+    """
+    for affinity, one_each in (("key", True), ("none", False)):
+        path = workload_file(spec.replace("affinity: key", f"affinity: {affinity}"))
+        report = load(path, to=postgres_db, reset=True, speed=None)
+        assert report.ok and report.writers[0].transactions == 400
+        pids = rows_of(postgres_db, "SELECT site, COUNT(DISTINCT pid) FROM seen GROUP BY site")
+        assert len(pids) == 12
+        assert all(count == 1 for _, count in pids) is one_each
+        assert len(rows_of(postgres_db, "SELECT DISTINCT pid FROM seen")) > 1

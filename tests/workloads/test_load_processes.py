@@ -78,6 +78,7 @@ def test_ctrl_c_stops_the_writers_and_prints_the_partial_report(workload_file, t
     writer = data["writers"][0]
     assert 0 < writer["transactions"]["written"] < writer["transactions"]["planned"]
     assert writer["transactions"]["failed"] == 0
+    assert 0.9 < writer["achieved_over_requested"] <= 1.05  # over the time it ran
 
 
 def test_a_lost_connection_is_retried(workload_file, postgres_db, tmp_path) -> None:
