@@ -34,6 +34,7 @@ from datagen.workloads.writer import Statements
 
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 START_DELAY = 0.3  # seconds between "every writer is ready" and the common start
+EXIT_GRACE = 2.0  # seconds a writer's last message may take after its process ended
 Status = Callable[[dict[str, dict[str, Any]]], None]
 
 
@@ -298,6 +299,7 @@ def _run_writers(
     ready: set[str] = set()
     done: set[str] = set()
     failure: str | None = None
+    exited: dict[str, float] = {}  # writer -> when its process was first seen ended
     began = 0.0
     try:
         while len(done) < len(processes):
@@ -307,11 +309,15 @@ def _run_writers(
             try:
                 kind, name, data = messages.get(timeout=0.1)
             except queue.Empty:
-                dead = [n for n, p in processes.items() if not p.is_alive() and n not in done]
-                if dead:
-                    done.update(dead)
-                    failure = failure or f"writer {dead[0]!r} ended without a report"
-                    halt.set()
+                now = time.monotonic()
+                for name, process in processes.items():
+                    if name in done or process.is_alive():
+                        continue
+                    # its last message may still be on its way through the pipe
+                    if now - exited.setdefault(name, now) > EXIT_GRACE:
+                        done.add(name)
+                        failure = failure or f"writer {name!r} ended without a report"
+                        halt.set()
                 continue
             if kind == "ready":
                 ready.add(name)
