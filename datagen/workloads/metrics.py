@@ -146,3 +146,44 @@ def from_wire(data: dict[str, Any]) -> dict[str, Any]:
         result[name] = decoded
     result["status"] = zlib.decompress(data["status"])
     return result
+
+
+def merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One writer's stats from those of its processes (``from_wire`` views)."""
+    if len(parts) == 1:
+        return parts[0]
+    total = dict(parts[0])
+    for name in ("latency", "service", "after"):
+        combined = histogram()
+        for part in parts:
+            combined.add(part[name])
+        total[name] = combined
+    for name in ("transactions", "rows", "failed", "retries", "after_failed"):
+        total[name] = sum(int(part[name]) for part in parts)
+    for name in ("attempts_failed", "errors"):
+        total[name] = {kind: sum(part[name].get(kind, 0) for part in parts) for kind in KINDS}
+    total["messages"] = list(dict.fromkeys(m for part in parts for m in part["messages"]))[:5]
+    total["status"] = bytes(max(codes) for codes in zip(*(part["status"] for part in parts)))
+    timeline: dict[int, list[float]] = {}
+    for part in parts:
+        for second, (count, rows, total_latency, worst) in part["timeline"].items():
+            bucket = timeline.setdefault(second, [0, 0, 0.0, 0.0])
+            bucket[0] += count
+            bucket[1] += rows
+            bucket[2] += total_latency
+            bucket[3] = max(bucket[3], worst)
+    total["timeline"] = timeline
+    total["finished_at"] = max(float(part["finished_at"]) for part in parts)
+    return total
+
+
+def merged_status(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One writer's live status from its processes' (percentiles: the worst part's)."""
+    if len(parts) == 1:
+        return parts[0]
+    status: dict[str, Any] = {}
+    for name in ("transactions", "rows", "failed", "retries", "handed_out"):
+        status[name] = sum(part[name] for part in parts)
+    for name in ("p50_ms", "p99_ms"):
+        status[name] = max(part[name] for part in parts)
+    return status

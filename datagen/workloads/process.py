@@ -3,7 +3,7 @@
 Each writer runs in a process of its own (forked), so its latency never
 includes another writer's CPU work. It ignores Ctrl-C (the parent's to
 handle: it sets ``stop``), dies with its parent, and talks to the parent
-through one queue: ``("ready" | "status" | "done" | "error", writer, data)``.
+through one queue: ``("ready" | "status" | "done" | "error", "writer#part", data)``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def run_in_process(
         # A connection whose answer came back takes the GIL from the scheduler thread
         # within 0.2 ms, not the default 5 ms: the wait would count in the latency.
         sys.setswitchinterval(SWITCH_INTERVAL)
-    name = plan.name
+    name = f"{plan.name}#{plan.part}"  # the writer, and which of its processes
     database = Database(url)
     try:
         writer = Writer(plan, database, speed=speed, retries=retries, stop=stop)
@@ -62,7 +62,7 @@ def run_in_process(
     try:
         stats = writer.run(t0.value)
     except Exception as err:  # a bug: say it rather than die silently
-        messages.put(("error", name, f"writer {name!r} failed: {type(err).__name__}: {err}"))
+        messages.put(("error", name, f"writer {plan.name!r} failed: {type(err).__name__}: {err}"))
         return
     finally:
         status()

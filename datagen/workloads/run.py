@@ -12,7 +12,7 @@ import multiprocessing
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +24,7 @@ from datagen.seeding import choose_seed
 from datagen.workloads.check import Checker, checked_tables
 from datagen.workloads.database import Database
 from datagen.workloads.loader import load_workload
-from datagen.workloads.metrics import from_wire
+from datagen.workloads.metrics import from_wire, merged, merged_status
 from datagen.workloads.model import Batch, Workload
 from datagen.workloads.report import LoadReport, WriterReport
 from datagen.workloads.schedule import WriterPlan, plan_writer
@@ -34,6 +34,7 @@ from datagen.workloads.writer import Statements
 
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 START_DELAY = 0.3  # seconds between "every writer is ready" and the common start
+MAX_PROCESSES = 4  # of one writer (pgbench's -j in the bench)
 EXIT_GRACE = 2.0  # seconds a writer's last message may take after its process ended
 Status = Callable[[dict[str, dict[str, Any]]], None]
 
@@ -163,6 +164,14 @@ def writer_notes(plan: LoadPlan, writer_plan: WriterPlan, dialect: str | None) -
         missing = [d for d in dialects if statement.for_dialect(d) is None]
         if missing:
             notes.append(f"after: SQL at {statement.where} is skipped on {', '.join(missing)}")
+    count = processes_of(writer_plan, dialect or "postgresql")
+    if count > 1:
+        notes.append(
+            f"runs in {count} processes sharing its {writer.connections} connections "
+            "(no affinity: each takes every "
+            + ("other" if count == 2 else f"{count}th")
+            + " run or chunk of 1,000 arrivals)"
+        )
     if "sqlite" in dialects and writer.connections > 1:
         notes.append(
             "on SQLite: one connection, and the writers take turns (SQLite has one writer "
@@ -259,6 +268,28 @@ def load(
     return result
 
 
+def processes_of(plan: WriterPlan, dialect: str) -> int:
+    """How many processes run a writer: several for many connections without affinity.
+
+    Each takes every n-th run or chunk of arrivals with its share of the
+    connections, as pgbench's ``-j`` threads share its clients: one process
+    gets one CPU's share of time, however many connections it drives. With
+    ``affinity: key`` a key's writes must stay on one connection: one process.
+    """
+    writer = plan.writer
+    if dialect == "sqlite" or writer.affinity or writer.connections < 4:
+        return 1
+    return min(MAX_PROCESSES, writer.connections // 2)
+
+
+def by_writer(latest: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The live status per writer, from its processes' (``name#part``)."""
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for name, data in latest.items():
+        parts.setdefault(name.rpartition("#")[0], []).append(data)
+    return {name: merged_status(values) for name, values in parts.items()}
+
+
 def _run_writers(
     plan: LoadPlan,
     url: str,
@@ -275,8 +306,15 @@ def _run_writers(
     start, halt = context.Event(), context.Event()
     t0 = context.Value("d", 0.0)
     messages: Any = context.Queue()
+    dialect = Database(url).dialect
+    shares = [
+        replace(p, part=part, parts=count)
+        for p in plan.plans
+        for count in [processes_of(p, dialect)]
+        for part in range(count)
+    ]
     processes = {
-        p.name: context.Process(
+        f"{p.name}#{p.part}": context.Process(
             target=run_in_process,
             args=(p, url),
             kwargs={
@@ -287,14 +325,15 @@ def _run_writers(
                 "stop": halt,
                 "messages": messages,
             },
-            name=f"datagen-writer-{p.name}",
+            name=f"datagen-writer-{p.name}-{p.part}",
             daemon=True,
         )
-        for p in plan.plans
+        for p in shares
     }
     for process in processes.values():
         process.start()
     reports = {w.name: w for w in result.writers}
+    finished: dict[str, list[dict[str, Any]]] = {w.name: [] for w in result.writers}
     latest: dict[str, dict[str, Any]] = {}
     ready: set[str] = set()
     done: set[str] = set()
@@ -316,7 +355,8 @@ def _run_writers(
                     # its last message may still be on its way through the pipe
                     if now - exited.setdefault(name, now) > EXIT_GRACE:
                         done.add(name)
-                        failure = failure or f"writer {name!r} ended without a report"
+                        writer = name.rpartition("#")[0]
+                        failure = failure or f"writer {writer!r} ended without a report"
                         halt.set()
                 continue
             if kind == "ready":
@@ -330,9 +370,11 @@ def _run_writers(
             elif kind == "status":
                 latest[name] = data
                 if status is not None:
-                    status(dict(latest))
+                    status(by_writer(latest))
             elif kind == "done":
-                reports[name].data = from_wire(data)
+                writer = name.rpartition("#")[0]
+                finished[writer].append(from_wire(data))
+                reports[writer].data = merged(finished[writer])
                 done.add(name)
             elif kind == "error":
                 failure = failure or data

@@ -11,7 +11,9 @@ gaps, drawn a chunk of arrivals at a time). Everything is due before
 ``transactions(plan)`` yields them in schedule order, lazily: it is called
 in the writer's own process (to write) and again by the check (to know what
 the database must hold); both get the same values, as a pure function of
-(workload, seed, options).
+(workload, seed, options). A writer without affinity may run in several
+processes (``part`` of ``parts``): each takes every ``parts``-th run or
+chunk of arrivals, whose values depend on that unit alone.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class WriterPlan:
     runs: int = 0
     rows_per_run: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     route_by: tuple[str, ...] = ()
+    part: int = 0  # this process's share: the units (runs, chunks of arrivals) u % parts == part
+    parts: int = 1
     _planned: int | None = None
 
     @property
@@ -150,6 +154,9 @@ def _batch(plan: WriterPlan, batch: Batch, maker: RowMaker) -> Iterator[Txn]:
         count = int(plan.rows_per_run[run])
         if count == 0:
             continue
+        if run % plan.parts != plan.part:  # another process's run
+            index += count if batch.per_row else 1
+            continue
         start = batch.offset + run * plan.every
         maker.reseed(run)
         keys = maker.distinct_keys(maker.rng(run), count)
@@ -169,6 +176,8 @@ def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
     rng: np.random.Generator | None = None
     keys: list[tuple[str, ...]] = []
     for index, due in enumerate(stream_times(plan)):
+        if (index // CHUNK) % plan.parts != plan.part:  # another process's chunk
+            continue
         if index % CHUNK == 0:
             unit = index // CHUNK
             maker.reseed(unit)

@@ -133,6 +133,8 @@ class Writer:
         connections = plan.writer.connections
         if database.dialect == "sqlite":
             connections = 1  # SQLite has one writer at a time: the file's lock
+        else:  # this process's share of them
+            connections = connections // plan.parts + (plan.part < connections % plan.parts)
         self.sessions = [Session(database) for _ in range(connections)]
         self.stats = Stats(plan.transactions_planned())
         self.t0 = 0.0
