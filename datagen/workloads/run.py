@@ -35,6 +35,7 @@ from datagen.workloads.writer import Statements
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 START_DELAY = 0.3  # seconds between "every writer is ready" and the common start
 MAX_PROCESSES = 4  # of one writer (pgbench's -j in the bench)
+CONNECTIONS_PER_PROCESS = 8  # at least: a process waiting on fewer wakes up per transaction
 EXIT_GRACE = 2.0  # seconds a writer's last message may take after its process ended
 Status = Callable[[dict[str, dict[str, Any]]], None]
 
@@ -277,9 +278,9 @@ def processes_of(plan: WriterPlan, dialect: str) -> int:
     ``affinity: key`` a key's writes must stay on one connection: one process.
     """
     writer = plan.writer
-    if dialect == "sqlite" or writer.affinity or writer.connections < 4:
+    if dialect == "sqlite" or writer.affinity:
         return 1
-    return min(MAX_PROCESSES, writer.connections // 2)
+    return max(1, min(MAX_PROCESSES, writer.connections // CONNECTIONS_PER_PROCESS))
 
 
 def by_writer(latest: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
