@@ -41,6 +41,7 @@ demo: $(STAMP)
 	$(PY) generate.py verify output/journeys
 	$(PY) generate.py publish output/documents --to sqlite:///output/demo.db
 	$(PY) generate.py replay output/journeys --to sqlite:///output/staging.db --speed max
+	$(PY) generate.py load workloads/usage.yaml --to sqlite:///output/usage.db --reset --speed max
 
 bench: $(STAMP)
 	$(PY) bench/run.py

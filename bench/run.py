@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import (  # noqa: E402
     bench_documents,
     bench_journeys,
+    bench_load,
     bench_populate,
     bench_probe,
     bench_publish,
@@ -26,6 +27,7 @@ def main() -> None:
     bench_populate.main([])
     bench_unique.main([])
     bench_probe.main([])
+    bench_load.main()
 
 
 if __name__ == "__main__":

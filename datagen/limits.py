@@ -99,6 +99,7 @@ SCALE = Bound(0, 10**6, whole=False, low_open=True, example="10 or 0.5")
 SPEED = Bound(0.001, 10**6, whole=False, example="60, or 'max'")
 CONCURRENCY = Bound(1, 512, example="8")
 RETRIES = Bound(0, 100, example="5")
+RUNS_PER_HOUR = Bound(0, 3600, whole=False, low_open=True, example="4")  # a batch writer's runs
 MAX_DURATION = 365 * 86400.0
 """Schedule seconds in a ``--duration`` or ``--ramp-up``: a year at the most."""
 DURATION = Bound(

@@ -3,6 +3,7 @@
 from datagen_cli.commands import (  # noqa: F401
     documents,
     journeys,
+    load,
     probe,
     providers,
     publish,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import signal
 import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any, Iterator
 
 import click
@@ -17,8 +15,9 @@ from datagen.limits import CONCURRENCY, RETRIES
 from datagen.replay import replay as run_replay
 from datagen.replay.engine import Replayer
 from datagen.replay.report import ReplayReport
-from datagen_cli.app import EXIT_INTERRUPTED, EXIT_TERMINATED, cli
+from datagen_cli.app import cli
 from datagen_cli.options import Bounded, Duration, Speed, make_bar, quiet_option, say
+from datagen_cli.signals import exit_code, interruptible
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
 
@@ -60,43 +59,6 @@ def _ordinal(number: int) -> str:
         "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     )
     return f"{number}{suffix}"
-
-
-@contextmanager
-def interruptible(
-    quiet: bool = False,
-) -> Iterator[tuple[threading.Event, threading.Event, list[int]]]:
-    """SIGINT/SIGTERM set ``stop`` (finish writes in flight); a second one ``abandon``.
-
-    The third item lists the signals received (the exit code follows the first).
-    """
-    stop, abandon = threading.Event(), threading.Event()
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield stop, abandon, received
-        return
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-        again = "Ctrl-C" if signum == signal.SIGINT else "a second SIGTERM"
-        if stop.is_set():
-            abandon.set()
-            say("Abandoning the writes in flight.", quiet=quiet, err=True)
-            return
-        stop.set()
-        what = "" if signum == signal.SIGINT else " (SIGTERM)"
-        say(
-            f"Stopping{what}: finishing the writes in flight ({again} again to abandon them).",
-            quiet=quiet,
-            err=True,
-        )
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop, abandon, received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def live_line(quiet: bool) -> Any:
@@ -282,9 +244,7 @@ def replay(
         )
     print_outcome(result, report, quiet)
     if result.interrupted:
-        raise click.exceptions.Exit(
-            EXIT_TERMINATED if received[:1] == [signal.SIGTERM] else EXIT_INTERRUPTED
-        )
+        raise click.exceptions.Exit(exit_code(received))
     if result.failures:
         raise click.ClickException(f"{len(result.failures)} steps failed after retries (see above)")
     if result.file_errors:

@@ -1,0 +1,217 @@
+"""One thread driving all of a writer's PostgreSQL connections, as pgbench's threads do.
+
+For the commonest write — one row, one of our own upsert or insert
+statements, on PostgreSQL — a thread per connection costs more client CPU
+in wake-ups than the write itself, and on a machine whose cores the server
+shares that is throughput lost. Here one thread sends each transaction with
+libpq's asynchronous ``PQsendQueryPrepared`` on a free connection (the
+connection of its key, with ``affinity: key``), waits on all the busy
+sockets at once with ``select``, and reads the results as they come:
+pgbench's ``-j`` model. Timing, retries, reconnection and the statistics are
+the thread-per-connection writer's own (``Writer``).
+"""
+
+from __future__ import annotations
+
+import random
+import selectors
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from datagen.errors import DataGenError
+from datagen.workloads.database import Session, _check, _text
+from datagen.workloads.schedule import Txn
+
+if TYPE_CHECKING:
+    from datagen.workloads.writer import Writer
+
+MAX_BACKOFF = 2.0
+QUEUED = 64  # transactions waiting for one busy connection (affinity: key)
+
+
+class Channel:
+    """One connection: the transaction it is writing, since when, which attempt."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.txn: Txn | None = None
+        self.started = 0.0
+        self.attempt = 0
+        self.retry_at: float | None = None  # waiting to send again
+        self.waiting: deque[Txn] = deque()  # affinity: key, this connection's next ones
+        self.pgconn: Any = None
+        self.fd: int | None = None  # registered with the selector
+
+
+class Multiplexer:
+    """Runs ``writer``'s schedule on its connections from the calling thread."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.channels = [Channel(s) for s in writer.sessions]
+        assert writer.statements.many is not None
+        self.statement = writer.statements.many
+        self.values = writer.statements.values
+        self.affinity = len(self.channels) > 1 and writer.plan.writer.affinity
+        self.free = list(reversed(self.channels))  # connections without a transaction
+        self.retrying: list[Channel] = []
+        self.busy = 0
+        self.ahead: Txn | None = None  # taken from the schedule, not yet handed out
+        self.exhausted = False
+        self.selector = selectors.DefaultSelector()
+
+    def run(self) -> None:
+        writer = self.writer
+        try:
+            for channel in self.channels:
+                self._connect(channel)
+            while True:
+                stopping = writer.stop.is_set()
+                if self.retrying:
+                    self._retry(everyone=stopping)  # stopping: a last attempt, as a thread makes
+                if not stopping:
+                    self._hand_out()
+                if not self.busy and (stopping or (self.exhausted and self.ahead is None)):
+                    return
+                self._wait()
+        finally:
+            self.selector.close()
+
+    # Connections ----------------------------------------------------------------------
+
+    def _connect(self, channel: Channel) -> None:
+        """Open (again) and prepare; its socket goes to the selector."""
+        session = channel.session
+        session.open()
+        session.prepared_name(self.statement)
+        channel.pgconn = session.pgconn()
+        channel.fd = channel.pgconn.socket
+        self.selector.register(channel.fd, selectors.EVENT_READ, channel)
+
+    def _disconnect(self, channel: Channel) -> None:
+        if channel.fd is not None:
+            self.selector.unregister(channel.fd)
+            channel.fd = None
+        channel.session.close()
+
+    # Handing out ---------------------------------------------------------------------
+
+    def _retry(self, *, everyone: bool) -> None:
+        now = self.writer.clock.now()
+        due = [c for c in self.retrying if everyone or (c.retry_at or 0.0) <= now]
+        for channel in due:
+            self.retrying.remove(channel)
+            assert channel.txn is not None
+            self._send(channel, channel.txn)
+
+    def _hand_out(self) -> None:
+        writer = self.writer
+        speed = writer.speed
+        now = writer.clock.now()
+        source = writer._source
+        while not self.exhausted:
+            if not self.affinity and not self.free:
+                return
+            txn = self.ahead or next(source, None)
+            self.ahead = None
+            if txn is None:
+                self.exhausted = True
+                return
+            if speed is not None and writer.intended(txn) > now:
+                self.ahead = txn  # not due yet
+                return
+            if self.affinity:
+                channel = self.channels[txn.route % len(self.channels)]
+                if channel.txn is not None:
+                    if len(channel.waiting) >= QUEUED:
+                        self.ahead = txn  # that connection is far behind: wait for it
+                        return
+                    channel.waiting.append(txn)
+                    writer.stats.handed_out += 1
+                    continue
+            else:
+                channel = self.free.pop()
+            writer.stats.handed_out += 1
+            self.busy += 1
+            self._send(channel, txn)
+
+    def _send(self, channel: Channel, txn: Txn) -> None:
+        if channel.txn is not txn:
+            channel.attempt = 0
+        channel.txn, channel.retry_at = txn, None
+        channel.started = self.writer.clock.now()
+        try:
+            if channel.fd is None:
+                self._connect(channel)
+            name = channel.session.prepared_name(self.statement)
+            params = [_text(value) for value in self.values(txn.rows[0])]
+            channel.pgconn.send_query_prepared(name, params)
+        except (DataGenError, channel.session.driver_error()) as exc:
+            self._failed(channel, exc)
+
+    def _finished(self, channel: Channel) -> None:
+        """The connection's transaction is done: its next one, or it is free."""
+        channel.txn = None
+        self.busy -= 1
+        if channel.waiting and not self.writer.stop.is_set():
+            self.busy += 1
+            self._send(channel, channel.waiting.popleft())
+        elif not self.affinity:
+            self.free.append(channel)
+
+    # Waiting and reading -------------------------------------------------------------
+
+    def _wait(self) -> None:
+        writer = self.writer
+        deadlines = [c.retry_at for c in self.retrying if c.retry_at is not None]
+        if self.ahead is not None and writer.speed is not None:
+            deadlines.append(writer.intended(self.ahead))
+        timeout = 0.1
+        if deadlines:
+            timeout = min(timeout, max(0.0, min(deadlines) - writer.clock.now()))
+        if self.busy == len(self.retrying):  # nothing on the wire
+            writer.stop.wait(timeout)
+            return
+        for key, _ in self.selector.select(timeout):
+            channel = key.data
+            if channel.txn is not None and channel.retry_at is None:
+                self._read(channel)
+
+    def _read(self, channel: Channel) -> None:
+        pgconn = channel.pgconn
+        try:
+            pgconn.consume_input()
+            if pgconn.is_busy():
+                return
+            result = pgconn.get_result()
+            while pgconn.get_result() is not None:  # the end of the results
+                pass
+            _check(result, pgconn)
+        except (DataGenError, channel.session.driver_error()) as exc:
+            self._failed(channel, exc)
+            return
+        writer = self.writer
+        txn = channel.txn
+        assert txn is not None
+        end = writer.clock.now()
+        latency = None if writer.speed is None else end - writer.intended(txn)
+        writer.stats.committed(txn.index, 1, int(end - writer.t0), latency, end - channel.started)
+        self._finished(channel)
+
+    def _failed(self, channel: Channel, exc: BaseException) -> None:
+        writer = self.writer
+        txn = channel.txn
+        assert txn is not None
+        failure = writer._failure(exc)
+        retry = failure.transient and channel.attempt < writer.retries and not writer.stop.is_set()
+        writer.stats.attempt_failed(failure.kind, retry)
+        if failure.kind == "connection":
+            self._disconnect(channel)
+        if not retry:
+            writer.stats.gave_up(txn.index, failure.kind, failure.message)
+            self._finished(channel)
+            return
+        pause = min(MAX_BACKOFF, writer.backoff * 2**channel.attempt) * (0.5 + random.random())
+        channel.attempt += 1
+        channel.retry_at = writer.clock.now() + pause
+        self.retrying.append(channel)

@@ -1,0 +1,188 @@
+"""The schedule: every transaction a writer makes, with its intended time.
+
+Batch writers run every ``every`` schedule seconds from ``offset`` (``every`` defaults
+to 1 h ÷ ``runs_per_hour``); run ``r`` has a number of rows drawn from its
+distribution (seeded by writer and run) and, with ``transaction: row``,
+its rows spread evenly over ``spread`` seconds from the run's start. Stream
+writers' arrivals are evenly spaced (``constant``) or Poisson (exponential
+gaps, drawn a chunk of arrivals at a time). Everything is due before
+``duration``.
+
+``transactions(plan)`` yields them in schedule order, lazily: it is called
+in the writer's own process (to write) and again by the check (to know what
+the database must hold); both get the same values, as a pure function of
+(workload, seed, options). A writer without affinity may run in several
+processes (``part`` of ``parts``): each takes every ``parts``-th run or
+chunk of arrivals, whose values depend on that unit alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from datagen.seeding import derive_seed
+from datagen.workloads.model import Batch, Stream, Workload, WriterDef
+from datagen.workloads.values import Row, RowMaker, route
+
+CHUNK = 1000  # stream arrivals per unit of random state
+
+
+@dataclass(slots=True)
+class Txn:
+    """One transaction: its rows, when it is due (schedule seconds), where it goes."""
+
+    index: int  # the writer's transactions, numbered in schedule order
+    due: float
+    unit: int  # the batch run (or stream arrival) it belongs to
+    rows: list[Row]
+    route: int  # the same for the same key (affinity)
+    closes_run: bool  # the run's last transaction: its ``after`` SQL follows
+
+
+@dataclass
+class WriterPlan:
+    """A writer with its options resolved: when it runs and how much."""
+
+    workload: Workload
+    writer: WriterDef
+    seed: int
+    duration: float
+    every: float | None  # batch writers
+    runs: int = 0
+    rows_per_run: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    route_by: tuple[str, ...] = ()
+    part: int = 0  # this process's share: the units (runs, chunks of arrivals) u % parts == part
+    parts: int = 1
+    _planned: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.writer.name
+
+    def transactions_planned(self) -> int:
+        if self._planned is None:
+            if isinstance(self.writer.schedule, Batch):
+                if self.writer.schedule.per_row:
+                    self._planned = int(self.rows_per_run.sum())
+                else:
+                    self._planned = int(np.count_nonzero(self.rows_per_run))
+            else:
+                self._planned = sum(1 for _ in stream_times(self))
+        return self._planned
+
+    def rows_planned(self) -> int:
+        if isinstance(self.writer.schedule, Batch):
+            return int(self.rows_per_run.sum())
+        return self.transactions_planned() * self.writer.schedule.rows
+
+    def requested_rate(self) -> float:
+        """Transactions per schedule second the schedule asks for."""
+        return self.transactions_planned() / self.duration if self.duration > 0 else 0.0
+
+
+def plan_writer(
+    workload: Workload, writer: WriterDef, *, seed: int, duration: float, runs_per_hour: float
+) -> WriterPlan:
+    """Resolve ``writer``'s schedule; a run asking more distinct keys than its pools hold fails."""
+    schedule = writer.schedule
+    route_by: tuple[str, ...] = ()  # affinity: key -> a connection of its own
+    if writer.affinity and writer.connections > 1:
+        route_by = writer.upsert.key if writer.upsert is not None else writer.pooled
+    plan = WriterPlan(workload, writer, seed, duration, None, route_by=route_by)
+    if isinstance(schedule, Batch):
+        plan.every = schedule.every if schedule.every is not None else 3600.0 / runs_per_hour
+        span = duration - schedule.offset
+        plan.runs = math.ceil(span / plan.every - 1e-9) if span > 0 else 0
+        rng = np.random.default_rng(derive_seed(seed, writer.name, "rows"))
+        plan.rows_per_run = schedule.rows.sample(rng, plan.runs)
+        space = 1
+        for name in writer.pooled:
+            pool = workload.keys[writer.values[name].argument]
+            if pool.day is None:
+                space *= pool.count
+        largest = int(plan.rows_per_run.max(initial=0))
+        if writer.pooled and largest > space:
+            pools = [
+                n for n in writer.pooled if workload.keys[writer.values[n].argument].day is None
+            ]
+            raise schedule.where.error(
+                f"a run writes {largest:,} rows with distinct keys, but the key pools "
+                f"({', '.join(pools)}) hold {space:,} combinations",
+                hint="raise the pool's count under keys:, or lower rows (e.g. its max)",
+            )
+    return plan
+
+
+def stream_times(plan: WriterPlan) -> Iterator[float]:
+    """The arrival times of a stream writer, before the duration."""
+    schedule = plan.writer.schedule
+    assert isinstance(schedule, Stream)
+    if not schedule.poisson:
+        count = math.ceil(plan.duration * schedule.rate - 1e-9)
+        for index in range(count):
+            yield index / schedule.rate
+        return
+    now, chunk = 0.0, 0
+    while True:
+        rng = np.random.default_rng(derive_seed(plan.seed, plan.name, "arrivals", chunk))
+        gaps = rng.exponential(1.0 / schedule.rate, size=CHUNK)
+        for gap in gaps:
+            if now >= plan.duration:
+                return
+            yield now
+            now += float(gap)
+        chunk += 1
+
+
+def transactions(plan: WriterPlan, maker: RowMaker | None = None) -> Iterator[Txn]:
+    """Every transaction of ``plan``, in schedule order (rows built as they are reached)."""
+    maker = maker or RowMaker(plan.workload, plan.writer, plan.seed)
+    if isinstance(plan.writer.schedule, Batch):
+        yield from _batch(plan, plan.writer.schedule, maker)
+    else:
+        yield from _stream(plan, plan.writer.schedule, maker)
+
+
+def _batch(plan: WriterPlan, batch: Batch, maker: RowMaker) -> Iterator[Txn]:
+    assert plan.every is not None
+    index = 0
+    for run in range(plan.runs):
+        count = int(plan.rows_per_run[run])
+        if count == 0:
+            continue
+        if run % plan.parts != plan.part:  # another process's run
+            index += count if batch.per_row else 1
+            continue
+        start = batch.offset + run * plan.every
+        maker.reseed(run)
+        keys = maker.distinct_keys(maker.rng(run), count)
+        if not batch.per_row:
+            rows = [maker.row(n, run, start, keys[n]) for n in range(count)]
+            yield Txn(index, start, run, rows, route(rows[0], plan.route_by), True)
+            index += 1
+            continue
+        for n in range(count):
+            due = start + batch.spread * n / count
+            row = maker.row(n, run, due, keys[n])
+            yield Txn(index, due, run, [row], route(row, plan.route_by), n == count - 1)
+            index += 1
+
+
+def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
+    rng: np.random.Generator | None = None
+    keys: list[tuple[str, ...]] = []
+    for index, due in enumerate(stream_times(plan)):
+        if (index // CHUNK) % plan.parts != plan.part:  # another process's chunk
+            continue
+        if index % CHUNK == 0:
+            unit = index // CHUNK
+            maker.reseed(unit)
+            rng = maker.rng(unit)
+            keys = maker.random_keys(rng, CHUNK * stream.rows)
+        offset = (index % CHUNK) * stream.rows
+        rows = [maker.row(n, index, due, keys[offset + n]) for n in range(stream.rows)]
+        yield Txn(index, due, index, rows, route(rows[0], plan.route_by), True)
