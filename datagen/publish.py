@@ -248,6 +248,7 @@ def _publish_to_database(
                 else:
                     documents = document_records(run, manifest)
                     stream_records(sink, documents, tables[manifest.provider], progress=progress)
+        sink.read_back()  # the tables this run made are counted in the database
     finally:
         summary = sink.close()
     return summary
