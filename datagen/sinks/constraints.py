@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 from datagen.sinks.base import TableSpec
@@ -35,6 +35,8 @@ _SQLITE_COLUMNS = re.compile(r"constraint failed: (?P<columns>.*)$")
 
 IndexColumns = Callable[[str, str], tuple[str, ...]]
 """The columns of a table's index, by table and index name (empty if unknown)."""
+IndexName = Callable[[str, tuple[str, ...]], "str | None"]
+"""The name of a table's unique index on exactly these columns (None if unknown)."""
 
 
 def unique_name(table: str, column: str) -> str:
@@ -120,21 +122,27 @@ def violation(
     table: str,
     *,
     index_columns: IndexColumns | None = None,
+    index_name: IndexName | None = None,
 ) -> Violation | None:
     """The constraint violation ``exc`` (a driver error) reports, or None if it is another.
 
-    ``table`` is the table being written (PostgreSQL and SQLite name theirs);
-    ``index_columns`` finds the columns of a MySQL key ``spec`` does not declare.
+    ``table`` is the table being written (PostgreSQL and SQLite name theirs).
+    For a unique key ``spec`` does not declare, ``index_columns`` finds its
+    columns (MySQL names the key only), ``index_name`` its name (SQLite names
+    the columns only).
     """
     orig: Any = getattr(exc, "orig", None) or exc
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is not None:
-        return _postgres(orig, sqlstate, spec, table)
+    driver = type(orig).__module__.split(".")[0]
     args: tuple[Any, ...] = getattr(orig, "args", ())
-    if len(args) >= 2 and isinstance(args[0], int):
+    if driver == "psycopg" and getattr(orig, "sqlstate", None):
+        return _postgres(orig, orig.sqlstate, spec, table)
+    if driver == "pymysql" and len(args) >= 2 and isinstance(args[0], int):
         return _mysql(args[0], str(args[1]), spec, table, index_columns)
-    if type(orig).__module__ == "sqlite3":
-        return _sqlite(orig, spec, table)
+    if driver == "sqlite3":
+        found = _sqlite(orig, spec, table)
+        if found is not None and found.kind == "unique" and not found.constraint and index_name:
+            found = replace(found, constraint=index_name(found.table, found.columns))
+        return found
     return None
 
 

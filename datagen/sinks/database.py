@@ -329,7 +329,13 @@ class DatabaseSink(RecordSink):
 
     def _write_error(self, table: TableSpec, exc: BaseException) -> SinkError:
         """What a failed write broke (a constraint, named), and what is committed."""
-        broken = violation(exc, table, table.name, index_columns=self._index_columns)
+        broken = violation(
+            exc,
+            table,
+            table.name,
+            index_columns=self._index_columns,
+            index_name=self._index_name,
+        )
         duplicate = broken is not None and broken.duplicate
         reason = broken.describe() if broken and duplicate else self._reason(exc, full=True)
         hint = None
@@ -352,6 +358,10 @@ class DatabaseSink(RecordSink):
     def _index_columns(self, table: str, index: str) -> tuple[str, ...]:
         """The columns of ``table``'s index ``index`` (MySQL names keys, not their columns)."""
         return ()
+
+    def _index_name(self, table: str, columns: tuple[str, ...]) -> str | None:
+        """The unique index of ``table`` on ``columns`` (SQLite names columns, not indexes)."""
+        return None
 
     @staticmethod
     def _rows(plan: _Plan, records: Iterable[Document], keys: set[Any]) -> Iterator[RowValues]:
@@ -482,16 +492,10 @@ class PostgresSink(DatabaseSink):
 
     def _merge(self, cursor: Any, plan: _Plan, stage: str) -> tuple[int, int]:
         """Upsert the staged rows: (inserted, updated), as the server counted them."""
-        key = self.quote(plan.spec.key)
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {stage} s JOIN {self.quote(plan.spec.name)} t "
-            f"ON t.{key} = s.{key}"
+        spec = plan.spec
+        return key_upserts.postgres_merge(
+            cursor, self.quote, spec.name, spec.key, stage, plan.statement
         )
-        existing = int(cursor.fetchone()[0])
-        cursor.execute(plan.statement)
-        written = int(cursor.rowcount)
-        updated = min(existing, written)
-        return written - updated, updated
 
     def _copy(
         self,
@@ -591,6 +595,10 @@ class SQLiteSink(DatabaseSink):
         return key_upserts.sqlite_merge(
             dbapi_connection, self.quote, spec.name, spec.key, upsert, batch, plan.key
         )
+
+    def _index_name(self, table: str, columns: tuple[str, ...]) -> str | None:
+        dbapi = self._connection().connection.dbapi_connection
+        return key_upserts.sqlite_unique_index(dbapi, self.quote, table, columns)
 
 
 def last_of_each(rows: list[RowValues], key: int) -> list[RowValues]:

@@ -1,21 +1,22 @@
-"""Upserts on MySQL/MariaDB and SQLite that match rows on the primary key only.
+"""Upserts that match rows on the primary key only, and count what they did.
 
 MySQL's ``INSERT … ON DUPLICATE KEY UPDATE`` fires on *any* unique key: a
 user whose email is already another user's would overwrite that user's row
 and vanish (publishing 100,000 users into a table with ``UNIQUE(email)``
-left 99,651 rows, some mixing one user's id with another's fields). So
-neither database is asked to resolve a conflict it might resolve on the
-wrong key. A batch (in key order, the last record of a key kept) goes:
+left 99,651 rows, some mixing one user's id with another's fields). So no
+database is asked to resolve a conflict it might resolve on the wrong key.
+A batch goes (PostgreSQL's COPY fast path is in its sink):
 
-- while its table's keys are new: plain multi-row ``INSERT``, inside a
-  savepoint. That is the fastest way in, and any duplicate is an error;
+- on MySQL/MariaDB and SQLite, while its table's keys are new: plain
+  multi-row ``INSERT`` (in key order, the last record of a key kept),
+  inside a savepoint. That is the fastest way in, and any duplicate fails;
 - once a key meets an existing row (the savepoint rolled back, and that
-  table's batches go this way from then on): updates joined on the key
-  and inserts of the keys that are not there. MySQL stages the batch in a
-  temporary table, then ``UPDATE t JOIN stage USING the key`` and
-  ``INSERT … SELECT`` of the staged keys the table lacks; SQLite, whose
-  ``ON CONFLICT (key) DO UPDATE`` names its key, counts the keys already
-  there (``json_each`` of the batch's keys) and upserts.
+  table's batches go this way from then on): updates joined on the key and
+  inserts of the keys that are not there. MySQL stages the batch in a
+  temporary table, then ``UPDATE t JOIN stage ON the key`` and ``INSERT …
+  SELECT`` of the staged keys the table lacks. PostgreSQL (from its staging
+  table) and SQLite, whose ``ON CONFLICT (key) DO UPDATE`` names the key,
+  count the keys already there, then upsert.
 
 A duplicate on another unique key is then an error, never a merge. Each
 path returns the database's counts of the rows it inserted and updated.
@@ -35,6 +36,27 @@ MYSQL_DUPLICATE = 1062
 
 def quoted_list(quote: Any, names: Sequence[str], prefix: str = "") -> str:
     return ", ".join(f"{prefix}{quote(name)}" for name in names)
+
+
+# PostgreSQL -------------------------------------------------------------------------
+
+
+def postgres_merge(
+    cursor: Any, quote: Any, table: str, key: str, stage: str, upsert: str
+) -> tuple[int, int]:
+    """Count the staged keys already in ``table``, then run ``upsert`` (on the key).
+
+    Returns (inserted, updated): the server counts a row inserted or updated
+    by ``ON CONFLICT (key) DO UPDATE`` as one.
+    """
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {stage} s JOIN {quote(table)} t ON t.{quote(key)} = s.{quote(key)}"
+    )
+    existing = int(cursor.fetchone()[0])
+    cursor.execute(upsert)
+    written = int(cursor.rowcount)
+    updated = min(existing, written)
+    return written - updated, updated
 
 
 # MySQL and MariaDB ------------------------------------------------------------------
@@ -160,3 +182,23 @@ def sqlite_merge(
         cursor.close()
     updated = min(existing, written)
     return written - updated, updated
+
+
+def sqlite_unique_index(
+    dbapi_connection: Any, quote: Any, table: str, columns: tuple[str, ...]
+) -> str | None:
+    """The name of ``table``'s unique index made by CREATE INDEX on exactly ``columns``.
+
+    (The indexes of UNIQUE constraints in CREATE TABLE have made-up names.)
+    """
+    cursor = dbapi_connection.cursor()
+    try:
+        indexes = cursor.execute(f"PRAGMA index_list({quote(table)})").fetchall()
+        for _, name, unique, origin, _ in indexes:
+            if unique and origin == "c":
+                info = cursor.execute(f"PRAGMA index_info({quote(name)})").fetchall()
+                if tuple(row[2] for row in info) == columns:
+                    return str(name)
+    finally:
+        cursor.close()
+    return None

@@ -29,7 +29,7 @@ from datagen.errors import SinkError
 DISTINCT_AGAIN = "make the values distinct, or drop that constraint, and run it again"
 DISTINCT = (
     "make the values distinct, or drop that constraint, then run the same command again to "
-    "finish (the rows already in are upserted, not doubled), or add --reset to start from "
+    "finish: the rows already in are upserted, not doubled; or add --reset to start from "
     "empty tables"
 )
 
