@@ -62,6 +62,7 @@ from datagen.sinks.readback import (
     DISTINCT,
     DISTINCT_AGAIN,
     Ledger,
+    Miscount,
     check_batch,
     committed,
     read_back,
@@ -297,7 +298,7 @@ class DatabaseSink(RecordSink):
                 dbapi = conn.connection.dbapi_connection
                 new, updated = self._upsert(dbapi, plan, chain((first,), rows))
                 check_batch(table.name, len(keys), new, updated)
-        except (SQLAlchemyError, self._driver_error()) as exc:
+        except (SQLAlchemyError, self._driver_error(), Miscount) as exc:
             raise self._write_error(table, exc) from (getattr(exc, "orig", None) or exc)
         self.ledger.record(table.name, new, updated)
         self.summary.add(table.name, new + updated)
@@ -337,7 +338,10 @@ class DatabaseSink(RecordSink):
             index_name=self._index_name,
         )
         duplicate = broken is not None and broken.duplicate
-        reason = broken.describe() if broken and duplicate else self._reason(exc, full=True)
+        if isinstance(exc, Miscount):
+            reason = exc.message
+        else:
+            reason = broken.describe() if broken and duplicate else self._reason(exc, full=True)
         hint = None
         if broken is not None and broken.kind == "foreign key":
             hint = "write the referenced records first, or create the tables without foreign keys"

@@ -39,7 +39,7 @@ from datagen.sinks.base import TableSpec
 from datagen.sinks.constraints import violation
 from datagen.sinks.copy_text import copy_text_encoder
 from datagen.sinks.database import PostgresSink
-from datagen.sinks.readback import DISTINCT_AGAIN, check_batch
+from datagen.sinks.readback import DISTINCT_AGAIN, Miscount, check_batch
 from datagen.types import Document
 
 Chunk = tuple[int, bytes]  # rows, and their lines in COPY text format
@@ -119,7 +119,7 @@ class PostgresBulkLoad(PostgresSink):
                     new, updated = self._merge(cursor, plan, target)
                     cursor.execute(f"TRUNCATE {target}")
             check_batch(table.name, rows, new, updated)
-        except self._driver_error() as exc:
+        except (self._driver_error(), Miscount) as exc:
             raise self._write_error(table, exc) from exc
         self.ledger.record(table.name, new, updated)
         self.summary.add(table.name, new + updated)

@@ -73,13 +73,16 @@ def committed(ledger: Ledger) -> str:
     return f"committed before this batch: {', '.join(parts)}; this batch was rolled back"
 
 
+class Miscount(SinkError):
+    """The database wrote fewer (or more) rows than a batch had keys."""
+
+
 def check_batch(table: str, sent: int, new: int, updated: int) -> None:
-    """SinkError unless the database wrote a row for every distinct key of the batch."""
+    """Miscount unless the database wrote a row for every distinct key of the batch."""
     if new + updated != sent:
-        raise SinkError(
-            f"table {table!r}: the database wrote {new + updated:,} rows ({new:,} new, "
-            f"{updated:,} updated) of a batch of {sent:,} distinct keys; the batch was rolled back",
-            hint="a trigger or rule on the table may skip rows",
+        raise Miscount(
+            f"the database wrote {new + updated:,} rows ({new:,} new, {updated:,} updated) "
+            f"for a batch of {sent:,} distinct keys (a trigger or rule may skip rows)"
         )
 
 

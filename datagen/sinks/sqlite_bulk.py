@@ -6,7 +6,8 @@ tables it creates and every row, so an error, a refused row or Ctrl-C
 leaves the file as it was. The tables it creates are counted before the
 commit (one ``COUNT(*)`` each, :mod:`datagen.sinks.readback`). Python's
 sqlite3 runs schema changes outside transactions unless it is told to leave
-them to the caller; this sink does, and begins the one transaction itself (SQLAlchemy's recipe for pysqlite,
+them to the caller; this sink does, and begins the one transaction itself
+(SQLAlchemy's recipe for pysqlite,
 https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
 """
 
