@@ -348,7 +348,7 @@ class DatabaseSink(RecordSink):
         elif duplicate:
             hint = DISTINCT if self.commits_batches and self.says_committed else DISTINCT_AGAIN
         if not self.commits_batches:
-            state = " (nothing was written)"
+            state = "; nothing was written"
         elif self.says_committed:
             state = f"; {committed(self.ledger)}"
         else:

@@ -177,7 +177,7 @@ class PostgresBulkLoad(PostgresSink):
         if counted != expected:
             raise SinkError(
                 f"table {table!r} in {self.label} at {self.where} holds {counted:,} rows, "
-                f"but its COPYs loaded {expected:,} (nothing was written)"
+                f"but its COPYs loaded {expected:,}; nothing was written"
             )
         self.summary.written[table] = counted
 
