@@ -325,8 +325,9 @@ class DatabaseSink(RecordSink):
 
     def _count(self, table: str) -> int:
         """``SELECT COUNT(*)`` of ``table``, in the open transaction."""
-        statement = f"SELECT COUNT(*) FROM {self.quote(table)}"
-        return int(self._connection().exec_driver_sql(statement).scalar_one())
+        conn = self._connection()
+        statement = f"SELECT COUNT(*) FROM {quote_name(conn, table)}"
+        return int(conn.exec_driver_sql(statement).scalar_one())
 
     def _write_error(self, table: TableSpec, exc: BaseException) -> SinkError:
         """What a failed write broke (a constraint, named), and what is committed."""
@@ -381,7 +382,7 @@ class DatabaseSink(RecordSink):
 
     @abstractmethod
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
-        """The upsert statement of ``spec``'s table."""
+        """The statement ``_upsert`` writes ``spec``'s rows with (its fast path's)."""
 
     @abstractmethod
     def _upsert(

@@ -94,24 +94,28 @@ def mysql_merge(
 
     Returns (inserted, updated), as the server counted them (PyMySQL
     connections made by SQLAlchemy count matched rows, changed or not).
+    ``quote`` doubles ``%``: every statement is %-formatted (with no values).
     """
     target, stage = quote(table), quote(f"datagen_stage_{table}"[:64])
     on = f"t.{quote(key)} = s.{quote(key)}"
-    cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}")
-    cursor.execute(f"CREATE TEMPORARY TABLE {stage} LIKE {target}")  # no implicit commit
+    cursor.execute(f"DROP TEMPORARY TABLE IF EXISTS {stage}", ())
+    cursor.execute(f"CREATE TEMPORARY TABLE {stage} LIKE {target}", ())  # no implicit commit
     columns = quoted_list(quote, names)
     values = ", ".join(["%s"] * len(names))
     cursor.executemany(f"INSERT INTO {stage} ({columns}) VALUES ({values})", rows)
     others = [name for name in names if name != key] or [key]
     assignments = ", ".join(f"t.{quote(name)} = s.{quote(name)}" for name in others)
-    cursor.execute(f"UPDATE {target} t JOIN {stage} s ON {on} SET {assignments}")
+    cursor.execute(f"UPDATE {target} t JOIN {stage} s ON {on} SET {assignments}", ())
     updated = int(cursor.rowcount)
-    cursor.execute(
-        f"INSERT INTO {target} ({columns}) SELECT {quoted_list(quote, names, 's.')} "
-        f"FROM {stage} s LEFT JOIN {target} t ON {on} WHERE t.{quote(key)} IS NULL"
-    )
-    inserted = int(cursor.rowcount)
-    cursor.execute(f"DROP TEMPORARY TABLE {stage}")
+    inserted = 0
+    if updated < len(rows):  # some keys are new
+        cursor.execute(
+            f"INSERT INTO {target} ({columns}) SELECT {quoted_list(quote, names, 's.')} "
+            f"FROM {stage} s LEFT JOIN {target} t ON {on} WHERE t.{quote(key)} IS NULL",
+            (),
+        )
+        inserted = int(cursor.rowcount)
+    cursor.execute(f"DROP TEMPORARY TABLE {stage}", ())
     return inserted, updated
 
 
