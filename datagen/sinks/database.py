@@ -493,14 +493,7 @@ class PostgresSink(DatabaseSink):
                 f"CREATE TEMPORARY TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
             self._copy(cursor, stage, plan, iter(unique.values()), [])
-            return self._merge(cursor, plan, stage)
-
-    def _merge(self, cursor: Any, plan: _Plan, stage: str) -> tuple[int, int]:
-        """Upsert the staged rows: (inserted, updated), as the server counted them."""
-        spec = plan.spec
-        return key_upserts.postgres_merge(
-            cursor, self.quote, spec.name, spec.key, stage, plan.statement
-        )
+            return key_upserts.postgres_merge(cursor, plan.statement)
 
     def _copy(
         self,

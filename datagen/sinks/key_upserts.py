@@ -15,8 +15,9 @@ A batch goes (PostgreSQL's COPY fast path is in its sink):
   inserts of the keys that are not there. MySQL stages the batch in a
   temporary table, then ``UPDATE t JOIN stage ON the key`` and ``INSERT …
   SELECT`` of the staged keys the table lacks. PostgreSQL (from its staging
-  table) and SQLite, whose ``ON CONFLICT (key) DO UPDATE`` names the key,
-  count the keys already there, then upsert.
+  table) and SQLite upsert with ``ON CONFLICT (key) DO UPDATE``, which names
+  the key; PostgreSQL's statement counts its inserts, SQLite first counts
+  the batch's keys already there.
 
 A duplicate on another unique key is then an error, never a merge. Each
 path returns the database's counts of the rows it inserted and updated.
@@ -41,22 +42,20 @@ def quoted_list(quote: Any, names: Sequence[str], prefix: str = "") -> str:
 # PostgreSQL -------------------------------------------------------------------------
 
 
-def postgres_merge(
-    cursor: Any, quote: Any, table: str, key: str, stage: str, upsert: str
-) -> tuple[int, int]:
-    """Count the staged keys already in ``table``, then run ``upsert`` (on the key).
+def postgres_merge(cursor: Any, upsert: str) -> tuple[int, int]:
+    """Run ``upsert`` (``INSERT … ON CONFLICT (key) DO UPDATE``): (inserted, updated).
 
-    Returns (inserted, updated): the server counts a row inserted or updated
-    by ``ON CONFLICT (key) DO UPDATE`` as one.
+    The statement returns, for each row it wrote, whether it inserted it: a
+    row version this statement inserted has no ``xmax`` (no transaction has
+    locked or deleted it), one it updated has this transaction's. Counted in
+    the server, in the statement itself: no second pass over the table.
     """
     cursor.execute(
-        f"SELECT COUNT(*) FROM {stage} s JOIN {quote(table)} t ON t.{quote(key)} = s.{quote(key)}"
+        f"WITH written AS ({upsert} RETURNING xmax = 0 AS inserted) "
+        "SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FROM written"
     )
-    existing = int(cursor.fetchone()[0])
-    cursor.execute(upsert)
-    written = int(cursor.rowcount)
-    updated = min(existing, written)
-    return written - updated, updated
+    inserted, written = cursor.fetchone()
+    return int(inserted), int(written) - int(inserted)
 
 
 # MySQL and MariaDB ------------------------------------------------------------------
@@ -174,9 +173,9 @@ def sqlite_merge(
     keys = orjson.dumps([row[key_index] for row in rows]).decode()
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {quote(table)} "
-            f"WHERE {quote(key)} IN (SELECT value FROM json_each(?))",
+        cursor.execute(  # CROSS JOIN: the keys drive, looked up in the table's primary key
+            f"SELECT COUNT(*) FROM json_each(?) AS k CROSS JOIN {quote(table)} AS t "
+            f"ON t.{quote(key)} = k.value",
             (keys,),
         )
         existing = int(cursor.fetchone()[0])

@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import AddConstraint, ColumnCollectionConstraint, CreateTable
 
 from datagen.errors import SinkError
+from datagen.sinks import key_upserts
 from datagen.sinks.base import TableSpec
 from datagen.sinks.constraints import violation
 from datagen.sinks.copy_text import copy_text_encoder
@@ -116,7 +117,7 @@ class PostgresBulkLoad(PostgresSink):
                 if fresh:
                     new, updated = int(cursor.rowcount), 0  # the server's count ("COPY n")
                 else:
-                    new, updated = self._merge(cursor, plan, target)
+                    new, updated = key_upserts.postgres_merge(cursor, plan.statement)
                     cursor.execute(f"TRUNCATE {target}")
             check_batch(table.name, rows, new, updated)
         except (self._driver_error(), Miscount) as exc:
