@@ -419,3 +419,23 @@ def test_populate_into_mariadb_prints_the_rows_in_its_tables(run: Any, mariadb_d
     again = run(*args)  # the tables are there: every batch is an update, counted as such
     assert again.exit_code == 0, again.output
     assert again.output.strip().rsplit("): ", 1)[1] == printed
+
+
+def test_constraint_names_fit_every_database() -> None:
+    from datagen.sinks.constraints import unique_name
+
+    assert unique_name("user", "email") == "user_email_key"
+    long = unique_name("a_table_with_a_long_name_" * 2, "and_a_long_column_name_too")
+    other = unique_name("a_table_with_a_long_name_" * 2, "and_a_long_column_name_two")
+    assert len(long) <= 63 and long.endswith("_key") and long != other
+
+
+def test_a_unique_field_that_is_not_a_column_is_a_schema_error() -> None:
+    from sqlalchemy import MetaData
+
+    from datagen.errors import SchemaError
+    from datagen.sinks.dialects import SQLITE, build_table
+
+    spec = TableSpec("people", "id", (Column("id", "text"),), unique=("email",))
+    with pytest.raises(SchemaError, match="table 'people': unique 'email' is not a column"):
+        build_table(spec, MetaData(), SQLITE, foreign_keys=False)
