@@ -29,6 +29,8 @@ class SQLiteBulkLoad(SQLiteSink):
     Closing without ``commit()`` rolls everything back.
     """
 
+    commits_batches = False  # everything is committed by commit()
+
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
         database = self._url.database or ""
@@ -52,8 +54,6 @@ class SQLiteBulkLoad(SQLiteSink):
         conn = self._connection()
         tables = self._tables(conn, specs)
         self._create_tables(conn, specs, tables, reset=reset)  # in the transaction commit() ends
-
-    commits_batches = False  # everything is committed by commit()
 
     def _batch(self, conn: Connection) -> ContextManager[Any]:
         return nullcontext()  # every write is in the one transaction
