@@ -258,6 +258,7 @@ def documents_to_database(
             sink.write(table, documents)
             if progress:
                 progress(shard.size)
+        sink.read_back()  # a table this run made is counted in the database
     finally:
         summary = sink.close()
     return dict(summary.written)

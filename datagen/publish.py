@@ -128,14 +128,21 @@ def write_records(
 
     When a batch is full, every pending batch is written, in the order of
     ``tables`` (parents first): a child's rows never reach the database
-    before the rows they refer to, which came earlier in ``records``.
+    before the rows they refer to, which came earlier in ``records``. That
+    happens between two journeys (records with another ``journey_id``), so
+    a row a journey writes twice (a ``job_run`` started, then finished) is
+    in one batch, and the database counts it once.
     """
     batches: dict[str, list[Document]] = {name: [] for name in tables}
+    full, journey = False, None
     for kind, record in records:
+        if full and (record.get("journey_id") is None or record["journey_id"] != journey):
+            _flush(sink, batches, tables, progress)
+            full = False
+        journey = record.get("journey_id")
         batch = batches[kind]
         batch.append(record)
-        if len(batch) >= BATCH:
-            _flush(sink, batches, tables, progress)
+        full = full or len(batch) >= BATCH
     _flush(sink, batches, tables, progress)
 
 
@@ -282,6 +289,7 @@ def _publish_to_database(
                 else:
                     documents = document_records(run, manifest)
                     stream_records(sink, documents, tables[manifest.provider], progress=progress)
+        sink.read_back()  # the tables this run made are counted in the database
     finally:
         summary = sink.close()
     return summary

@@ -153,6 +153,7 @@ class DatabaseTarget(StepTarget):
             from datagen.sinks.database import open_database_sink
 
             sink = open_database_sink(self.url)
+            sink.says_committed = False  # the replay's report says which steps are written
             sink.open(list(self.tables.values()))
             self._local.sink = sink
             with self._lock:

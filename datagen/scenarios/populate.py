@@ -137,7 +137,9 @@ def to_database(
             if progress:
                 progress(len(batch))
         if isinstance(sink, SQLiteBulkLoad):
-            sink.commit()
+            sink.commit()  # counts the tables it made, then commits
+        else:
+            sink.read_back()  # the tables this run made are counted in the database
     finally:
         summary = sink.close()
     return dict(summary.written)

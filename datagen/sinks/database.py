@@ -7,23 +7,27 @@ batches of records on that key, on each backend's bulk path:
 - PostgreSQL: COPY straight into the table while the keys are new; once a
   key meets an existing row, COPY into a temporary staging table, then one
   ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE``;
-- MySQL/MariaDB: ``INSERT … ON DUPLICATE KEY UPDATE``, sent by PyMySQL's
-  ``executemany`` as multi-row statements, each batch in key order;
-- SQLite: ``INSERT … ON CONFLICT (key) DO UPDATE`` with ``executemany``, each
-  batch in key order.
+- MySQL/MariaDB and SQLite: plain multi-row INSERTs while the keys are new,
+  then updates joined on the key and inserts of the new keys
+  (:mod:`datagen.sinks.key_upserts`), each batch in key order.
 
-Each batch is one transaction. Timestamps are stored in UTC; nested values
-as JSON (JSONB on PostgreSQL). Failures raise SinkError, whose message names
-the backend and ``host:port`` (or the SQLite file) and never a password. A
-violated constraint, such as a foreign key, raises SinkError too; its
-``__cause__`` is the driver's IntegrityError.
+Every path matches rows on the primary key only: a record meeting another
+row on another unique key fails, it never merges into it. Each batch is one
+transaction, and the database's count of the rows it inserted and updated
+must account for each of its keys (:mod:`datagen.sinks.readback`, which
+also counts the tables a run created at its end: ``read_back``). Timestamps
+are stored in UTC; nested values as JSON (JSONB on PostgreSQL). Failures
+raise SinkError, whose message names the backend and ``host:port`` (or the
+SQLite file) and never a password. A violated constraint raises SinkError
+too, saying which (:mod:`datagen.sinks.constraints`) and what is committed;
+its ``__cause__`` is the driver's IntegrityError.
 """
 
 from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -36,7 +40,9 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import InputError, SinkError
+from datagen.sinks import key_upserts
 from datagen.sinks.base import Column, RecordSink, Summary, TableSpec
+from datagen.sinks.constraints import violation
 from datagen.sinks.dialects import (
     MYSQL,
     POSTGRESQL,
@@ -51,6 +57,15 @@ from datagen.sinks.dialects import (
     parse_database_url,
     row_builder,
     sql_type,
+)
+from datagen.sinks.readback import (
+    DISTINCT,
+    DISTINCT_AGAIN,
+    Ledger,
+    Miscount,
+    check_batch,
+    committed,
+    read_back,
 )
 from datagen.types import Document
 
@@ -89,6 +104,7 @@ class DatabaseSink(RecordSink):
 
     backend: ClassVar[Backend]
     key_order: ClassVar[bool] = False  # write each batch sorted by key (see in_key_order)
+    commits_batches: ClassVar[bool] = True  # each write is committed (not so in bulk loads)
 
     def __init__(self, url: str, *, foreign_keys: bool = False) -> None:
         backend, self._url = parse_database_url(url)
@@ -102,6 +118,9 @@ class DatabaseSink(RecordSink):
         self._conn: Connection | None = None
         self._metadata = MetaData()
         self._plans: dict[str, _Plan] = {}
+        self.ledger = Ledger()
+        self._upserting: set[str] = set()  # tables where a key met an existing row
+        self.says_committed = True  # a failed write says what is committed (replay: no)
 
     # Connection and schema -------------------------------------------------------
 
@@ -110,6 +129,7 @@ class DatabaseSink(RecordSink):
         if self._conn is None:
             self._engine = self._create_engine()
             self._conn = connect(self._engine, self.label, self.where, self._url.password)
+        self._upserting.difference_update(spec.name for spec in tables)
         try:
             self._prepare(parents_first(tables), reset=reset)
         except SinkError:
@@ -175,6 +195,9 @@ class DatabaseSink(RecordSink):
                 self._add_columns(conn, spec, kept[spec.name])
             else:
                 self._create(conn, table)
+                self.ledger.forget(table.name)  # rows written before a reset are gone
+                self.summary.written.pop(table.name, None)
+                self.ledger.created.add(table.name)
         for spec in specs:
             self._plans[spec.name] = self._plan(spec)
 
@@ -247,11 +270,13 @@ class DatabaseSink(RecordSink):
     # Writing -----------------------------------------------------------------------
 
     def write(self, table: TableSpec, records: Iterable[Document]) -> int:
-        """Upsert ``records`` in one transaction; returns the rows written.
+        """Upsert ``records`` in one transaction; returns the rows the database wrote.
 
         ``records`` is read once, as the rows go out, so it can be a stream.
         Records without a column's field write NULL there; of records sharing
-        a key the last wins (so the count is of distinct keys).
+        a key the last wins. The database's count of the rows it inserted and
+        updated must be the batch's distinct keys (else SinkError, the batch
+        rolled back).
         """
         conn = self._connection()
         plan = self._plans.get(table.name)
@@ -263,28 +288,85 @@ class DatabaseSink(RecordSink):
         keys: set[Any] = set()
         rows = self._rows(plan, records, keys)
         if self.key_order:
-            rows = iter(in_key_order(list(rows), plan.key))
+            listed = in_key_order(list(rows), plan.key)
+            rows = iter(listed if len(listed) == len(keys) else last_of_each(listed, plan.key))
         first = next(rows, None)
         if first is None:
             return 0
         try:
             with self._batch(conn):
-                self._upsert(conn.connection.dbapi_connection, plan, chain((first,), rows))
+                dbapi = conn.connection.dbapi_connection
+                new, updated = self._upsert(dbapi, plan, chain((first,), rows))
+                check_batch(table.name, len(keys), new, updated)
+        except (SQLAlchemyError, self._driver_error(), Miscount) as exc:
+            raise self._write_error(table, exc) from (getattr(exc, "orig", None) or exc)
+        self.ledger.record(table.name, new, updated)
+        self.summary.add(table.name, new + updated)
+        return new + updated
+
+    def read_back(self) -> Summary:
+        """Count the rows of the tables this run created, in the database; the summary.
+
+        Call it once every write is done: a table made by this run must hold
+        the rows it inserted (SinkError naming both numbers if not), and that
+        count is what the summary reports for it.
+        """
+        conn = self._connection()
+        try:
+            with nullcontext() if conn.in_transaction() else conn.begin():
+                found = read_back(self.ledger, self._count, f"{self.label} at {self.where}")
         except (SQLAlchemyError, self._driver_error()) as exc:
-            cause = getattr(exc, "orig", None) or exc
-            integrity = isinstance(exc, (SqlIntegrityError, self._driver_integrity_error()))
             raise SinkError(
-                f"cannot write {table.name!r} records to {self.label} "
-                f"at {self.where}: {self._reason(exc, full=True)}",
-                hint=(
-                    "write the referenced records first, or create the tables without "
-                    "foreign keys"
-                    if integrity
-                    else None
-                ),
-            ) from cause
-        self.summary.add(table.name, len(keys))
-        return len(keys)
+                f"cannot count the rows written to {self.label} at {self.where}: "
+                f"{self._reason(exc)}"
+            ) from None
+        self.summary.written.update(found)
+        return self.summary
+
+    def _count(self, table: str) -> int:
+        """``SELECT COUNT(*)`` of ``table``, in the open transaction."""
+        conn = self._connection()
+        statement = f"SELECT COUNT(*) FROM {quote_name(conn, table)}"
+        return int(conn.exec_driver_sql(statement).scalar_one())
+
+    def _write_error(self, table: TableSpec, exc: BaseException) -> SinkError:
+        """What a failed write broke (a constraint, named), and what is committed."""
+        broken = violation(
+            exc,
+            table,
+            table.name,
+            index_columns=self._index_columns,
+            index_name=self._index_name,
+        )
+        duplicate = broken is not None and broken.duplicate
+        if isinstance(exc, Miscount):
+            reason = exc.message
+        else:
+            reason = broken.describe() if broken and duplicate else self._reason(exc, full=True)
+        hint = None
+        if broken is not None and broken.kind == "foreign key":
+            hint = "write the referenced records first, or create the tables without foreign keys"
+        elif duplicate:
+            hint = DISTINCT if self.commits_batches and self.says_committed else DISTINCT_AGAIN
+        if not self.commits_batches:
+            state = "; nothing was written"
+        elif self.says_committed:
+            state = f"; {committed(self.ledger)}"
+        else:
+            state = ""
+        return SinkError(
+            f"cannot write {table.name!r} records to {self.label} at {self.where}: "
+            f"{reason}{state}",
+            hint=hint,
+        )
+
+    def _index_columns(self, table: str, index: str) -> tuple[str, ...]:
+        """The columns of ``table``'s index ``index`` (MySQL names keys, not their columns)."""
+        return ()
+
+    def _index_name(self, table: str, columns: tuple[str, ...]) -> str | None:
+        """The unique index of ``table`` on ``columns`` (SQLite names columns, not indexes)."""
+        return None
 
     @staticmethod
     def _rows(plan: _Plan, records: Iterable[Document], keys: set[Any]) -> Iterator[RowValues]:
@@ -300,13 +382,17 @@ class DatabaseSink(RecordSink):
 
     @abstractmethod
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
-        """The upsert statement of ``spec``'s table."""
+        """The statement ``_upsert`` writes ``spec``'s rows with (its fast path's)."""
 
     @abstractmethod
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
+    def _upsert(
+        self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]
+    ) -> tuple[int, int]:
         """Write ``rows`` (encoded, at least one) inside the open transaction.
 
-        Rows may share a key: the last one must win.
+        Rows may share a key (the last one must win), except where
+        ``key_order`` keeps the last of each. Returns the database's counts of
+        rows inserted and of rows updated, matched on the primary key only.
         """
 
     def _update_list(self, spec: TableSpec, names: tuple[str, ...], template: str) -> str:
@@ -368,14 +454,6 @@ class PostgresSink(DatabaseSink):
     UNIQUE_VIOLATION = "23505"
     SCHEMA_LOCK = 0x64617461_67656E  # "datagen": the advisory lock key of schema changes
 
-    def __init__(self, url: str, *, foreign_keys: bool = False) -> None:
-        super().__init__(url, foreign_keys=foreign_keys)
-        self._upserting: set[str] = set()  # tables where a key met an existing row
-
-    def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
-        self._upserting.difference_update(spec.name for spec in tables)
-        super().open(tables, reset=reset)
-
     def _create_tables(
         self, conn: Connection, specs: list[TableSpec], tables: list[Table], *, reset: bool
     ) -> None:
@@ -387,8 +465,9 @@ class PostgresSink(DatabaseSink):
 
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
+        key = self.quote(spec.key)
         updates = self._update_list(spec, names, "{column} = EXCLUDED.{column}")
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        action = f"DO UPDATE SET {updates or f'{key} = EXCLUDED.{key}'}"  # counted, as updates
         return (
             f"INSERT INTO {self.quote(spec.name)} ({columns}) "
             f"SELECT {columns} FROM {self._stage(spec)} "
@@ -398,7 +477,9 @@ class PostgresSink(DatabaseSink):
     def _stage(self, spec: TableSpec) -> str:
         return self.quote(f"datagen_stage_{spec.name}"[:63])
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
+    def _upsert(
+        self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]
+    ) -> tuple[int, int]:
         table = self.quote(plan.spec.name)
         sent: list[RowValues] = []  # kept for the upsert if the COPY meets a key
         with dbapi_connection.cursor() as cursor:
@@ -412,8 +493,9 @@ class PostgresSink(DatabaseSink):
                     cursor.execute("ROLLBACK TO SAVEPOINT datagen_copy")
                     self._upserting.add(plan.spec.name)
                 else:
+                    copied = int(cursor.rowcount)  # the server's count ("COPY n")
                     cursor.execute("RELEASE SAVEPOINT datagen_copy")
-                    return
+                    return copied, 0
             sent.extend(rows)  # what the failed COPY had not read yet
             unique = {row[plan.key]: row for row in sent}  # the last of a key wins
             stage = self._stage(plan.spec)
@@ -421,7 +503,7 @@ class PostgresSink(DatabaseSink):
                 f"CREATE TEMPORARY TABLE {stage} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
             )
             self._copy(cursor, stage, plan, iter(unique.values()), [])
-            cursor.execute(plan.statement)
+            return key_upserts.postgres_merge(cursor, plan.statement)
 
     def _copy(
         self,
@@ -462,25 +544,39 @@ class MySQLSink(DatabaseSink):
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
         values = ", ".join(["%s"] * len(names))
-        updates = self._update_list(spec, names, "{column} = VALUES({column})")
-        if not updates:
-            key = self.quote(spec.key)
-            updates = f"{key} = {key}"
-        return (
-            f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values}) "
-            f"ON DUPLICATE KEY UPDATE {updates}"
-        )
+        return f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values})"
 
     def quote(self, name: str) -> str:
         return super().quote(name).replace("%", "%%")  # the statements are %-formatted
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
+    def _upsert(
+        self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]
+    ) -> tuple[int, int]:
+        """Plain INSERTs while the keys are new, else staged (see :mod:`key_upserts`)."""
+        batch = list(rows)
+        name = plan.spec.name
         with dbapi_connection.cursor() as cursor:
-            cursor.executemany(plan.statement, rows)  # sent as multi-row INSERTs
+            if name not in self._upserting:
+                integrity = self._driver_integrity_error()
+                inserted = key_upserts.mysql_insert(cursor, plan.statement, batch, integrity)
+                if inserted is not None:
+                    return inserted, 0
+                self._upserting.add(name)
+            return key_upserts.mysql_merge(
+                cursor, self.quote, name, plan.spec.key, plan.names, batch
+            )
+
+    def _index_columns(self, table: str, index: str) -> tuple[str, ...]:
+        dbapi: Any = self._connection().connection.dbapi_connection  # PyMySQL's
+        with dbapi.cursor() as cursor:
+            return key_upserts.mysql_key_columns(cursor, table, index)
 
 
 class SQLiteSink(DatabaseSink):
-    """An SQLite file: INSERT … ON CONFLICT DO UPDATE, foreign keys enforced."""
+    """An SQLite file: INSERT while keys are new, then ON CONFLICT (key) DO UPDATE.
+
+    Foreign keys are enforced.
+    """
 
     backend = SQLITE
     key_order = True
@@ -502,19 +598,34 @@ class SQLiteSink(DatabaseSink):
     def _statement(self, spec: TableSpec, names: tuple[str, ...]) -> str:
         columns = ", ".join(self.quote(name) for name in names)
         values = ", ".join(["?"] * len(names))
-        updates = self._update_list(spec, names, "{column} = excluded.{column}")
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        return (
-            f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values}) "
-            f"ON CONFLICT ({self.quote(spec.key)}) {action}"
+        return f"INSERT INTO {self.quote(spec.name)} ({columns}) VALUES ({values})"
+
+    def _upsert(
+        self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]
+    ) -> tuple[int, int]:
+        """Plain INSERTs while the keys are new, else an upsert (see :mod:`key_upserts`)."""
+        batch = list(rows)
+        spec = plan.spec
+        if spec.name not in self._upserting:
+            inserted = key_upserts.sqlite_insert(dbapi_connection, plan.statement, batch)
+            if inserted is not None:
+                return inserted, 0
+            self._upserting.add(spec.name)
+        updates = self._update_list(spec, plan.names, "{column} = excluded.{column}")
+        key = self.quote(spec.key)
+        upsert = f"{plan.statement} ON CONFLICT ({key}) DO UPDATE SET {updates or f'{key} = {key}'}"
+        return key_upserts.sqlite_merge(
+            dbapi_connection, self.quote, spec.name, spec.key, upsert, batch, plan.key
         )
 
-    def _upsert(self, dbapi_connection: Any, plan: _Plan, rows: Iterator[RowValues]) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.executemany(plan.statement, rows)
-        finally:
-            cursor.close()
+    def _index_name(self, table: str, columns: tuple[str, ...]) -> str | None:
+        dbapi = self._connection().connection.dbapi_connection
+        return key_upserts.sqlite_unique_index(dbapi, self.quote, table, columns)
+
+
+def last_of_each(rows: list[RowValues], key: int) -> list[RowValues]:
+    """``rows`` with only the last row of each key, in the order of their first."""
+    return list({row[key]: row for row in rows}.values())
 
 
 def in_key_order(rows: list[RowValues], key: int) -> list[RowValues]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Double,
     Float,
     ForeignKeyConstraint,
+    UniqueConstraint,
 )
 from sqlalchemy import Column as SqlColumn
 from sqlalchemy import Integer, MetaData, Table, Text
@@ -37,11 +38,13 @@ from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from datagen.errors import InputError, SchemaError
 from datagen.sinks.base import DATABASE_SCHEMES, Column, TableSpec, redact, require_scheme
+from datagen.sinks.constraints import unique_columns, unique_name
 from datagen.types import Document
 
 UTC = timezone.utc
 KINDS = ("text", "integer", "float", "boolean", "timestamp", "date", "json")
 MYSQL_KEY_LENGTH = 64  # VARCHAR length of MySQL keys and foreign-key columns (TEXT can't be keyed)
+MYSQL_UNIQUE_LENGTH = 255  # VARCHAR length of MySQL text columns declared unique
 
 
 @dataclass(frozen=True)
@@ -148,16 +151,22 @@ class SQLiteJSON(UserDefinedType[Any]):
         return "JSON TEXT"
 
 
-def sql_type(kind: str, backend: Backend, *, keyed: bool = False) -> TypeEngine[Any]:
+def sql_type(
+    kind: str, backend: Backend, *, keyed: bool = False, unique: bool = False
+) -> TypeEngine[Any]:
     """The column type of a TableSpec ``kind`` (``keyed``: key or foreign-key column).
 
     Keyed text is compared byte by byte: PostgreSQL's "C" collation, which
     builds and checks key indexes without the locale's rules (a third faster
-    on 370,000 keys); MySQL's binary collation is set per table.
+    on 370,000 keys); MySQL's binary collation is set per table. ``unique``
+    text on MySQL is ``VARCHAR(255)``: a TEXT column can't be a plain unique
+    key (MariaDB's long unique keys on TEXT are hashes, which MySQL lacks).
     """
     if kind == "text":
         if backend is MYSQL and keyed:
             return mysql.VARCHAR(MYSQL_KEY_LENGTH)
+        if backend is MYSQL and unique:
+            return mysql.VARCHAR(MYSQL_UNIQUE_LENGTH)
         return Text(collation="C") if backend is POSTGRESQL and keyed else Text()
     if kind == "integer":
         return BigInteger()
@@ -186,16 +195,29 @@ def build_table(
 ) -> Table:
     """The SQLAlchemy table of ``spec``: its key is the primary key.
 
-    With ``foreign_keys``, references to tables already in ``metadata`` (or to
-    itself) become FOREIGN KEY constraints; references to other tables are left out.
+    Columns declared unique get a UNIQUE constraint each, named
+    ``<table>_<column>_key``. With ``foreign_keys``, references to tables
+    already in ``metadata`` (or to itself) become FOREIGN KEY constraints;
+    references to other tables are left out.
     """
     names = [column.name for column in spec.columns]
     if spec.key not in names:
         raise SchemaError(f"key {spec.key!r} is not a column", where=f"table {spec.name!r}")
+    unique = unique_columns(spec)
+    strays = [name for name in unique if name not in names]
+    if strays:
+        raise SchemaError(
+            f"unique {', '.join(map(repr, strays))} is not a column", where=f"table {spec.name!r}"
+        )
     columns = [
         SqlColumn(
             column.name,
-            sql_type(column.type, backend, keyed=column.name in spec.foreign_keys),
+            sql_type(
+                column.type,
+                backend,
+                keyed=column.name in spec.foreign_keys,
+                unique=column.name in unique,
+            ),
             nullable=column.nullable and column.name != spec.key,
         )
         for column in spec.columns
@@ -209,6 +231,7 @@ def build_table(
         autoincrement=False,
     )
     items: list[SchemaItem] = [key, *columns]
+    items.extend(UniqueConstraint(name, name=unique_name(spec.name, name)) for name in unique)
     if foreign_keys:
         for name, (target, target_column) in spec.foreign_keys.items():
             if name in names and (target in metadata.tables or target == spec.name):

@@ -2,13 +2,15 @@
 
 ``populate`` fills the tables it creates. The fastest safe way in is what
 ``pg_restore`` does: create each table bare, COPY its rows, and only then
-add its PRIMARY KEY (one sorted index build instead of a B-tree insert per
-row: COPY of 373,000 job runs takes 0.76 s + 0.18 s instead of 1.37 s) and
-its FOREIGN KEYs, which PostgreSQL validates in one pass per constraint
-instead of a trigger per row (a 1.1-million-row population spends about
-half its time in those triggers otherwise). All of it, the ``--reset`` drops
-included, is one transaction: a duplicate key, an orphan row, any error or
-Ctrl-C leaves the database as it was.
+add its PRIMARY KEY and UNIQUE constraints (one sorted index build each
+instead of a B-tree insert per row: COPY of 373,000 job runs takes 0.76 s +
+0.18 s instead of 1.37 s) and its FOREIGN KEYs, which PostgreSQL validates
+in one pass per constraint instead of a trigger per row (a 1.1-million-row
+population spends about half its time in those triggers otherwise). Once a
+table has its keys, its rows are counted (one ``COUNT(*)``): they must be
+the rows its COPYs reported. All of it, the ``--reset`` drops included, is
+one transaction: a duplicate, an orphan row, a count that is off, any error
+or Ctrl-C leaves the database as it was.
 
 Tables that already exist (no ``--reset``) keep their constraints; their
 rows go through a staging table and ``INSERT … ON CONFLICT (key) DO UPDATE``,
@@ -22,18 +24,23 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import (
     Column,
     Connection,
+    Constraint,
     ForeignKeyConstraint,
     MetaData,
     PrimaryKeyConstraint,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.schema import AddConstraint, CreateTable
+from sqlalchemy.schema import AddConstraint, ColumnCollectionConstraint, CreateTable
 
 from datagen.errors import SinkError
+from datagen.sinks import key_upserts
 from datagen.sinks.base import TableSpec
+from datagen.sinks.constraints import violation
 from datagen.sinks.copy_text import copy_text_encoder
 from datagen.sinks.database import PostgresSink
+from datagen.sinks.readback import DISTINCT_AGAIN, Miscount, check_batch
 from datagen.types import Document
 
 Chunk = tuple[int, bytes]  # rows, and their lines in COPY text format
@@ -48,11 +55,13 @@ class PostgresBulkLoad(PostgresSink):
     finishes those left). Closing without ``commit()`` rolls everything back.
     """
 
+    commits_batches = False  # everything is committed by commit()
+
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
         self._fresh: set[str] = set()  # tables created in this transaction
         # Their keys, added once their rows are in (see finish()).
-        self._primary: dict[str, PrimaryKeyConstraint] = {}
+        self._primary: dict[str, list[Constraint]] = {}  # the primary key, then UNIQUEs
         self._foreign: list[ForeignKeyConstraint] = []
         self._finished: set[str] = set()
         self._staged: set[str] = set()  # existing tables whose staging table is made
@@ -71,7 +80,8 @@ class PostgresBulkLoad(PostgresSink):
         )
         conn.execute(CreateTable(bare))
         self._fresh.add(table.name)
-        self._primary[table.name] = table.primary_key
+        unique = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        self._primary[table.name] = [table.primary_key, *sorted(unique, key=lambda c: str(c.name))]
         self._foreign.extend(sorted(table.foreign_key_constraints, key=lambda c: [*c.column_keys]))
 
     def write(self, table: TableSpec, records: Iterable[Document]) -> int:
@@ -104,16 +114,17 @@ class PostgresBulkLoad(PostgresSink):
                     for count, data in chunks:
                         copy.write(data)
                         rows += count
-                if not fresh:
-                    cursor.execute(plan.statement)
+                if fresh:
+                    new, updated = int(cursor.rowcount), 0  # the server's count ("COPY n")
+                else:
+                    new, updated = key_upserts.postgres_merge(cursor, plan.statement)
                     cursor.execute(f"TRUNCATE {target}")
-        except self._driver_error() as exc:
-            raise SinkError(
-                f"cannot write {table.name!r} records to {self.label} at {self.where}: "
-                f"{self._reason(exc, full=True)} (nothing was written)"
-            ) from exc
-        self.summary.add(table.name, rows)
-        return rows
+            check_batch(table.name, rows, new, updated)
+        except (self._driver_error(), Miscount) as exc:
+            raise self._write_error(table, exc) from exc
+        self.ledger.record(table.name, new, updated)
+        self.summary.add(table.name, new + updated)
+        return new + updated
 
     def finish(self, table: TableSpec) -> None:
         """No more rows for ``table``: add its primary key, and the foreign keys now possible.
@@ -128,7 +139,9 @@ class PostgresBulkLoad(PostgresSink):
     def _add_keys(self) -> None:
         conn = self._connection()
         for name in [name for name in self._primary if name in self._finished]:
-            self._add(conn, self._primary.pop(name))
+            for constraint in self._primary.pop(name):
+                self._add(conn, constraint)
+            self._read_back(name)
         ready = [
             constraint
             for constraint in self._foreign
@@ -139,19 +152,38 @@ class PostgresBulkLoad(PostgresSink):
             self._add(conn, constraint)
             self._foreign.remove(constraint)
 
-    def _add(
-        self, conn: Connection, constraint: PrimaryKeyConstraint | ForeignKeyConstraint
-    ) -> None:
+    def _add(self, conn: Connection, constraint: Constraint) -> None:
         try:
             conn.execute(AddConstraint(constraint))
         except (SQLAlchemyError, self._driver_error()) as exc:
+            table = constraint.table.name
+            plan = self._plans.get(table)
+            broken = violation(exc, plan.spec if plan else None, table)
+            unique = broken is not None and broken.kind == "unique"
+            if broken is not None and broken.duplicate:
+                reason = broken.offender(loaded=True)
+            else:
+                reason = self._reason(exc, full=True)
             raise SinkError(
                 f"cannot add the {_described(constraint)} in {self.label} at {self.where}: "
-                f"{self._reason(exc, full=True)} (nothing was written)"
+                f"{reason}; nothing was written",
+                hint=DISTINCT_AGAIN if unique else None,
             ) from None
 
+    def _read_back(self, table: str) -> None:
+        """A table made here, with its keys: its rows counted (one COUNT(*), SinkError if off)."""
+        ledger = self.ledger
+        counted = self._count(table) if ledger.batches[table] else 0
+        expected = ledger.new[table]
+        if counted != expected:
+            raise SinkError(
+                f"table {table!r} in {self.label} at {self.where} holds {counted:,} rows, "
+                f"but its COPYs loaded {expected:,}; nothing was written"
+            )
+        self.summary.written[table] = counted
+
     def commit(self) -> None:
-        """Finish every table (each key checked over all rows) and commit."""
+        """Finish every table (each key checked over all rows, its rows counted) and commit."""
         self._finished.update(self._fresh)
         self._add_keys()
         self._commit()
@@ -165,9 +197,13 @@ class PostgresBulkLoad(PostgresSink):
         super().open(tables, reset=reset)
 
 
-def _described(constraint: PrimaryKeyConstraint | ForeignKeyConstraint) -> str:
-    """``primary key t.id`` or ``foreign key t.parent_id -> parent``."""
+def _described(constraint: Constraint) -> str:
+    """``primary key t.id``, ``unique constraint 't_email_key' on t.email`` or
+    ``foreign key t.parent_id -> parent``."""
+    assert isinstance(constraint, ColumnCollectionConstraint)
     table, columns = constraint.table.name, ", ".join(c.name for c in constraint.columns)
     if isinstance(constraint, ForeignKeyConstraint):
         return f"foreign key {table}.{columns} -> {constraint.referred_table.name}"
-    return f"primary key {table}.{columns}"
+    if isinstance(constraint, PrimaryKeyConstraint):
+        return f"primary key {table}.{columns}"
+    return f"unique constraint {constraint.name!r} on {table}.{columns}"

@@ -3,9 +3,11 @@
 ``populate`` writes its tables to SQLite as one transaction, as it does to
 PostgreSQL (:mod:`datagen.sinks.pg_bulk`): the ``--reset`` drops, the
 tables it creates and every row, so an error, a refused row or Ctrl-C
-leaves the file as it was. Python's sqlite3 runs schema changes outside
-transactions unless it is told to leave them to the caller; this sink does,
-and begins the one transaction itself (SQLAlchemy's recipe for pysqlite,
+leaves the file as it was. The tables it creates are counted before the
+commit (one ``COUNT(*)`` each, :mod:`datagen.sinks.readback`). Python's
+sqlite3 runs schema changes outside transactions unless it is told to leave
+them to the caller; this sink does, and begins the one transaction itself
+(SQLAlchemy's recipe for pysqlite,
 https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl).
 """
 
@@ -26,6 +28,8 @@ class SQLiteBulkLoad(SQLiteSink):
 
     Closing without ``commit()`` rolls everything back.
     """
+
+    commits_batches = False  # everything is committed by commit()
 
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
@@ -55,7 +59,8 @@ class SQLiteBulkLoad(SQLiteSink):
         return nullcontext()  # every write is in the one transaction
 
     def commit(self) -> None:
-        """Commit everything written since ``open()``."""
+        """Count the tables made here (their rows must be those inserted), then commit."""
+        self.read_back()
         self._commit()
         self._committed = True
 

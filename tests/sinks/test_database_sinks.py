@@ -221,6 +221,7 @@ class SinkContract:
     def test_foreign_keys_are_enforced(self, url: str, inspector: Any) -> None:
         orgs, users = build("org", 5), build("user", 20, org=5)
         orphan = {**users[0], "id": "orphan", "org_id": "no-such-org"}
+        orphan.update(email="orphan@example.com", username="orphan")  # unique fields: its own
         with opened(url, USER, ORG, foreign_keys=True) as sink:  # parents are created first
             sink.write(ORG, orgs)
             sink.write(USER, users)
