@@ -155,9 +155,15 @@ def test_sqlite_on_a_full_disk_says_where_the_written_rows_wait(run, small_disk)
         args = ("-p", "org", "-q", "20000", "--seed", "7", "--workers", "1", "--quiet")
         result = run("document", *args, "--to", f"sqlite:///{db}")
         assert result.exit_code == 1
-        assert result.output.splitlines()[-1] == (
-            f"Error: cannot write 'org' records to SQLite at {db}: database or disk is full; "
-            f"the batches written before are kept, the last of them in {db}-wal until there is "
-            f"room to fold them into {db} (free some space and run the command again (or "
-            "remove the database file with its -wal and -shm files to start over))"
-        )
+        line = result.output.splitlines()[-1]
+        assert re.fullmatch(
+            re.escape(f"Error: cannot write 'org' records to SQLite at {db}: database or disk is ")
+            + r"full; committed before this batch: org [\d,]+ rows \(\d+ batch(es)?\); this batch "
+            + re.escape(
+                f"was rolled back; the batches written before are kept, the last of them in "
+                f"{db}-wal until there is room to fold them into {db} (free some space and run "
+                "the command again (or remove the database file with its -wal and -shm files to "
+                "start over))"
+            ),
+            line,
+        ), line
