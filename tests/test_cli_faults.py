@@ -87,7 +87,8 @@ def test_make_clean_empties_output(tmp_path):
         pytest.skip("make is not installed")
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
     output = tmp_path / "output"
-    for folder in ("documents/org", "journeys/x", "scenarios/dev/org", "reports", ".org.partial-x"):
+    folders = ("documents/org", "journeys/x", "scenarios/dev/org", "reports")
+    for folder in (*folders, ".datagen-partial-org-abcd1234"):
         (output / folder).mkdir(parents=True)
         (output / folder / "file").write_text("x")
     for name in ("demo.db", "demo.db-wal", "replay-0123.checkpoint.json", "all.zip", ".gitkeep"):

@@ -107,8 +107,8 @@ def test_blobs_get_only_runs_files_that_match_their_manifest(
     output = tmp_path / "output"
     run_folder = org_run(run, output / "documents")
     (output / "demo.db").write_bytes(b"SQLite format 3\0")
-    (output / "documents" / ".org.partial-abcd1234").mkdir()
-    (output / "documents" / ".org.partial-abcd1234" / "org.jsonl").write_text("{}\n")
+    (output / "documents" / ".datagen-partial-org-abcd1234").mkdir()
+    (output / "documents" / ".datagen-partial-org-abcd1234" / "org.jsonl").write_text("{}\n")
     container = azurite.new_container_name()
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
 
