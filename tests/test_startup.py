@@ -14,10 +14,7 @@ HEAVY = ("sqlalchemy", "numpy", "matplotlib", "azure.storage.blob", "psycopg", "
 
 
 def test_building_the_cli_imports_no_heavy_library() -> None:
-    code = (
-        "import sys, datagen_cli\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = "import sys, datagen_cli\n" f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     found = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
