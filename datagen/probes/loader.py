@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator
 
-from datagen.errors import InputError
+from datagen.limits import SCALE
 from datagen.probes.model import (
     InvariantDef,
     ParamDef,
@@ -209,7 +209,5 @@ def _is_mimesis_field(path: str) -> bool:
 
 
 def check_scales(scales: tuple[float, ...], where: str) -> tuple[float, ...]:
-    """Scales sorted, without repeats; InputError if one is not above 0."""
-    if any(not scale > 0 for scale in scales):
-        raise InputError(f"{where}: scales must be above 0, got {', '.join(map(str, scales))}")
-    return tuple(sorted(set(scales)))
+    """Scales sorted, without repeats; InputError if one is outside ``limits.SCALE``."""
+    return tuple(sorted({float(SCALE.check(scale, where)) for scale in scales}))

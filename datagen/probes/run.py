@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 from datagen import __version__
 from datagen.errors import InputError
+from datagen.limits import check_inputs
+from datagen.probes import DEFAULT_TARGET
 from datagen.probes.compare import Comparison, compare
 from datagen.probes.database import Database, Session
 from datagen.probes.loader import check_scales, load_probe
@@ -31,7 +33,6 @@ from datagen.scenarios.planning import Plan, plan_scenario
 from datagen.seeding import choose_seed
 
 REPORT_VERSION = 1
-DEFAULT_TARGET = "sqlite:///output/probe.db"
 
 
 @dataclass
@@ -91,10 +92,9 @@ def run_probe(
     log: Callable[[str], None] | None = None,
 ) -> ProbeResult:
     """Run ``probe`` at each scale into ``to``; the result, also written to ``report``/``html``."""
+    check_inputs(seed=seed, workers=workers, clients=clients, retries=retries, duration=duration)
     loaded = probe if isinstance(probe, Probe) else load_probe(probe)
     chosen = check_scales(tuple(scales or loaded.scales or (1.0,)), "--scales")
-    if clients < 1:
-        raise InputError(f"--clients must be 1 or more, got {clients}")
     if not populate and scales is not None and len(chosen) > 1:
         raise InputError(
             "--no-populate runs on the database as it is, at one scale: give --scales K, "

@@ -7,25 +7,27 @@ from typing import Any
 
 import click
 
+from datagen.limits import CLIENTS, RETRIES, SCALE, SEED
+from datagen.probes import DEFAULT_TARGET
 from datagen_cli.app import EXIT_INTERRUPTED, cli
-from datagen_cli.options import Duration, quiet_option, say, workers_option
+from datagen_cli.options import Bounded, Duration, quiet_option, say, workers_option
 
 
 class Scales(click.ParamType):
-    """Comma-separated scales above 0: ``1,10``."""
+    """Comma-separated scales, each within ``limits.SCALE`` (as ``--scale``): ``1,10``."""
 
     name = "K[,K…]"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
+        parts = [part for part in str(value).split(",") if part.strip()]
+        if not parts:
+            self.fail(f"{value!r} is not a list of scales such as 1,10", param, ctx)
         try:
-            scales = tuple(float(part) for part in str(value).split(",") if part.strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a list of numbers such as 1,10", param, ctx)
-        if not scales or any(not 0 < scale < float("inf") for scale in scales):
-            self.fail(f"{value!r}: scales are numbers above 0, such as 1,10", param, ctx)
-        return scales
+            return tuple(SCALE.parse(part) for part in parts)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
 
 
 @cli.command("probe")
@@ -33,7 +35,7 @@ class Scales(click.ParamType):
 @click.option(
     "--to",
     "to",
-    default="sqlite:///output/probe.db",
+    default=DEFAULT_TARGET,
     show_default=True,
     help="The database: sqlite:///FILE.db, postgresql://…, mysql+pymysql://… (MariaDB too).",
 )
@@ -45,13 +47,13 @@ class Scales(click.ParamType):
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=Bounded(SEED),
     default=None,
     help="Seed of the population and the parameters (default: the file's, else the scenario's).",
 )
 @click.option(
     "--clients",
-    type=click.IntRange(min=1, max=256),
+    type=Bounded(CLIENTS),
     default=1,
     show_default=True,
     help="Connections running each query and transaction at once.",
@@ -65,7 +67,7 @@ class Scales(click.ParamType):
 )
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=Bounded(RETRIES),
     default=5,
     show_default=True,
     help="Retries of a transaction after a deadlock, serialization failure or lock timeout.",
