@@ -141,11 +141,12 @@ def probe_command(
         report=report,
         html=html,
         log=None if quiet else (lambda line: click.echo(line, err=True)),
+        measured=lambda measured: say("\n".join(summary_lines(measured)), quiet=quiet),
     )
-    say("\n".join(summary_lines(result)), quiet=quiet)
-    for path in (report, html):
-        if path is not None:
-            say(f"Report: {path}", quiet=quiet)
+    for path in result.written:
+        say(f"Report: {path}", quiet=quiet)
+    for problem in result.file_errors:
+        click.echo(f"Error: {problem}", err=True)
     if result.interrupted:
         click.echo("Interrupted: the figures above are what was measured so far.", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
@@ -154,3 +155,5 @@ def probe_command(
         for line in failures:
             click.echo(f"Failed: {line}", err=True)
         raise click.ClickException(f"{len(failures)} failures (see above)")
+    if result.file_errors:
+        raise click.exceptions.Exit(1)

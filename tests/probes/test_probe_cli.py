@@ -218,3 +218,40 @@ def test_ctrl_c_prints_what_was_measured_and_exits_130(tmp_path):
     assert "host_by_id" in out and "(incomplete: interrupted)" in out
     assert "Interrupted: the figures above are what was measured so far." in err
     assert "Traceback" not in err
+
+
+def test_an_unwritable_report_folder_is_refused_before_any_work(tmp_path, run):
+    probe = write_probe(tmp_path, QUERIES)
+    (tmp_path / "file").write_text("not a folder")
+    for option in ("--report", "--html"):
+        result = run("probe", probe, "--to", sqlite_url(tmp_path), "--scales", "0.05",
+                     option, tmp_path / "file" / "r")  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert result.output.splitlines() == [
+            f"Error: cannot write to '{tmp_path / 'file'}': File exists (choose a writable "
+            f"folder with {option})"
+        ]
+    assert not (tmp_path / "probe.db").exists()  # nothing populated
+
+
+def test_reports_on_a_full_disk_lose_no_result(tmp_path, run, small_disk):
+    """Was: the summary never printed, and the error named the report's temporary file."""
+    probe = write_probe(tmp_path, QUERIES)
+    with small_disk("256k") as disk:
+        with open(disk / "filler", "wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 4096)
+            except OSError:
+                pass  # full
+        report, page = disk / "r.json", disk / "r.html"
+        result = run("probe", probe, "--to", sqlite_url(tmp_path), "--scales", "0.05",
+                     "--workers", 1, "--report", report, "--html", page)  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert "host_by_id" in result.stdout and "hosts_of_kind" in result.stdout  # the summary
+        assert result.stderr.splitlines()[-2:] == [
+            f"Error: cannot write the report {report}: No space left on device",
+            f"Error: cannot write the html {page}: No space left on device",
+        ]
+        assert "Traceback" not in result.output
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # no temporary file left
