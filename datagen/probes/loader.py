@@ -193,19 +193,28 @@ def _param(name: str, value: Any, where: Where) -> ParamDef:
             raise where.error(problem)
         argument = from_mapping(argument)
     if kind == "mimesis":
-        if not _is_mimesis_field(str(argument)):
-            raise where.error(
-                f"unknown Mimesis field {argument!r}",
-                hint="use 'provider.method', e.g. 'person.email'",
-            )
+        _check_mimesis(str(argument), args, where)
     return ParamDef(name, kind, argument, where, args)
 
 
-def _is_mimesis_field(path: str) -> bool:
+def _check_mimesis(path: str, args: dict[str, Any], where: Where) -> None:
+    """The field exists and takes ``args``: it is called once now, as scenario overrides are
+    while planning, so that bad ``args`` are one line here, not a traceback after populating."""
     from mimesis import Generic
 
     provider, _, method = path.partition(".")
-    return callable(getattr(getattr(Generic(), provider, None), method, None))
+    field = getattr(getattr(Generic(seed=0), provider, None), method, None)
+    if not callable(field):
+        raise where.error(
+            f"unknown Mimesis field {path!r}", hint="use 'provider.method', e.g. 'person.email'"
+        )
+    try:
+        field(**args)
+    except Exception as err:  # noqa: BLE001 - Mimesis' own error, whatever its type
+        raise where.error(
+            f"{path} with args {args!r} fails: {type(err).__name__}: {err}",
+            hint="give the arguments the Mimesis method takes",
+        ) from None
 
 
 def check_scales(scales: tuple[float, ...], where: str) -> tuple[float, ...]:

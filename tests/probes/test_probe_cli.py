@@ -162,6 +162,17 @@ BAD = [
         "':c.id': no earlier step 'c' chooses a row",
     ),
     ("queries:\n  q:\n    sql: SELEC 1\n", 3, "query 'q': SQLite refused it: near \"SELEC\""),
+    (  # was: a TypeError traceback at run time, after populating
+        "queries:\n  q:\n    sql: SELECT :e\n    params:\n"
+        "      e: {mimesis: person.email, args: {nope: 1}}\n",
+        6,
+        "queries.q.params.e: person.email with args {'nope': 1} fails: TypeError: ",
+    ),
+    (
+        "queries:\n  q:\n    sql: SELECT :e\n    params:\n      e: {mimesis: person.nope}\n",
+        6,
+        "queries.q.params.e: unknown Mimesis field 'person.nope' (use 'provider.method'",
+    ),
 ]
 
 
