@@ -55,6 +55,7 @@ class ProbeResult:
     scales: list[ScaleResult] = field(default_factory=list)
     comparison: list[Comparison] = field(default_factory=list)
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # what interrupted it: Ctrl-C, or SIGTERM
     written: list[Path] = field(default_factory=list)  # the reports written
     file_errors: list[str] = field(default_factory=list)  # a report that could not be
 
@@ -156,11 +157,12 @@ def run_probe(
             run_scale(settings, plan, session, scale)
             if control.interrupted:
                 break
-    except KeyboardInterrupt:
-        control.interrupted = True
+    except KeyboardInterrupt as signal:
+        control.interrupt(signal)
     finally:
         session.close()
     result.interrupted = control.interrupted
+    result.interruption = control.interruption
     result.comparison = compare(
         [scale for scale in result.scales if scale.queries or scale.transactions]
     )

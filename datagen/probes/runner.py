@@ -48,8 +48,16 @@ class Control:
     clock: Clock
     stop: threading.Event = field(default_factory=threading.Event)
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # Ctrl-C, or SIGTERM raised as its subclass
     fatal: BaseException | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def interrupt(self, signal: KeyboardInterrupt) -> None:
+        """Stop handing out work and remember what stopped it (the first signal)."""
+        self.interrupted = True
+        if self.interruption is None:
+            self.interruption = signal
+        self.stop.set()
 
     def abort(self, error: BaseException) -> None:
         with self.lock:
@@ -138,9 +146,8 @@ def _join(threads: Sequence[threading.Thread], control: Control) -> None:
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.1)
-    except KeyboardInterrupt:
-        control.interrupted = True
-        control.stop.set()
+    except KeyboardInterrupt as signal:
+        control.interrupt(signal)
         for thread in threads:
             thread.join()
 

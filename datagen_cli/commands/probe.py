@@ -9,8 +9,10 @@ import click
 
 from datagen.limits import CLIENTS, RETRIES, SCALE, SEED
 from datagen.probes import DEFAULT_TARGET
-from datagen_cli.app import EXIT_INTERRUPTED, cli
+from datagen_cli.app import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, cli
 from datagen_cli.options import Bounded, Duration, quiet_option, say, workers_option
+
+MEASURED = "the figures above are what was measured so far."
 
 
 class Scales(click.ParamType):
@@ -114,7 +116,7 @@ def probe_command(
     in full), and check the invariants. Then compare the scales: latency
     ratio beside rows ratio, plans that changed, full scans of growing
     tables. Exit 1 if an invariant is violated or a transaction failed, 130
-    on Ctrl-C (after printing what was measured).
+    on Ctrl-C and 143 on SIGTERM (after printing what was measured).
 
     \b
     Example:
@@ -148,7 +150,10 @@ def probe_command(
     for problem in result.file_errors:
         click.echo(f"Error: {problem}", err=True)
     if result.interrupted:
-        click.echo("Interrupted: the figures above are what was measured so far.", err=True)
+        if isinstance(result.interruption, Terminated):
+            click.echo(f"Terminated (SIGTERM): {MEASURED}", err=True)
+            raise click.exceptions.Exit(EXIT_TERMINATED)
+        click.echo(f"Interrupted: {MEASURED}", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
     failures = result.failures()
     if failures:

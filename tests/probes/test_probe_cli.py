@@ -208,7 +208,12 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path, run)
     assert "s3cret" not in result.output
 
 
-def test_ctrl_c_prints_what_was_measured_and_exits_130(tmp_path):
+@pytest.mark.parametrize(
+    "sig, code, word",
+    [(signal.SIGINT, 130, "Interrupted"), (signal.SIGTERM, 143, "Terminated (SIGTERM)")],
+)
+def test_ctrl_c_or_sigterm_prints_what_was_measured_and_exits_130_or_143(tmp_path, sig, code, word):
+    """Was: SIGTERM exited 130 saying "Interrupted", where the README and app.py say 143."""
     body = QUERIES.replace("    repeat: 50\n", "").replace("    repeat: 20\n", "")
     probe = write_probe(tmp_path, body)
     command = [sys.executable, str(ROOT / "generate.py"), "probe", str(probe),
@@ -223,11 +228,11 @@ def test_ctrl_c_prints_what_was_measured_and_exits_130(tmp_path):
         if " rows (" in line:
             break
     time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert "host_by_id" in out and "(incomplete: interrupted)" in out
-    assert "Interrupted: the figures above are what was measured so far." in err
+    assert err.splitlines()[-1] == f"{word}: the figures above are what was measured so far."
     assert "Traceback" not in err
 
 
