@@ -68,13 +68,14 @@ class Settings:
 
 
 def plan_runs(probe: Probe, duration: float | None) -> dict[str, tuple[int | None, float | None]]:
-    """``item -> (repeat, seconds)``: its own ``repeat``, else its share of ``--duration``."""
+    """``item -> (repeat, seconds)``: without ``--duration`` each item's ``repeat`` (default
+    100); with it, every item runs for its ``share`` of the duration (equal parts of what the
+    given shares leave for the items without one), whatever its ``repeat``."""
     items = probe.items()
     if duration is None:
         return {item.name: (item.repeat or DEFAULT_REPEAT, None) for item in items}
-    timed = [item for item in items if item.repeat is None]
-    given = sum(item.share or 0 for item in timed)
-    rest = [item for item in timed if item.share is None]
+    given = sum(item.share or 0 for item in items)
+    rest = [item for item in items if item.share is None]
     if given > 1 + 1e-9 or (rest and given >= 1):
         raise InputError(
             f"{probe.path}: the shares of --duration add up to {given:g}"
@@ -82,13 +83,10 @@ def plan_runs(probe: Probe, duration: float | None) -> dict[str, tuple[int | Non
             hint="make them add up to 1 at most",
         )
     each = (1 - given) / len(rest) if rest else 0.0
-    runs: dict[str, tuple[int | None, float | None]] = {}
-    for item in items:
-        if item.repeat is not None:
-            runs[item.name] = (item.repeat, None)
-        else:
-            runs[item.name] = (None, duration * (item.share if item.share is not None else each))
-    return runs
+    return {
+        item.name: (None, duration * (item.share if item.share is not None else each))
+        for item in items
+    }
 
 
 def run_scale(settings: Settings, plan: Plan, session: Session, result: ScaleResult) -> None:

@@ -64,8 +64,9 @@ class Scales(click.ParamType):
     "--duration",
     type=Duration(),
     default=None,
-    help="Time to share among the queries and transactions without 'repeat:' (e.g. 30s, 5m); "
-    "without it they run 100 times each.",
+    help="Time each scale runs the queries and transactions, shared by their 'share:' (else "
+    "equal parts), in place of their 'repeat:' (e.g. 30s, 5m). Without it, each runs its "
+    "'repeat:' times (default 100).",
 )
 @click.option(
     "--retries",

@@ -123,14 +123,32 @@ class Ticks:
         pass
 
 
-def test_duration_is_shared_on_the_clock(tmp_path):
-    body = QUERIES.replace("    repeat: 50\n", "    share: 0.75\n").replace("    repeat: 20\n", "")
-    probe = write_probe(tmp_path, body)
+def test_duration_is_shared_on_the_clock_in_place_of_repeat(tmp_path):
+    """Was: --duration went only to items without 'repeat:', so it did nothing on the shipped
+    probes (every item has one)."""
+    probe = write_probe(
+        tmp_path, QUERIES.replace("    repeat: 50\n", "    repeat: 50\n    share: 0.75\n")
+    )
     result = run_probe(probe, to=sqlite_url(tmp_path), scales=(0.05,), duration=2.0,
                        clock=Ticks(), workers=1)  # fmt: skip
     runs = {q.name: q.executions for q in result.scales[0].queries}
-    # 1.5 s and 0.5 s of a clock read once per execution, 10 ms a read
+    # 1.5 s and 0.5 s of a clock read once per execution, 10 ms a read (not 50 and 20 runs)
     assert 140 <= runs["host_by_id"] <= 150 and 40 <= runs["hosts_of_kind"] <= 50
+    without = run_probe(probe, to=sqlite_url(tmp_path), scales=(0.05,), workers=1)
+    assert [q.executions for q in without.scales[0].queries] == [50, 20]  # repeat: again
+
+
+def test_the_shipped_probes_share_a_duration(tmp_path):
+    """The README's example (`probes/prod_like.yaml … --duration 30s`): every query is timed."""
+    from datagen.probes.loader import load_probe
+    from datagen.probes.scale import plan_runs
+
+    for name in ("prod_like", "resource_claims"):
+        probe = load_probe(ROOT / "probes" / f"{name}.yaml")
+        runs = plan_runs(probe, 30.0)
+        assert set(runs) == {item.name for item in probe.items()}
+        assert all(repeat is None and seconds for repeat, seconds in runs.values())
+        assert sum(seconds for _, seconds in runs.values()) == pytest.approx(30.0)
 
 
 BAD = [
