@@ -128,9 +128,13 @@ def run_clients(
     ]
     gc.freeze()  # the harness's own heap out of the collector's way while it times
     try:
-        for thread in threads:
-            thread.start()
-        ready.wait()
+        try:
+            for thread in threads:
+                thread.start()
+            ready.wait()
+        except BaseException as error:  # Ctrl-C while clients connect: none may wait on
+            _release(threads, ready, control, error)
+            raise
         start = time.perf_counter()
         _join(threads, control)
         elapsed = time.perf_counter() - start
@@ -139,6 +143,26 @@ def run_clients(
     if control.fatal is not None:
         raise control.fatal
     return recorders, elapsed
+
+
+def _release(
+    threads: Sequence[threading.Thread],
+    ready: threading.Barrier,
+    control: Control,
+    error: BaseException,
+) -> None:
+    """Stop the clients before the start (each closes its connection), and wait for them.
+
+    Without this, clients already connected would wait at the barrier for ever,
+    each holding its connection.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        control.interrupt(error)
+    control.stop.set()
+    ready.abort()  # the waiting clients get BrokenBarrierError, see ``stop`` and close
+    for thread in threads:
+        if thread.ident is not None:  # started
+            thread.join()
 
 
 def _join(threads: Sequence[threading.Thread], control: Control) -> None:
