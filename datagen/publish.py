@@ -22,7 +22,7 @@ import orjson
 from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
 from datagen.journey_run import ZIP_EPOCH
-from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.manifest import Manifest
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
 from datagen.sinks.base import RecordSink, Summary, TableSpec, is_database_url
 from datagen.tables import table_for
@@ -340,10 +340,7 @@ def check_zip_target(target: Path) -> None:
         return
     try:
         with zipfile.ZipFile(target) as archive:
-            ours = archive.comment == ZIP_COMMENT or any(
-                name == MANIFEST_NAME or name.endswith(f"/{MANIFEST_NAME}")
-                for name in archive.namelist()
-            )
+            ours = archive.comment == ZIP_COMMENT
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         ours = False
     if not ours:

@@ -145,7 +145,11 @@ def test_an_existing_zip_is_replaced_only_if_publish_wrote_it(run, tmp_path):
     foreign = tmp_path / "photos.zip"
     with zipfile.ZipFile(foreign, "w") as archive:
         archive.writestr("cat.jpg", b"\xff\xd8")
-    for path in (notes, foreign):
+    other = tmp_path / "app.zip"  # was replaced: any zip holding a manifest.json passed as ours
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("manifest.json", b'{"name": "someone else\'s app"}')
+        archive.writestr("plugin/manifest.json", b"{}")
+    for path in (notes, foreign, other):
         before = path.read_bytes()
         result = run("publish", tmp_path / "runs", "--to", path)
         assert result.exit_code == 2
