@@ -294,7 +294,7 @@ def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress
 
         return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
     if to.endswith(".zip"):
-        return zip_folder(source, Path(to), files=_named_files(source, runs), progress=progress)
+        return zip_folder(Path(to), files=_named_files(source, runs), progress=progress)
     target = Path(to)
     ensure_writable_folder(target)
     summary = Summary(target=str(target))
@@ -351,22 +351,15 @@ def check_zip_target(target: Path) -> None:
 
 
 def zip_folder(
-    source: Path,
     target: Path,
     *,
-    files: list[tuple[Path, str]] | None = None,
+    files: list[tuple[Path, str]],
     progress: Progress | None = None,
 ) -> Summary:
-    """``files`` (default: ``source``'s, hidden ones excepted) into the zip ``target``.
+    """``files`` (``(path, name in the zip)``) into the zip ``target``.
 
     Streamed, written under a temporary name and renamed when complete.
     """
-    if files is None:
-        files = [
-            (path, path.relative_to(source).as_posix())
-            for path in sorted(source.rglob("*"))
-            if path.is_file() and not path.name.startswith(".")
-        ]
     with atomic_file(target) as handle:
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
             archive.comment = ZIP_COMMENT
