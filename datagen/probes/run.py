@@ -36,6 +36,7 @@ from datagen.probes.scale import Settings, plan_runs, run_scale
 from datagen.replay.clock import Clock, SystemClock
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.planning import Plan, plan_scenario
+from datagen.sinks.base import is_database_url, redact
 from datagen.seeding import choose_seed
 
 REPORT_VERSION = 1
@@ -108,6 +109,12 @@ def run_probe(
     ``file_errors``, not raised: what was measured comes first.
     """
     check_inputs(seed=seed, workers=workers, clients=clients, retries=retries, duration=duration)
+    if not is_database_url(to):
+        raise InputError(
+            f"--to: a probe runs on a database, and {redact(to)!r} is not a database URL",
+            hint="give sqlite:///FILE.db, postgresql://USER@HOST/DATABASE or "
+            "mysql+pymysql://USER@HOST/DATABASE, for MariaDB too",
+        )
     reports = {
         name: Path(path) for name, path in (("report", report), ("html", html)) if path is not None
     }

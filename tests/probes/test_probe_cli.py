@@ -215,6 +215,20 @@ def test_a_missing_scenario_and_a_missing_file(tmp_path, run):
     assert result.exit_code == 2 and "no probe file" in result.output
 
 
+@pytest.mark.parametrize("to", ["{tmp}/folder", "{tmp}/all.zip", "azure://c/p"])
+def test_a_target_that_is_not_a_database_is_refused_naming_the_forms(tmp_path, run, to):
+    """Was: 'unsupported target … (use a folder, NAME.zip, …)', which probe does not take."""
+    to = to.replace("{tmp}", str(tmp_path))
+    result = run("probe", write_probe(tmp_path, QUERIES), "--to", to)
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"Error: --to: a probe runs on a database, and {to!r} is not a database URL (give "
+        "sqlite:///FILE.db, postgresql://USER@HOST/DATABASE or "
+        "mysql+pymysql://USER@HOST/DATABASE, for MariaDB too)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.yaml"]
+
+
 def test_an_unreachable_database_is_one_line_without_its_password(tmp_path, run):
     probe = write_probe(tmp_path, QUERIES)
     result = run("probe", probe, "--to", "postgresql://probe:s3cret@127.0.0.1:1/nowhere")
