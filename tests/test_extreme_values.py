@@ -182,11 +182,8 @@ def test_an_extreme_option_is_one_line_exit_2_and_writes_nothing(run, tmp_path, 
         os.chdir(REPO)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == f"Error: {message}"
-    assert (
-        "Traceback" not in result.output
-        and result.exception is None
-        or isinstance(result.exception, SystemExit)
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert sorted(p.name for p in work.iterdir()) == []  # not even an empty rd.db
 
 
