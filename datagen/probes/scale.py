@@ -187,8 +187,9 @@ def _query(
     )
     work = QueryWork(query, statement, params, database)
     result.explained = _explain(
-        session, database, statement, work.arguments(session, 0), counts, query.where, query.name
-    )
+        session, database, statement, work.arguments(session, 0), counts, query.where,
+        f"query {query.name!r}",
+    )  # fmt: skip
     repeat, seconds = settings.runs[query.name]
     work.warm(repeat)
     recorders, result.seconds = run_clients(
@@ -249,7 +250,8 @@ def _transaction(
         if statement is None or not statement.reads or step.name not in work.first_arguments:
             continue
         args = work.first_arguments[step.name]
-        explained = _explain(session, database, statement, args, counts, step.where, step.name)
+        what = f"transaction {transaction.name!r}, step {step.name}"
+        explained = _explain(session, database, statement, args, counts, step.where, what)
         result.steps.append(StepResult(step.name, explained))
     settings.log(
         f"Scale {plan.scale:g}×: transaction {transaction.name}: {result.committed:,} committed "
@@ -266,16 +268,17 @@ def _explain(
     args: tuple[Any, ...] | None,
     counts: dict[str, int | None],
     where: Any,
-    name: str,
+    what: str,
 ) -> Explained:
-    """The plan of ``statement`` with ``args``; a statement the database refuses stops the run."""
+    """The plan of ``statement`` with ``args``; a statement the database refuses stops the run
+    (``what`` names it as the run names it: ``query 'q'``)."""
     if not statement.reads:
         return Explained()
     try:
         raw = session.explain(statement, args)
     except QueryFailed as error:
         if error.bad_sql:
-            raise refused(where, repr(name), database, error) from None
+            raise refused(where, what, database, error) from None
         return Explained(error=error.message)
     plan = summarize(database.dialect, raw, statement.source)
     tables: dict[str, int | None] = {}
