@@ -39,6 +39,7 @@ def on_a_terminal(args: list[str], columns: int, cwd: Path) -> str:
     main, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TQDM_MININTERVAL"] = "0"  # a bar drawn at every update: shown however fast the run
     process = subprocess.Popen(
         [sys.executable, str(REPO / "generate.py"), *args],
         stdin=secondary, stdout=secondary, stderr=secondary, cwd=cwd,

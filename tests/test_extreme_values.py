@@ -10,7 +10,6 @@ exact message a person now reads.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -171,15 +170,14 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("args, message", OPTIONS, ids=lambda v: " ".join(map(str, v))[:60])
-def test_an_extreme_option_is_one_line_exit_2_and_writes_nothing(run, tmp_path, args, message):
+def test_an_extreme_option_is_one_line_exit_2_and_writes_nothing(
+    run, tmp_path, monkeypatch, args, message
+):
     work = tmp_path / "work"
     work.mkdir()
     args = [str(a).replace("{tmp}", str(work)) for a in args]
-    os.chdir(work)  # a default target (output/…) would land here
-    try:
-        result = run(*args)
-    finally:
-        os.chdir(REPO)
+    monkeypatch.chdir(work)  # a default target (output/…) would land here
+    result = run(*args)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == f"Error: {message}"
     assert "Traceback" not in result.output
@@ -263,13 +261,10 @@ SCENARIO_FILES = [
 
 
 @pytest.mark.parametrize("text, message", SCENARIO_FILES, ids=lambda v: str(v)[:30])
-def test_an_extreme_scenario_file_is_one_line_exit_2(run, tmp_path, text, message):
+def test_an_extreme_scenario_file_is_one_line_exit_2(run, tmp_path, monkeypatch, text, message):
     (tmp_path / "s.yaml").write_text(text)
-    os.chdir(tmp_path)
-    try:
-        result = run("populate", "s.yaml", "--to", "sqlite:///p.db")
-    finally:
-        os.chdir(REPO)
+    monkeypatch.chdir(tmp_path)
+    result = run("populate", "s.yaml", "--to", "sqlite:///p.db")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith(f"Error: {message}")
     assert not (tmp_path / "p.db").exists()
