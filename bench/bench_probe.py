@@ -26,50 +26,21 @@ the least disturbed. The median and range of the ratios of the pairs follow
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, Skipped, scratch_postgres  # noqa: E402
+from bench.common import ROOT, Skipped, scratch_mariadb, scratch_postgres  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "resource_1k_shared_compute.yaml"
 SEED = 2
 QUERY = "SELECT id, name, group_id, generation FROM resource_provider WHERE id = {mark}"
-MARIADB_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/test"
-
-
-@contextmanager
-def scratch_mariadb(admin: str = MARIADB_ADMIN) -> Iterator[str]:
-    """A new MariaDB database ``datagen_bench_<random>``, dropped afterwards (or Skipped)."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from datagen.sinks.dialects import parse_database_url
-
-    _, url = parse_database_url(admin)
-    name = f"datagen_bench_{secrets.token_hex(4)}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    except SQLAlchemyError as error:
-        engine.dispose()
-        cause = getattr(error, "orig", None) or error
-        raise Skipped(f"MariaDB at 127.0.0.1:3306: {str(cause).splitlines()[0]}") from None
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        engine.dispose()
 
 
 def probe_file(folder: Path, runs: int) -> Path:

@@ -1,10 +1,12 @@
 """Writes that are all or nothing: a temporary name, renamed when complete.
 
-A temporary folder or file (``.NAME.partial-XXXXXXXX``, ``.NAME.old-XXXXXXXX``)
-is locked (``flock``) by the process that made it for as long as it lives.
-Clean-up on an error, Ctrl-C or SIGTERM removes it; a process killed with
-``kill -9`` cannot, so every run first sweeps the folder it writes to: a
-temporary entry nobody holds the lock of is a dead run's leftover, and goes.
+A temporary folder or file (``.datagen-partial-NAME-XXXXXXXX``,
+``.datagen-old-NAME-XXXXXXXX``: our prefix, the target's name and mkdtemp's
+random part, so never mistaken for a user's ``.bashrc.old``) is locked
+(``flock``) by the process that made it for as long as it lives. Clean-up on
+an error, Ctrl-C or SIGTERM removes it; a process killed with ``kill -9``
+cannot, so every run first sweeps the folder it writes to: a temporary entry
+of ours that nobody holds the lock of is a dead run's leftover, and goes.
 """
 
 from __future__ import annotations
@@ -31,8 +33,18 @@ def _umask() -> int:
     return mask
 
 
-LEFTOVER = re.compile(r"^\..+\.(partial|old)(-[a-z0-9_]+)?$")
-"""The names of temporary folders and files (the last form without a suffix: older zips)."""
+PARTIAL = ".datagen-partial-"
+OLD = ".datagen-old-"
+LEFTOVER = re.compile(r"^\.datagen-(?:partial|old)-.+-[a-z0-9_]{8}$|^\..+\.zip\.partial$")
+"""The names of our temporary folders and files: ``PARTIAL`` or ``OLD``, the target's name and
+mkdtemp's 8 random characters; or ``.NAME.zip.partial``, the temporary zip of ``publish``
+in versions before 0.4 (and no other hidden name: a user's ``.bashrc.old`` or ``.notes.partial``
+beside a target is theirs)."""
+
+
+def _temp_prefix(kind: str, target: Path) -> str:
+    """The prefix of a temporary entry for ``target``; mkdtemp/mkstemp add 8 random characters."""
+    return f"{kind}{target.name}-"
 
 
 def _locked_temp(prefix: str, parent: Path, *, folder: bool) -> tuple[Path, int]:
@@ -134,7 +146,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_leftovers(target.parent)
     held = _Held()
-    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=True)
+    partial, lock = _locked_temp(_temp_prefix(PARTIAL, target), target.parent, folder=True)
     try:
         held.release()
         os.chmod(partial, 0o777 & ~_umask())
@@ -189,7 +201,7 @@ def atomic_file(target: Path, *, sweep: bool = True) -> Iterator[BinaryIO]:
     if sweep:
         sweep_leftovers(target.parent)
     held = _Held()
-    partial, lock = _locked_temp(f".{target.name}.partial-", target.parent, folder=False)
+    partial, lock = _locked_temp(_temp_prefix(PARTIAL, target), target.parent, folder=False)
     try:
         held.release()
         with naming(target), open(lock, "wb", closefd=False) as handle:
@@ -215,7 +227,7 @@ def replace_directory(source: Path, target: Path) -> None:
     old: Path | None = None
     lock = -1
     try:
-        old, lock = _locked_temp(f".{target.name}.old-", target.parent, folder=True)
+        old, lock = _locked_temp(_temp_prefix(OLD, target), target.parent, folder=True)
         os.rename(target, old / "content")
         try:
             os.rename(source, target)

@@ -98,6 +98,7 @@ WORKERS = Bound(1, 256, example="4")
 SCALE = Bound(0, 10**6, whole=False, low_open=True, example="10 or 0.5")
 SPEED = Bound(0.001, 10**6, whole=False, example="60, or 'max'")
 CONCURRENCY = Bound(1, 512, example="8")
+CLIENTS = Bound(1, 256, example="8")  # a probe's connections at once, each a thread
 RETRIES = Bound(0, 100, example="5")
 RUNS_PER_HOUR = Bound(0, 3600, whole=False, low_open=True, example="4")  # a batch writer's runs
 MAX_DURATION = 365 * 86400.0
@@ -157,6 +158,9 @@ def check_inputs(
     reference_date: datetime | None = None,
     workers: int | None = None,
     scale: float | None = None,
+    clients: int | None = None,
+    retries: int | None = None,
+    duration: float | None = None,
 ) -> None:
     """The library's own check of the values its callers pass (the CLI's types check first)."""
     if seed is not None:
@@ -169,3 +173,9 @@ def check_inputs(
         WORKERS.check(workers, "workers")
     if scale is not None:
         SCALE.check(scale, "scale")
+    if clients is not None:
+        CLIENTS.check(clients, "clients")
+    if retries is not None:
+        RETRIES.check(retries, "retries")
+    if duration is not None:
+        DURATION.check(duration, "duration")

@@ -22,7 +22,7 @@ import orjson
 from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
 from datagen.journey_run import ZIP_EPOCH
-from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.manifest import Manifest
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
 from datagen.sinks.base import RecordSink, Summary, TableSpec, is_database_url
 from datagen.tables import table_for
@@ -302,7 +302,7 @@ def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress
 
         return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
     if to.endswith(".zip"):
-        return zip_folder(source, Path(to), files=_named_files(source, runs), progress=progress)
+        return zip_folder(Path(to), files=_named_files(source, runs), progress=progress)
     target = Path(to)
     ensure_writable_folder(target)
     summary = Summary(target=str(target))
@@ -348,10 +348,7 @@ def check_zip_target(target: Path) -> None:
         return
     try:
         with zipfile.ZipFile(target) as archive:
-            ours = archive.comment == ZIP_COMMENT or any(
-                name == MANIFEST_NAME or name.endswith(f"/{MANIFEST_NAME}")
-                for name in archive.namelist()
-            )
+            ours = archive.comment == ZIP_COMMENT
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         ours = False
     if not ours:
@@ -362,22 +359,15 @@ def check_zip_target(target: Path) -> None:
 
 
 def zip_folder(
-    source: Path,
     target: Path,
     *,
-    files: list[tuple[Path, str]] | None = None,
+    files: list[tuple[Path, str]],
     progress: Progress | None = None,
 ) -> Summary:
-    """``files`` (default: ``source``'s, hidden ones excepted) into the zip ``target``.
+    """``files`` (``(path, name in the zip)``) into the zip ``target``.
 
     Streamed, written under a temporary name and renamed when complete.
     """
-    if files is None:
-        files = [
-            (path, path.relative_to(source).as_posix())
-            for path in sorted(source.rglob("*"))
-            if path.is_file() and not path.name.startswith(".")
-        ]
     with atomic_file(target) as handle:
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
             archive.comment = ZIP_COMMENT

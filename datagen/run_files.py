@@ -52,8 +52,9 @@ class Run:
 def load_runs(source: Path) -> list[Run]:
     """Every run under ``source`` with its manifest (ManifestError for the first bad one).
 
-    A run's temporary folder (``.NAME.partial-*``, of a run that did not finish)
-    is not a run, even when named as SOURCE.
+    A run's temporary folder (``.datagen-partial-NAME-*``, of a run that did not finish)
+    is not a run, even when named as SOURCE; a user's hidden folder (``.backup.old``) may
+    hold runs.
     """
     for part in source.resolve().parts:
         if LEFTOVER.match(part):

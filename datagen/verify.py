@@ -55,7 +55,7 @@ class VerifyResult:
 def find_runs(path: Path) -> list[Path]:
     """``path`` itself if it holds a manifest, else the folders below it that do.
 
-    Hidden folders (an interrupted run's ``.NAME.partial-*``) are not runs.
+    Hidden folders (an interrupted run's ``.datagen-partial-NAME-*``) are not runs.
     """
     if (path / MANIFEST_NAME).is_file():
         return [path]

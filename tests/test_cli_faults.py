@@ -39,6 +39,7 @@ def on_a_terminal(args: list[str], columns: int, cwd: Path) -> str:
     main, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TQDM_MININTERVAL"] = "0"  # a bar drawn at every update: shown however fast the run
     process = subprocess.Popen(
         [sys.executable, str(REPO / "generate.py"), *args],
         stdin=secondary, stdout=secondary, stderr=secondary, cwd=cwd,
@@ -87,7 +88,8 @@ def test_make_clean_empties_output(tmp_path):
         pytest.skip("make is not installed")
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
     output = tmp_path / "output"
-    for folder in ("documents/org", "journeys/x", "scenarios/dev/org", "reports", ".org.partial-x"):
+    folders = ("documents/org", "journeys/x", "scenarios/dev/org", "reports")
+    for folder in (*folders, ".datagen-partial-org-abcd1234"):
         (output / folder).mkdir(parents=True)
         (output / folder / "file").write_text("x")
     for name in ("demo.db", "demo.db-wal", "replay-0123.checkpoint.json", "all.zip", ".gitkeep"):

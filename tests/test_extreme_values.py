@@ -10,7 +10,6 @@ exact message a person now reads.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from tests.processes import run_measured
 
 REPO = Path(__file__).resolve().parents[1]
 PROD = REPO / "scenarios" / "prod_like.yaml"
+PROBE = REPO / "probes" / "resource_claims.yaml"
 BIG = "18446744073709551616"  # 2**64
 SEED = "give a whole number from 0 to 9223372036854775807, e.g. 7"
 COUNT = "give a whole number from 1 to 1,000,000,000, e.g. 1000"
@@ -135,26 +135,53 @@ OPTIONS = [
         ["journey", "-p", "starfleet", "-q", "1000000000000"],
         f"Invalid value for '-q' / '--quantity': '1000000000000' is out of range: {COUNT}",
     ),
+    (  # was: populated, then a TypeError traceback writing the report
+        ["probe", PROBE, "--seed", BIG, "--to", "sqlite:///{tmp}/p.db", "--report", "{tmp}/r"],
+        f"Invalid value for '--seed': '{BIG}' is out of range: {SEED}",
+    ),
+    (
+        ["probe", PROBE, "--retries", "1000000"],
+        "Invalid value for '--retries': '1000000' is out of range: "
+        "give a whole number from 0 to 100, e.g. 5",
+    ),
+    (
+        ["probe", PROBE, "--clients", "100000"],
+        "Invalid value for '--clients': '100000' is out of range: "
+        "give a whole number from 1 to 256, e.g. 8",
+    ),
+    (
+        ["probe", PROBE, "--scales", "1,nan"],
+        f"Invalid value for '--scales': 'nan' is not {SCALE}",
+    ),
+    (
+        ["probe", PROBE, "--scales", "1e300,1"],
+        f"Invalid value for '--scales': '1e300' is out of range: give {SCALE}",
+    ),
+    (
+        ["probe", PROBE, "--duration", "400d"],
+        f"Invalid value for '--duration': '400d' is out of range: give {DURATION}",
+    ),
+    (
+        ["probe", PROBE, "--workers", "0"],
+        "Invalid value for '--workers': '0' is out of range: "
+        "give a whole number from 1 to 256, e.g. 4",
+    ),
 ]
 
 
 @pytest.mark.parametrize("args, message", OPTIONS, ids=lambda v: " ".join(map(str, v))[:60])
-def test_an_extreme_option_is_one_line_exit_2_and_writes_nothing(run, tmp_path, args, message):
+def test_an_extreme_option_is_one_line_exit_2_and_writes_nothing(
+    run, tmp_path, monkeypatch, args, message
+):
     work = tmp_path / "work"
     work.mkdir()
     args = [str(a).replace("{tmp}", str(work)) for a in args]
-    os.chdir(work)  # a default target (output/…) would land here
-    try:
-        result = run(*args)
-    finally:
-        os.chdir(REPO)
+    monkeypatch.chdir(work)  # a default target (output/…) would land here
+    result = run(*args)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[-1] == f"Error: {message}"
-    assert (
-        "Traceback" not in result.output
-        and result.exception is None
-        or isinstance(result.exception, SystemExit)
-    )
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert sorted(p.name for p in work.iterdir()) == []  # not even an empty rd.db
 
 
@@ -234,13 +261,10 @@ SCENARIO_FILES = [
 
 
 @pytest.mark.parametrize("text, message", SCENARIO_FILES, ids=lambda v: str(v)[:30])
-def test_an_extreme_scenario_file_is_one_line_exit_2(run, tmp_path, text, message):
+def test_an_extreme_scenario_file_is_one_line_exit_2(run, tmp_path, monkeypatch, text, message):
     (tmp_path / "s.yaml").write_text(text)
-    os.chdir(tmp_path)
-    try:
-        result = run("populate", "s.yaml", "--to", "sqlite:///p.db")
-    finally:
-        os.chdir(REPO)
+    monkeypatch.chdir(tmp_path)
+    result = run("populate", "s.yaml", "--to", "sqlite:///p.db")
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith(f"Error: {message}")
     assert not (tmp_path / "p.db").exists()
@@ -269,3 +293,46 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_built(tmp_path):
         "refused before reading it\n"
     )
     assert done.seconds < 10 and done.peak_mib < 200, done
+
+
+PROBE_FILES = [
+    (
+        "seed: 18446744073709551616\n",
+        "p.yaml:2: seed: 18446744073709551616 is greater than the maximum of "
+        "9223372036854775807",
+    ),
+    ("scales: [1, 1.0e+300]\n", "p.yaml:2: scales[1]: 1e+300 is greater than the maximum of"),
+]
+
+
+@pytest.mark.parametrize("text, message", PROBE_FILES, ids=lambda v: str(v)[:20])
+def test_an_extreme_probe_file_is_one_line_exit_2(run, tmp_path, monkeypatch, text, message):
+    body = f"scenario: {REPO / 'scenarios' / 'resource_1k_shared_compute.yaml'}\n{text}"
+    (tmp_path / "p.yaml").write_text(body + "queries:\n  q: {sql: SELECT 1}\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("probe", "p.yaml", "--to", "sqlite:///p.db")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: {message}"), result.output
+    assert not (tmp_path / "p.db").exists()
+
+
+@pytest.mark.parametrize(
+    "keyword, value, message",
+    [
+        ("seed", 2**64, f"seed: '{BIG}' is out of range: {SEED}"),
+        ("clients", 100_000, "clients: '100000' is out of range: give a whole number from 1"),
+        ("retries", -1, "retries: '-1' is out of range: give a whole number from 0 to 100"),
+        ("duration", float("inf"), f"duration: 'inf' is not {DURATION}"),
+        ("workers", 0, "workers: '0' is out of range: give a whole number from 1 to 256"),
+        ("scales", (1.0, float("nan")), f"--scales: 'nan' is not {SCALE}"),
+    ],
+)
+def test_run_probe_checks_its_inputs_before_any_work(tmp_path, keyword, value, message):
+    """The library's entry point refuses what the CLI's types refuse (a Python caller's values)."""
+    from datagen.errors import InputError
+    from datagen.probes import run_probe
+
+    with pytest.raises(InputError) as error:
+        run_probe(PROBE, to=f"sqlite:///{tmp_path / 'p.db'}", **{keyword: value})
+    assert str(error.value).startswith(message)
+    assert list(tmp_path.iterdir()) == []

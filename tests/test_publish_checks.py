@@ -107,8 +107,8 @@ def test_blobs_get_only_runs_files_that_match_their_manifest(
     output = tmp_path / "output"
     run_folder = org_run(run, output / "documents")
     (output / "demo.db").write_bytes(b"SQLite format 3\0")
-    (output / "documents" / ".org.partial-abcd1234").mkdir()
-    (output / "documents" / ".org.partial-abcd1234" / "org.jsonl").write_text("{}\n")
+    (output / "documents" / ".datagen-partial-org-abcd1234").mkdir()
+    (output / "documents" / ".datagen-partial-org-abcd1234" / "org.jsonl").write_text("{}\n")
     container = azurite.new_container_name()
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
 
@@ -145,7 +145,11 @@ def test_an_existing_zip_is_replaced_only_if_publish_wrote_it(run, tmp_path):
     foreign = tmp_path / "photos.zip"
     with zipfile.ZipFile(foreign, "w") as archive:
         archive.writestr("cat.jpg", b"\xff\xd8")
-    for path in (notes, foreign):
+    other = tmp_path / "app.zip"  # was replaced: any zip holding a manifest.json passed as ours
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("manifest.json", b'{"name": "someone else\'s app"}')
+        archive.writestr("plugin/manifest.json", b"{}")
+    for path in (notes, foreign, other):
         before = path.read_bytes()
         result = run("publish", tmp_path / "runs", "--to", path)
         assert result.exit_code == 2

@@ -1,8 +1,8 @@
 """SIGTERM and kill -9 of real processes: what they leave, and what the next run does with it.
 
 Issue 13: SIGTERM of `document` exited 143 without a word and left a hidden
-`.PROVIDER.partial-*` folder (67-123 MB seen), as kill -9 does; no later run
-removed it, and `publish --to NAME.zip` packed it into the zip.
+`.PROVIDER.partial-*` folder (now `.datagen-partial-PROVIDER-*`; 67-123 MB seen), as
+kill -9 does; no later run removed it, and `publish --to NAME.zip` packed it into the zip.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def start(*args: object, env: dict[str, str] | None = None) -> subprocess.Popen[
 
 
 def leftovers(folder: Path) -> list[Path]:
-    return sorted(folder.glob(".*.partial-*"))
+    return sorted(folder.glob(".datagen-partial-*"))
 
 
 def wait_for_partial(folder: Path, process: subprocess.Popen[str], glob: str = "*") -> Path:
@@ -42,7 +42,7 @@ def wait_for_partial(folder: Path, process: subprocess.Popen[str], glob: str = "
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
-        for partial in folder.glob(".*.partial-*"):
+        for partial in folder.glob(".datagen-partial-*"):
             if any(partial.glob(glob)):
                 return partial
         time.sleep(0.05)
@@ -138,7 +138,7 @@ def test_a_killed_runs_scratch_folder_is_removed_by_the_next_run(run, tmp_path, 
         "document", *BIG, "--to", tmp_path / "all.zip", env={"TMPDIR": str(scratch)}
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not any(scratch.glob(".datagen.scratch-*/.job.partial-*/job.jsonl")):
+    while not any(scratch.glob(".datagen.scratch-*/.datagen-partial-job-*/job.jsonl")):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.kill()
@@ -164,7 +164,7 @@ def test_an_interrupted_publish_into_a_zip_leaves_no_partial_zip(tmp_path, run, 
     forge_manifest(out / "org")
     process = start("publish", out, "--to", tmp_path / "all.zip")
     deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".all.zip.partial-*")):
+    while not list(tmp_path.glob(".datagen-partial-all.zip-*")):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
         time.sleep(0.01)
     process.send_signal(sig)

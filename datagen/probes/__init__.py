@@ -17,6 +17,24 @@ summaries per dialect), ``runner`` (clients, queries, transactions),
 ``scale`` (one scale), ``compare``, ``report`` (table, JSON), ``html``.
 """
 
-from datagen.probes.run import ProbeResult, run_probe
+from __future__ import annotations
 
-__all__ = ["ProbeResult", "run_probe"]
+from typing import TYPE_CHECKING, Any
+
+DEFAULT_TARGET = "sqlite:///output/probe.db"
+"""Where ``probe`` runs without ``--to``."""
+
+if TYPE_CHECKING:
+    from datagen.probes.run import ProbeResult, run_probe
+
+__all__ = ["DEFAULT_TARGET", "ProbeResult", "run_probe"]
+
+
+def __getattr__(name: str) -> Any:
+    """``run_probe`` and ``ProbeResult`` imported when first used: they bring SQLAlchemy and
+    numpy, which the CLI must not import to build its help (``tests/test_startup.py``)."""
+    if name in ("ProbeResult", "run_probe"):
+        from datagen.probes import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator
 
-from datagen.errors import InputError
+from datagen.limits import SCALE
 from datagen.probes.model import (
     InvariantDef,
     ParamDef,
@@ -193,23 +193,30 @@ def _param(name: str, value: Any, where: Where) -> ParamDef:
             raise where.error(problem)
         argument = from_mapping(argument)
     if kind == "mimesis":
-        if not _is_mimesis_field(str(argument)):
-            raise where.error(
-                f"unknown Mimesis field {argument!r}",
-                hint="use 'provider.method', e.g. 'person.email'",
-            )
+        _check_mimesis(str(argument), args, where)
     return ParamDef(name, kind, argument, where, args)
 
 
-def _is_mimesis_field(path: str) -> bool:
+def _check_mimesis(path: str, args: dict[str, Any], where: Where) -> None:
+    """The field exists and takes ``args``: it is called once now, as scenario overrides are
+    while planning, so that bad ``args`` are one line here, not a traceback after populating."""
     from mimesis import Generic
 
     provider, _, method = path.partition(".")
-    return callable(getattr(getattr(Generic(), provider, None), method, None))
+    field = getattr(getattr(Generic(seed=0), provider, None), method, None)
+    if not callable(field):
+        raise where.error(
+            f"unknown Mimesis field {path!r}", hint="use 'provider.method', e.g. 'person.email'"
+        )
+    try:
+        field(**args)
+    except Exception as err:  # noqa: BLE001 - Mimesis' own error, whatever its type
+        raise where.error(
+            f"{path} with args {args!r} fails: {type(err).__name__}: {err}",
+            hint="give the arguments the Mimesis method takes",
+        ) from None
 
 
 def check_scales(scales: tuple[float, ...], where: str) -> tuple[float, ...]:
-    """Scales sorted, without repeats; InputError if one is not above 0."""
-    if any(not scale > 0 for scale in scales):
-        raise InputError(f"{where}: scales must be above 0, got {', '.join(map(str, scales))}")
-    return tuple(sorted(set(scales)))
+    """Scales sorted, without repeats; InputError if one is outside ``limits.SCALE``."""
+    return tuple(sorted({float(SCALE.check(scale, where)) for scale in scales}))

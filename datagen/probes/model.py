@@ -85,7 +85,7 @@ class ParamDef:
 
 @dataclass(frozen=True)
 class QueryDef:
-    """A named statement run ``repeat`` times (or for a share of ``--duration``)."""
+    """A named statement run ``repeat`` times, or for its share of ``--duration`` if given."""
 
     name: str
     sql: Sql

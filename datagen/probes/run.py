@@ -7,6 +7,9 @@ Then the database is connected to (an unreachable one is one line naming
 host and port), and each scale is run in increasing order
 (:mod:`datagen.probes.scale`). Ctrl-C stops handing out executions; what
 was measured so far is returned (``interrupted``), compared and written.
+The reports' folders are checked before any work; the reports are written
+last, after ``measured`` (the CLI's summary), and one that can't be written
+(a full disk) is noted, never raised: the measurement is not lost for it.
 """
 
 from __future__ import annotations
@@ -16,22 +19,27 @@ from pathlib import Path
 from typing import Any, Callable
 
 from datagen import __version__
+from datagen.atomic import ensure_writable_folder
 from datagen.errors import InputError
+from datagen.limits import check_inputs
+from datagen.probes import DEFAULT_TARGET
 from datagen.probes.compare import Comparison, compare
 from datagen.probes.database import Database, Session
+from datagen.probes.html import write_html
 from datagen.probes.loader import check_scales, load_probe
 from datagen.probes.model import Probe
 from datagen.probes.params import check_pick
+from datagen.probes.report import write_json
 from datagen.probes.results import ScaleResult
 from datagen.probes.runner import Control
 from datagen.probes.scale import Settings, plan_runs, run_scale
 from datagen.replay.clock import Clock, SystemClock
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.planning import Plan, plan_scenario
+from datagen.sinks.base import is_database_url, redact
 from datagen.seeding import choose_seed
 
 REPORT_VERSION = 1
-DEFAULT_TARGET = "sqlite:///output/probe.db"
 
 
 @dataclass
@@ -48,6 +56,9 @@ class ProbeResult:
     scales: list[ScaleResult] = field(default_factory=list)
     comparison: list[Comparison] = field(default_factory=list)
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # what interrupted it: Ctrl-C, or SIGTERM
+    written: list[Path] = field(default_factory=list)  # the reports written
+    file_errors: list[str] = field(default_factory=list)  # a report that could not be
 
     def failures(self) -> list[str]:
         return [line for scale in self.scales for line in scale.failures()]
@@ -89,12 +100,28 @@ def run_probe(
     backoff: float = 0.01,  # seconds before the first retry of a transaction
     clock: Clock | None = None,
     log: Callable[[str], None] | None = None,
+    measured: Callable[[ProbeResult], None] | None = None,
 ) -> ProbeResult:
-    """Run ``probe`` at each scale into ``to``; the result, also written to ``report``/``html``."""
+    """Run ``probe`` at each scale into ``to``; the result, also written to ``report``/``html``.
+
+    ``measured`` is given the result before the reports are written (the CLI
+    prints its summary there). A report that can't be written is noted in
+    ``file_errors``, not raised: what was measured comes first.
+    """
+    check_inputs(seed=seed, workers=workers, clients=clients, retries=retries, duration=duration)
+    if not is_database_url(to):
+        raise InputError(
+            f"--to: a probe runs on a database, and {redact(to)!r} is not a database URL",
+            hint="give sqlite:///FILE.db, postgresql://USER@HOST/DATABASE or "
+            "mysql+pymysql://USER@HOST/DATABASE, for MariaDB too",
+        )
+    reports = {
+        name: Path(path) for name, path in (("report", report), ("html", html)) if path is not None
+    }
+    for name, path in reports.items():
+        _check_writable(path, f"--{name}")
     loaded = probe if isinstance(probe, Probe) else load_probe(probe)
     chosen = check_scales(tuple(scales or loaded.scales or (1.0,)), "--scales")
-    if clients < 1:
-        raise InputError(f"--clients must be 1 or more, got {clients}")
     if not populate and scales is not None and len(chosen) > 1:
         raise InputError(
             "--no-populate runs on the database as it is, at one scale: give --scales K, "
@@ -137,23 +164,32 @@ def run_probe(
             run_scale(settings, plan, session, scale)
             if control.interrupted:
                 break
-    except KeyboardInterrupt:
-        control.interrupted = True
+    except KeyboardInterrupt as signal:
+        control.interrupt(signal)
     finally:
         session.close()
     result.interrupted = control.interrupted
+    result.interruption = control.interruption
     result.comparison = compare(
         [scale for scale in result.scales if scale.queries or scale.transactions]
     )
-    if report is not None:
-        from datagen.probes.report import write_json
-
-        write_json(result, Path(report))
-    if html is not None:
-        from datagen.probes.html import write_html
-
-        write_html(result, Path(html))
+    if measured is not None:
+        measured(result)
+    writers = {"report": write_json, "html": write_html}
+    for name, path in reports.items():
+        try:
+            writers[name](result, path)
+            result.written.append(path)
+        except OSError as err:  # a full disk: named by the report's own path, not a temporary
+            result.file_errors.append(f"cannot write the {name} {path}: {err.strerror or err}")
     return result
+
+
+def _check_writable(path: Path, option: str) -> None:
+    """Before any work: ``path``'s folder takes a file, and ``path`` is not a folder."""
+    if path.is_dir():
+        raise InputError(f"{option}: {str(path)!r} is a folder", hint="give a file name")
+    ensure_writable_folder(path.parent, option=option)
 
 
 def _populated_scale(session: Session, plans: list[Plan]) -> Plan:

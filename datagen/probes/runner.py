@@ -28,6 +28,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import stop_when_event_set, wait_exponential_jitter
+
 from datagen.errors import InputError
 from datagen.probes.database import Database, QueryFailed, Session
 from datagen.probes.model import ISOLATION_LEVELS, QueryDef, StepDef, TransactionDef
@@ -48,8 +51,16 @@ class Control:
     clock: Clock
     stop: threading.Event = field(default_factory=threading.Event)
     interrupted: bool = False
+    interruption: KeyboardInterrupt | None = None  # Ctrl-C, or SIGTERM raised as its subclass
     fatal: BaseException | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def interrupt(self, signal: KeyboardInterrupt) -> None:
+        """Stop handing out work and remember what stopped it (the first signal)."""
+        self.interrupted = True
+        if self.interruption is None:
+            self.interruption = signal
+        self.stop.set()
 
     def abort(self, error: BaseException) -> None:
         with self.lock:
@@ -120,9 +131,13 @@ def run_clients(
     ]
     gc.freeze()  # the harness's own heap out of the collector's way while it times
     try:
-        for thread in threads:
-            thread.start()
-        ready.wait()
+        try:
+            for thread in threads:
+                thread.start()
+            ready.wait()
+        except BaseException as error:  # Ctrl-C while clients connect: none may wait on
+            _release(threads, ready, control, error)
+            raise
         start = time.perf_counter()
         _join(threads, control)
         elapsed = time.perf_counter() - start
@@ -133,14 +148,33 @@ def run_clients(
     return recorders, elapsed
 
 
+def _release(
+    threads: Sequence[threading.Thread],
+    ready: threading.Barrier,
+    control: Control,
+    error: BaseException,
+) -> None:
+    """Stop the clients before the start (each closes its connection), and wait for them.
+
+    Without this, clients already connected would wait at the barrier for ever,
+    each holding its connection.
+    """
+    if isinstance(error, KeyboardInterrupt):
+        control.interrupt(error)
+    control.stop.set()
+    ready.abort()  # the waiting clients get BrokenBarrierError, see ``stop`` and close
+    for thread in threads:
+        if thread.ident is not None:  # started
+            thread.join()
+
+
 def _join(threads: Sequence[threading.Thread], control: Control) -> None:
     try:
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.1)
-    except KeyboardInterrupt:
-        control.interrupted = True
-        control.stop.set()
+    except KeyboardInterrupt as signal:
+        control.interrupt(signal)
         for thread in threads:
             thread.join()
 
@@ -227,27 +261,33 @@ class TransactionWork:
 
     def __call__(self, session: Session, i: int, recorder: Recorder) -> None:
         values = self.params.values(i)
+
+        def retried(state: RetryCallState) -> None:
+            recorder.retries += 1
+
+        retrying = Retrying(  # as the replay retries a write
+            stop=stop_after_attempt(self.retries + 1) | stop_when_event_set(self.control.stop),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff, max=MAX_BACKOFF, jitter=self.backoff
+            ),
+            retry=retry_if_exception_type(Conflict),
+            sleep=self.wait,
+            before_sleep=retried,
+            reraise=True,
+        )
         start = time.perf_counter_ns()
-        attempt = 0
-        while True:
-            try:
-                outcome = self.attempt(session, values, i, attempt)
-                break
-            except Conflict as conflict:
-                session.rollback()
-                if conflict.lost:
-                    session.reconnect()
-                recorder.conflicts += 1
-                if attempt >= self.retries or self.control.stop.is_set():
-                    recorder.fail(f"gave up after {attempt} retries: {conflict}")
-                    return
-                attempt += 1
-                recorder.retries += 1
-                self.wait(attempt)
-            except StepFailed as failed:
-                session.rollback()
-                recorder.fail(str(failed))
-                return
+        tries = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    outcome = self.rolled_back(session, recorder, values, i, tries)
+                tries += 1
+        except Conflict as conflict:
+            recorder.fail(f"gave up after {tries - 1} retries: {conflict}")
+            return
+        except StepFailed as failed:
+            recorder.fail(str(failed))
+            return
         recorder.failing = 0
         if outcome:
             recorder.committed += 1
@@ -255,11 +295,27 @@ class TransactionWork:
         else:
             recorder.ended_empty += 1
 
-    def wait(self, attempt: int) -> None:
-        delay = min(MAX_BACKOFF, self.backoff * 2 ** (attempt - 1))
-        delay += random.uniform(0, self.backoff)  # noqa: S311 - jitter, not data
+    def rolled_back(
+        self, session: Session, recorder: Recorder, values: dict[str, Any], i: int, tries: int
+    ) -> bool:
+        """``attempt``, rolled back if it raises (a conflict is counted; a lost connection
+        is opened again)."""
+        try:
+            return self.attempt(session, values, i, tries)
+        except Conflict as conflict:
+            session.rollback()
+            if conflict.lost:
+                session.reconnect()
+            recorder.conflicts += 1
+            raise
+        except StepFailed:
+            session.rollback()
+            raise
+
+    def wait(self, seconds: float) -> None:
+        """The backoff before a retry, on the run's clock; a stop cuts it short."""
         clock = self.control.clock
-        clock.sleep_until(clock.now() + delay, self.control.stop)
+        clock.sleep_until(clock.now() + seconds, self.control.stop)
 
     def attempt(self, session: Session, values: dict[str, Any], i: int, attempt: int) -> bool:
         """One try; True if committed, False if a step ended it (``on_empty: end``)."""

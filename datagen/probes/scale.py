@@ -68,13 +68,14 @@ class Settings:
 
 
 def plan_runs(probe: Probe, duration: float | None) -> dict[str, tuple[int | None, float | None]]:
-    """``item -> (repeat, seconds)``: its own ``repeat``, else its share of ``--duration``."""
+    """``item -> (repeat, seconds)``: without ``--duration`` each item's ``repeat`` (default
+    100); with it, every item runs for its ``share`` of the duration (equal parts of what the
+    given shares leave for the items without one), whatever its ``repeat``."""
     items = probe.items()
     if duration is None:
         return {item.name: (item.repeat or DEFAULT_REPEAT, None) for item in items}
-    timed = [item for item in items if item.repeat is None]
-    given = sum(item.share or 0 for item in timed)
-    rest = [item for item in timed if item.share is None]
+    given = sum(item.share or 0 for item in items)
+    rest = [item for item in items if item.share is None]
     if given > 1 + 1e-9 or (rest and given >= 1):
         raise InputError(
             f"{probe.path}: the shares of --duration add up to {given:g}"
@@ -82,13 +83,10 @@ def plan_runs(probe: Probe, duration: float | None) -> dict[str, tuple[int | Non
             hint="make them add up to 1 at most",
         )
     each = (1 - given) / len(rest) if rest else 0.0
-    runs: dict[str, tuple[int | None, float | None]] = {}
-    for item in items:
-        if item.repeat is not None:
-            runs[item.name] = (item.repeat, None)
-        else:
-            runs[item.name] = (None, duration * (item.share if item.share is not None else each))
-    return runs
+    return {
+        item.name: (None, duration * (item.share if item.share is not None else each))
+        for item in items
+    }
 
 
 def run_scale(settings: Settings, plan: Plan, session: Session, result: ScaleResult) -> None:
@@ -189,8 +187,9 @@ def _query(
     )
     work = QueryWork(query, statement, params, database)
     result.explained = _explain(
-        session, database, statement, work.arguments(session, 0), counts, query.where, query.name
-    )
+        session, database, statement, work.arguments(session, 0), counts, query.where,
+        f"query {query.name!r}",
+    )  # fmt: skip
     repeat, seconds = settings.runs[query.name]
     work.warm(repeat)
     recorders, result.seconds = run_clients(
@@ -251,7 +250,8 @@ def _transaction(
         if statement is None or not statement.reads or step.name not in work.first_arguments:
             continue
         args = work.first_arguments[step.name]
-        explained = _explain(session, database, statement, args, counts, step.where, step.name)
+        what = f"transaction {transaction.name!r}, step {step.name}"
+        explained = _explain(session, database, statement, args, counts, step.where, what)
         result.steps.append(StepResult(step.name, explained))
     settings.log(
         f"Scale {plan.scale:g}×: transaction {transaction.name}: {result.committed:,} committed "
@@ -268,16 +268,17 @@ def _explain(
     args: tuple[Any, ...] | None,
     counts: dict[str, int | None],
     where: Any,
-    name: str,
+    what: str,
 ) -> Explained:
-    """The plan of ``statement`` with ``args``; a statement the database refuses stops the run."""
+    """The plan of ``statement`` with ``args``; a statement the database refuses stops the run
+    (``what`` names it as the run names it: ``query 'q'``)."""
     if not statement.reads:
         return Explained()
     try:
         raw = session.explain(statement, args)
     except QueryFailed as error:
         if error.bad_sql:
-            raise refused(where, repr(name), database, error) from None
+            raise refused(where, what, database, error) from None
         return Explained(error=error.message)
     plan = summarize(database.dialect, raw, statement.source)
     tables: dict[str, int | None] = {}

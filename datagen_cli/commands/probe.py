@@ -7,25 +7,29 @@ from typing import Any
 
 import click
 
-from datagen_cli.app import EXIT_INTERRUPTED, cli
-from datagen_cli.options import Duration, quiet_option, say, workers_option
+from datagen.limits import CLIENTS, RETRIES, SCALE, SEED
+from datagen.probes import DEFAULT_TARGET
+from datagen_cli.app import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, cli
+from datagen_cli.options import Bounded, Duration, quiet_option, say, workers_option
+
+MEASURED = "the figures above are what was measured so far."
 
 
 class Scales(click.ParamType):
-    """Comma-separated scales above 0: ``1,10``."""
+    """Comma-separated scales, each within ``limits.SCALE`` (as ``--scale``): ``1,10``."""
 
     name = "K[,K…]"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
+        parts = [part for part in str(value).split(",") if part.strip()]
+        if not parts:
+            self.fail(f"{value!r} is not a list of scales such as 1,10", param, ctx)
         try:
-            scales = tuple(float(part) for part in str(value).split(",") if part.strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a list of numbers such as 1,10", param, ctx)
-        if not scales or any(not 0 < scale < float("inf") for scale in scales):
-            self.fail(f"{value!r}: scales are numbers above 0, such as 1,10", param, ctx)
-        return scales
+            return tuple(SCALE.parse(part) for part in parts)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
 
 
 @cli.command("probe")
@@ -33,7 +37,7 @@ class Scales(click.ParamType):
 @click.option(
     "--to",
     "to",
-    default="sqlite:///output/probe.db",
+    default=DEFAULT_TARGET,
     show_default=True,
     help="The database: sqlite:///FILE.db, postgresql://…, mysql+pymysql://… (MariaDB too).",
 )
@@ -45,13 +49,13 @@ class Scales(click.ParamType):
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=Bounded(SEED),
     default=None,
     help="Seed of the population and the parameters (default: the file's, else the scenario's).",
 )
 @click.option(
     "--clients",
-    type=click.IntRange(min=1, max=256),
+    type=Bounded(CLIENTS),
     default=1,
     show_default=True,
     help="Connections running each query and transaction at once.",
@@ -60,12 +64,13 @@ class Scales(click.ParamType):
     "--duration",
     type=Duration(),
     default=None,
-    help="Time to share among the queries and transactions without 'repeat:' (e.g. 30s, 5m); "
-    "without it they run 100 times each.",
+    help="Time each scale runs the queries and transactions, shared by their 'share:' (else "
+    "equal parts), in place of their 'repeat:' (e.g. 30s, 5m). Without it, each runs its "
+    "'repeat:' times (default 100).",
 )
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=Bounded(RETRIES),
     default=5,
     show_default=True,
     help="Retries of a transaction after a deadlock, serialization failure or lock timeout.",
@@ -112,7 +117,7 @@ def probe_command(
     in full), and check the invariants. Then compare the scales: latency
     ratio beside rows ratio, plans that changed, full scans of growing
     tables. Exit 1 if an invariant is violated or a transaction failed, 130
-    on Ctrl-C (after printing what was measured).
+    on Ctrl-C and 143 on SIGTERM (after printing what was measured).
 
     \b
     Example:
@@ -139,16 +144,22 @@ def probe_command(
         report=report,
         html=html,
         log=None if quiet else (lambda line: click.echo(line, err=True)),
+        measured=lambda measured: say("\n".join(summary_lines(measured)), quiet=quiet),
     )
-    say("\n".join(summary_lines(result)), quiet=quiet)
-    for path in (report, html):
-        if path is not None:
-            say(f"Report: {path}", quiet=quiet)
+    for path in result.written:
+        say(f"Report: {path}", quiet=quiet)
+    for problem in result.file_errors:
+        click.echo(f"Error: {problem}", err=True)
     if result.interrupted:
-        click.echo("Interrupted: the figures above are what was measured so far.", err=True)
+        if isinstance(result.interruption, Terminated):
+            click.echo(f"Terminated (SIGTERM): {MEASURED}", err=True)
+            raise click.exceptions.Exit(EXIT_TERMINATED)
+        click.echo(f"Interrupted: {MEASURED}", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
     failures = result.failures()
     if failures:
         for line in failures:
             click.echo(f"Failed: {line}", err=True)
         raise click.ClickException(f"{len(failures)} failures (see above)")
+    if result.file_errors:
+        raise click.exceptions.Exit(1)

@@ -123,14 +123,32 @@ class Ticks:
         pass
 
 
-def test_duration_is_shared_on_the_clock(tmp_path):
-    body = QUERIES.replace("    repeat: 50\n", "    share: 0.75\n").replace("    repeat: 20\n", "")
-    probe = write_probe(tmp_path, body)
+def test_duration_is_shared_on_the_clock_in_place_of_repeat(tmp_path):
+    """Was: --duration went only to items without 'repeat:', so it did nothing on the shipped
+    probes (every item has one)."""
+    probe = write_probe(
+        tmp_path, QUERIES.replace("    repeat: 50\n", "    repeat: 50\n    share: 0.75\n")
+    )
     result = run_probe(probe, to=sqlite_url(tmp_path), scales=(0.05,), duration=2.0,
                        clock=Ticks(), workers=1)  # fmt: skip
     runs = {q.name: q.executions for q in result.scales[0].queries}
-    # 1.5 s and 0.5 s of a clock read once per execution, 10 ms a read
+    # 1.5 s and 0.5 s of a clock read once per execution, 10 ms a read (not 50 and 20 runs)
     assert 140 <= runs["host_by_id"] <= 150 and 40 <= runs["hosts_of_kind"] <= 50
+    without = run_probe(probe, to=sqlite_url(tmp_path), scales=(0.05,), workers=1)
+    assert [q.executions for q in without.scales[0].queries] == [50, 20]  # repeat: again
+
+
+def test_the_shipped_probes_share_a_duration(tmp_path):
+    """The README's example (`probes/prod_like.yaml … --duration 30s`): every query is timed."""
+    from datagen.probes.loader import load_probe
+    from datagen.probes.scale import plan_runs
+
+    for name in ("prod_like", "resource_claims"):
+        probe = load_probe(ROOT / "probes" / f"{name}.yaml")
+        runs = plan_runs(probe, 30.0)
+        assert set(runs) == {item.name for item in probe.items()}
+        assert all(repeat is None and seconds for repeat, seconds in runs.values())
+        assert sum(seconds for _, seconds in runs.values()) == pytest.approx(30.0)
 
 
 BAD = [
@@ -162,6 +180,17 @@ BAD = [
         "':c.id': no earlier step 'c' chooses a row",
     ),
     ("queries:\n  q:\n    sql: SELEC 1\n", 3, "query 'q': SQLite refused it: near \"SELEC\""),
+    (  # was: a TypeError traceback at run time, after populating
+        "queries:\n  q:\n    sql: SELECT :e\n    params:\n"
+        "      e: {mimesis: person.email, args: {nope: 1}}\n",
+        6,
+        "queries.q.params.e: person.email with args {'nope': 1} fails: TypeError: ",
+    ),
+    (
+        "queries:\n  q:\n    sql: SELECT :e\n    params:\n      e: {mimesis: person.nope}\n",
+        6,
+        "queries.q.params.e: unknown Mimesis field 'person.nope' (use 'provider.method'",
+    ),
 ]
 
 
@@ -186,6 +215,20 @@ def test_a_missing_scenario_and_a_missing_file(tmp_path, run):
     assert result.exit_code == 2 and "no probe file" in result.output
 
 
+@pytest.mark.parametrize("to", ["{tmp}/folder", "{tmp}/all.zip", "azure://c/p"])
+def test_a_target_that_is_not_a_database_is_refused_naming_the_forms(tmp_path, run, to):
+    """Was: 'unsupported target … (use a folder, NAME.zip, …)', which probe does not take."""
+    to = to.replace("{tmp}", str(tmp_path))
+    result = run("probe", write_probe(tmp_path, QUERIES), "--to", to)
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"Error: --to: a probe runs on a database, and {to!r} is not a database URL (give "
+        "sqlite:///FILE.db, postgresql://USER@HOST/DATABASE or "
+        "mysql+pymysql://USER@HOST/DATABASE, for MariaDB too)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.yaml"]
+
+
 def test_an_unreachable_database_is_one_line_without_its_password(tmp_path, run):
     probe = write_probe(tmp_path, QUERIES)
     result = run("probe", probe, "--to", "postgresql://probe:s3cret@127.0.0.1:1/nowhere")
@@ -197,7 +240,12 @@ def test_an_unreachable_database_is_one_line_without_its_password(tmp_path, run)
     assert "s3cret" not in result.output
 
 
-def test_ctrl_c_prints_what_was_measured_and_exits_130(tmp_path):
+@pytest.mark.parametrize(
+    "sig, code, word",
+    [(signal.SIGINT, 130, "Interrupted"), (signal.SIGTERM, 143, "Terminated (SIGTERM)")],
+)
+def test_ctrl_c_or_sigterm_prints_what_was_measured_and_exits_130_or_143(tmp_path, sig, code, word):
+    """Was: SIGTERM exited 130 saying "Interrupted", where the README and app.py say 143."""
     body = QUERIES.replace("    repeat: 50\n", "").replace("    repeat: 20\n", "")
     probe = write_probe(tmp_path, body)
     command = [sys.executable, str(ROOT / "generate.py"), "probe", str(probe),
@@ -212,9 +260,46 @@ def test_ctrl_c_prints_what_was_measured_and_exits_130(tmp_path):
         if " rows (" in line:
             break
     time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert "host_by_id" in out and "(incomplete: interrupted)" in out
-    assert "Interrupted: the figures above are what was measured so far." in err
+    assert err.splitlines()[-1] == f"{word}: the figures above are what was measured so far."
     assert "Traceback" not in err
+
+
+def test_an_unwritable_report_folder_is_refused_before_any_work(tmp_path, run):
+    probe = write_probe(tmp_path, QUERIES)
+    (tmp_path / "file").write_text("not a folder")
+    for option in ("--report", "--html"):
+        result = run("probe", probe, "--to", sqlite_url(tmp_path), "--scales", "0.05",
+                     option, tmp_path / "file" / "r")  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert result.output.splitlines() == [
+            f"Error: cannot write to '{tmp_path / 'file'}': File exists (choose a writable "
+            f"folder with {option})"
+        ]
+    assert not (tmp_path / "probe.db").exists()  # nothing populated
+
+
+def test_reports_on_a_full_disk_lose_no_result(tmp_path, run, small_disk):
+    """Was: the summary never printed, and the error named the report's temporary file."""
+    probe = write_probe(tmp_path, QUERIES)
+    with small_disk("256k") as disk:
+        with open(disk / "filler", "wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 4096)
+            except OSError:
+                pass  # full
+        report, page = disk / "r.json", disk / "r.html"
+        result = run("probe", probe, "--to", sqlite_url(tmp_path), "--scales", "0.05",
+                     "--workers", 1, "--report", report, "--html", page)  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert "host_by_id" in result.stdout and "hosts_of_kind" in result.stdout  # the summary
+        assert result.stderr.splitlines()[-2:] == [
+            f"Error: cannot write the report {report}: No space left on device",
+            f"Error: cannot write the html {page}: No space left on device",
+        ]
+        assert "Traceback" not in result.output
+        assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # no temporary file left

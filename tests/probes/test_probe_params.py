@@ -9,8 +9,12 @@ the clients), and change with the seed.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
 
+from datagen.errors import InputError
 from datagen.probes.database import Database
 from datagen.probes.loader import load_probe
 from datagen.probes.params import BLOCK, bind
@@ -77,11 +81,47 @@ def test_the_same_seed_gives_the_same_values_in_any_order(populated):
 
 def test_another_seed_picks_other_rows(populated):
     # The same deployment under seed 9 has other keys: the database (seed 2) does not hold them.
-    with pytest.raises(Exception) as error:
+    with pytest.raises(InputError) as error:
         values(populated, 9, range(10))
     assert "does not hold 'resource_1k_shared_compute' with seed 9" in str(error.value)
     first = values(populated, 2, range(BLOCK))
     assert [v["n"] for v in first.values()] != [0] * BLOCK
+
+
+DRAWN = """queries:
+  q:
+    sql: SELECT 1 WHERE :email = :email AND :page = :page AND :n = :n AND :id = :id
+    params:
+      email: {mimesis: person.email, args: {domains: [example.org]}}
+      page: {choice: [0, 25, 50]}
+      n: {distribution: {type: uniform, low: 1, high: 1000}}
+      id: {uuid: true}
+"""
+
+
+def drawn(folder, seed, order):
+    """Values of parameters that need no database, under ``seed``."""
+    probe = load_probe(write_probe(folder, DRAWN, name="drawn.yaml"))
+    plan = plan_of(RESOURCE_1K, seed=seed, scale=0.05)
+    params = bind(probe.queries["q"].params, plan=plan, probe="p", item="q", session=None)
+    return [params.values(i) for i in order]
+
+
+def test_mimesis_and_choice_parameters_are_drawn_by_seed(tmp_path):
+    first = drawn(tmp_path, 2, range(2 * BLOCK))
+    assert all(re.fullmatch(r"[^@\s]+@example\.org", v["email"]) for v in first)
+    assert len({v["email"] for v in first}) > BLOCK  # a new e-mail nearly every time
+    pages = Counter(v["page"] for v in first)
+    assert set(pages) == {0, 25, 50} and min(pages.values()) > 500  # about 683 each
+    assert drawn(tmp_path, 2, reversed(range(2 * BLOCK))) == first[::-1]  # any order
+
+
+def test_values_change_with_the_seed(tmp_path):
+    two, nine = drawn(tmp_path, 2, range(BLOCK)), drawn(tmp_path, 9, range(BLOCK))
+    assert two == drawn(tmp_path, 2, range(BLOCK))
+    for name in ("email", "page", "n", "id"):
+        same = sum(a[name] == b[name] for a, b in zip(two, nine))
+        assert same < BLOCK / 2, name  # choices of 3 agree a third of the time, the rest ~never
 
 
 def test_named_parameters_are_found_outside_quotes_casts_and_comments():
