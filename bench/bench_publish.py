@@ -57,7 +57,8 @@ import orjson  # noqa: E402
 from bench.common import ROOT, Skipped, report, scratch_postgres, time_call  # noqa: E402
 from datagen.generator import generate_documents  # noqa: E402
 from datagen.sinks.azure import AzureBlobWriter, folder_files  # noqa: E402
-from datagen.sinks.base import TableSpec, redact  # noqa: E402
+from datagen.sinks.base import TableSpec  # noqa: E402
+from datagen.sinks.urls import redact  # noqa: E402
 from datagen.sinks.database import count_rows  # noqa: E402
 from datagen.tables import table_for  # noqa: E402
 

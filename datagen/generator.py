@@ -25,7 +25,7 @@ from datagen.limits import QUANTITY, check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
-from datagen.sinks.base import is_database_url, is_file_target_url
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
@@ -189,7 +189,8 @@ def generate_documents(
         reference_date=reference_date,
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
-    if is_database_url(str(to)):
+    kind = target_kind(to)
+    if kind == DATABASE:
         written = documents_to_database(
             job,
             str(to),
@@ -199,7 +200,7 @@ def generate_documents(
             progress=progress,
         )
         return RunResult(str(to), job.seed, {provider: quantity}, written=written)
-    if is_file_target_url(str(to)):
+    if kind in (BLOB, ZIP):
         from datagen.publish import publish
 
         with scratch_directory() as folder:
@@ -245,11 +246,11 @@ def documents_to_database(
     progress: Progress | None,
 ) -> dict[str, int]:
     """Upsert the documents of ``job`` into their table, shard by shard."""
-    from datagen.sinks.database import open_database_sink
+    from datagen.sinks.open import open_target
 
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    sink = open_database_sink(url, foreign_keys=foreign_keys)
+    sink = open_target(url, foreign_keys=foreign_keys)
     try:
         sink.open([table], reset=reset)
         for shard, documents in zip(

@@ -25,7 +25,7 @@ from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.runs import ShardResult, execute
-from datagen.sinks.base import is_database_url, is_file_target_url
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.types import Progress
@@ -181,7 +181,7 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    if is_database_url(str(to)) or is_file_target_url(str(to)):
+    if target_kind(to) in (DATABASE, BLOB, ZIP):
         from datagen.publish import publish
 
         with scratch_directory() as folder:

@@ -24,7 +24,9 @@ from datagen.errors import InputError
 from datagen.journey_run import ZIP_EPOCH
 from datagen.manifest import Manifest
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
-from datagen.sinks.base import RecordSink, Summary, TableSpec, is_database_url
+from datagen.sinks.base import RecordSink, Summary, TableSpec
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, OTHER, ZIP, is_url, target_kind
+from datagen.sinks.urls import unsupported_target
 from datagen.tables import table_for
 from datagen.types import Document, Progress
 
@@ -215,12 +217,14 @@ def publish(
     """
     check_target_outside(source, to)
     runs = load_runs(Path(source))
-    database = is_database_url(to)
-    if not database and "://" not in to:
-        if to.endswith(".zip"):
-            check_zip_target(Path(to))
-        else:
-            check_destinations(runs, Path(source), Path(to))
+    kind = target_kind(to)
+    if kind == OTHER:
+        raise unsupported_target(to)
+    database = kind == DATABASE
+    if kind == ZIP:
+        check_zip_target(Path(to))
+    elif kind == FOLDER:
+        check_destinations(runs, Path(source), Path(to))
     check_runs(runs, database=database)
     if database:
         return _publish_to_database(
@@ -230,7 +234,7 @@ def publish(
             foreign_keys=foreign_keys,
             progress=progress,
         )
-    return _publish_files(Path(source), runs, to, progress=progress)
+    return _publish_files(Path(source), runs, to, kind, progress=progress)
 
 
 def planned(source: str | Path, to: str) -> tuple[int, str]:
@@ -239,14 +243,14 @@ def planned(source: str | Path, to: str) -> tuple[int, str]:
     Records for a database (from the manifests), files otherwise; for a progress bar.
     """
     runs = load_runs(Path(source))
-    if is_database_url(to):
+    if target_kind(to) == DATABASE:
         return sum(run.records for run in runs), "record"
     return sum(len(run.files()) for run in runs), "file"
 
 
 def check_target_outside(source: str | Path, to: str | Path) -> None:
     """A folder or zip target must not be in the source (it would publish itself)."""
-    if "://" in str(to):
+    if is_url(to):
         return
     target = Path(to)
     source, resolved = Path(source).resolve(), target.resolve()
@@ -265,7 +269,7 @@ def _publish_to_database(
     foreign_keys: bool,
     progress: Progress | None,
 ) -> Summary:
-    from datagen.sinks.database import open_database_sink
+    from datagen.sinks.open import open_target
 
     specs: dict[str, TableSpec] = {}
     for _, manifest in runs:
@@ -278,7 +282,7 @@ def _publish_to_database(
     order = {t.name: n for n, t in enumerate(all_tables)}
     # Parents' runs first, so that their rows exist when a child's foreign keys are checked.
     runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
-    sink = open_database_sink(url, foreign_keys=foreign_keys)
+    sink = open_target(url, foreign_keys=foreign_keys)
     try:
         sink.open(all_tables, reset=reset)
         with collector_paused():
@@ -291,17 +295,19 @@ def _publish_to_database(
                     stream_records(sink, documents, tables[manifest.provider], progress=progress)
         sink.read_back()  # the tables this run made are counted in the database
     finally:
-        summary = sink.close()
+        summary: Summary = sink.close()
     return summary
 
 
-def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress | None) -> Summary:
+def _publish_files(
+    source: Path, runs: list[Run], to: str, kind: str, *, progress: Progress | None
+) -> Summary:
     """The runs' files (each run's manifest and the files it lists) to a file target."""
-    if to.startswith(("azure://", "http://", "https://")):
-        from datagen.sinks.azure import upload_folder
+    if kind == BLOB:
+        from datagen.sinks.azure import upload_folder  # the Azure SDK: heavy, only for blobs
 
         return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
-    if to.endswith(".zip"):
+    if kind == ZIP:
         return zip_folder(Path(to), files=_named_files(source, runs), progress=progress)
     target = Path(to)
     ensure_writable_folder(target)

@@ -26,17 +26,10 @@ from datagen.errors import DataGenError
 from datagen.probes.model import Sql
 from datagen.probes.statements import Statement, prepare
 from datagen.replay.targets import transient_cause
-from datagen.sinks.base import redact
+from datagen.sinks.urls import redact
 from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-from datagen.sinks.dialects import (
-    MYSQL,
-    POSTGRESQL,
-    SQLITE,
-    location,
-    parse_database_url,
-    to_json,
-    utc_text,
-)
+from datagen.sinks.dialects import to_json, utc_text
+from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
 
 Row = tuple[Any, ...]
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)

@@ -126,7 +126,7 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
 
     from datagen.errors import SinkError
     from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-    from datagen.sinks.dialects import POSTGRESQL, SQLITE, location, parse_database_url
+    from datagen.sinks.urls import POSTGRESQL, SQLITE, location, parse_database_url
 
     backend, parsed = parse_database_url(url)
     label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
@@ -179,7 +179,7 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
 
 def verify_target(plan: Plan, url: str, *, workers: int | None = None) -> VerifyTargetResult:
     """Compare the database at ``url`` with ``plan``'s population, table by table."""
-    from datagen.sinks.base import redact
+    from datagen.sinks.urls import redact
 
     found = found_digests(url, list(plan.tables.values()))
     expected = expected_digests(plan, workers=workers)

@@ -20,18 +20,16 @@ token: errors name the host:port or the container instead.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import mimetypes
 import os
 import re
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
 from azure.core.exceptions import (
     AzureError,
@@ -48,12 +46,10 @@ from urllib3.util.retry import Retry
 from datagen.atomic import ChunkSink
 from datagen.errors import InputError, SinkError
 from datagen.formats import Chunk
-from datagen.sinks.base import Summary, redact
+from datagen.sinks.base import Summary
+from datagen.sinks.urls import CONNECTION_STRING_ENV, CONTAINER_URL_ENV, SAS_TOKEN_ENV
+from datagen.sinks.urls import endpoint, parse_blob_url, redact, url_uses_sas_query
 from datagen.types import Progress
-
-CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
-SAS_TOKEN_ENV = "BLOB_SAS_TOKEN"
-CONTAINER_URL_ENV = "BLOB_CONTAINER_URL"
 
 CONTENT_TYPES = {
     ".json": "application/json",
@@ -62,7 +58,6 @@ CONTENT_TYPES = {
     ".zip": "application/zip",
 }
 
-_CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
 _SIG = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
 _NOT_PERMITTED = {"AuthorizationPermissionMismatch", "AuthorizationResourceTypeMismatch"}
 _AUTH_FAILED = {"AuthenticationFailed", "AuthorizationFailure", "InvalidAuthenticationInfo"}
@@ -121,17 +116,6 @@ def _protect_logs(secrets: Sequence[str]) -> None:
         http_log.setLevel(logging.WARNING)
 
 
-def _endpoint(url: str) -> str:
-    """``host:port`` of ``url`` (the default port when none is given)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    port = port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.hostname or '?'}:{port}"
-
-
 def _error_code(err: HttpResponseError) -> str:
     code = getattr(err, "error_code", None)
     return str(getattr(code, "value", code) or "")
@@ -163,7 +147,7 @@ class AzureBlobWriter(ChunkSink):
         self.container = container
         self.container_name: str = container.container_name
         self.prefix = prefix.strip("/")
-        self.endpoint = _endpoint(container.url)
+        self.endpoint = endpoint(container.url)
         self.summary = Summary(target=redact(target or container.url))
         self.bytes_uploaded = 0
         self.created_container = False
@@ -404,17 +388,6 @@ class AzureBlobWriter(ChunkSink):
 # -- building a writer from a URL ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class BlobTarget:
-    """A parsed target: where the container is and how to authenticate."""
-
-    container: str
-    prefix: str
-    account_url: str | None = None  # with a SAS token
-    sas_token: str | None = field(default=None, repr=False)
-    connection_string: str | None = field(default=None, repr=False)  # with azure://
-
-
 def _retry_policy(retry_total: int) -> ExponentialRetry:
     """The SDK's retries, shorter than its default (which waits 15 s, then 18 s, …).
 
@@ -446,98 +419,6 @@ def _transport(connections: int) -> RequestsTransport:
     for scheme in ("http://", "https://"):
         session.mount(scheme, adapter)
     return RequestsTransport(session=session, session_owner=True)
-
-
-def _check_container(name: str, url: str) -> str:
-    if not _CONTAINER_NAME.match(name):
-        raise InputError(
-            f"{name!r} in {redact(url)!r} is not a valid container name",
-            hint="use 3-63 lowercase letters, digits and single hyphens",
-        )
-    return name
-
-
-def _path_style(hostname: str) -> bool:
-    """Azurite (and other emulators) put the account in the path, not the host."""
-    if hostname == "localhost" or "." not in hostname:
-        return True
-    try:
-        ipaddress.ip_address(hostname)
-    except ValueError:
-        return False
-    return True
-
-
-def _sas_from_query(query: str) -> str | None:
-    return query if "sig" in parse_qs(query) else None
-
-
-def _clean_sas(token: str) -> str:
-    token = token.strip().lstrip("?")
-    if "sig" not in parse_qs(token):
-        raise InputError(
-            f"{SAS_TOKEN_ENV} does not look like a SAS token",
-            hint="copy the whole token from the portal: it starts with '?sv=' and contains 'sig='",
-        )
-    return token
-
-
-def parse_blob_url(url: str, *, env: Mapping[str, str] | None = None) -> BlobTarget:
-    """Parse a target URL and find its credentials (InputError when impossible)."""
-    env = os.environ if env is None else env
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 (raises ValueError for a port out of range)
-    except ValueError as err:
-        raise InputError(
-            f"{redact(url)!r} is not a valid URL ({err})",
-            hint="use azure://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER",
-        ) from None
-    if parts.scheme == "azure":
-        container = _check_container(unquote(parts.netloc), url)
-        connection = env.get(CONNECTION_STRING_ENV, "").strip()
-        if not connection:
-            raise InputError(
-                f"{redact(url)!r} needs {CONNECTION_STRING_ENV}",
-                hint=f"export {CONNECTION_STRING_ENV}='…' (portal → storage account → "
-                "Access keys), or use the container URL with BLOB_SAS_TOKEN",
-            )
-        return BlobTarget(container, unquote(parts.path).strip("/"), connection_string=connection)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(
-            f"unsupported blob target {redact(url)!r}",
-            hint="use azure://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER",
-        )
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    account_path = ""
-    if _path_style(parts.hostname):
-        if len(segments) < 2:
-            raise InputError(
-                f"{redact(url)!r} has no account and container",
-                hint="for Azurite use http://127.0.0.1:10000/devstoreaccount1/CONTAINER",
-            )
-        account_path = "/" + segments.pop(0)
-    if not segments:
-        raise InputError(
-            f"{redact(url)!r} names no container",
-            hint="copy the container URL (container → Properties → URL)",
-        )
-    container = _check_container(segments[0], url)
-    sas = _sas_from_query(parts.query)
-    if sas is None:
-        token = env.get(SAS_TOKEN_ENV, "").strip()
-        if not token:
-            raise InputError(
-                f"no SAS token for {redact(url)!r}",
-                hint=f"export {SAS_TOKEN_ENV}='?sv=…' (portal → Shared access signature)",
-            )
-        sas = _clean_sas(token)
-    return BlobTarget(
-        container,
-        "/".join(segments[1:]),
-        account_url=f"{parts.scheme}://{parts.netloc}{account_path}",
-        sas_token=sas,
-    )
 
 
 def open_blob_writer(
@@ -586,7 +467,7 @@ def open_blob_writer(
         ) from None
     if target.connection_string is not None:
         credential = f"the account key or SAS in {CONNECTION_STRING_ENV}"
-    elif _sas_from_query(urlsplit(url).query):
+    elif url_uses_sas_query(url):
         credential = "the SAS token in the URL"
     else:
         credential = f"the SAS token in {SAS_TOKEN_ENV}"

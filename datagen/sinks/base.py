@@ -1,4 +1,4 @@
-"""The sink interfaces and the ``--to`` URL parser."""
+"""The sink interfaces (``--to`` strings are read in :mod:`datagen.sinks.urls`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Iterable, Iterator, Mapping, Sequence
-from urllib.parse import urlsplit
 
-from datagen.errors import InputError
+from datagen.sinks.urls import redact
 from datagen.types import Document
-
-DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 
 @dataclass(frozen=True)
@@ -122,64 +119,3 @@ class RecordSink(ABC):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-def url_scheme(url: str) -> str:
-    """The scheme of ``url`` (``""`` for a path), lowercased; never raises."""
-    head, separator, _ = url.partition("://")
-    return head.lower() if separator and head.replace("+", "").isalnum() else ""
-
-
-def is_database_url(url: str) -> bool:
-    return url_scheme(url).split("+")[0] in DATABASE_SCHEMES
-
-
-def is_file_target_url(url: str) -> bool:
-    """A blob container or a zip file (targets that receive a run's files)."""
-    return url.startswith(("azure://", "http://", "https://")) or url.endswith(".zip")
-
-
-def redact(url: str) -> str:
-    """``url`` without its password or query secrets (for messages and logs).
-
-    Never raises: in a URL too malformed to parse (``postgresql://u:pw@[::1/db``)
-    everything before the host and the query are hidden.
-    """
-    if "://" not in url:
-        return url  # a path
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return _redact_by_hand(url)
-    if not parts.scheme:
-        return url
-    netloc = parts.netloc
-    if netloc and "@" not in netloc and "@" in url.partition("://")[2][len(netloc) :]:
-        return _redact_by_hand(url)  # a "/", "?" or "#" in a password cut the host short
-    if password is not None:
-        user = parts.username or ""
-        host = netloc.rsplit("@", 1)[1]
-        netloc = f"{user}:***@{host}"
-    query = "?***" if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}"
-
-
-def _redact_by_hand(url: str) -> str:
-    """Everything before the last ``@`` (a password may hold ``/?#@``) and the query hidden."""
-    scheme, _, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.rsplit("@", 1)[1]
-    rest, mark, _ = rest.split("#", 1)[0].partition("?")
-    return f"{scheme}://{rest}{'?***' if mark else ''}"
-
-
-def require_scheme(url: str, known: Sequence[str]) -> str:
-    scheme = url_scheme(url)
-    if scheme.split("+")[0] not in known:
-        raise InputError(
-            f"unsupported target {redact(url)!r}",
-            hint="use a folder, NAME.zip, sqlite:///FILE.db, postgresql://…, "
-            "mysql+pymysql://… or azure://CONTAINER/PREFIX",
-        )
-    return scheme

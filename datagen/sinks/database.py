@@ -44,17 +44,11 @@ from datagen.sinks import key_upserts
 from datagen.sinks.base import Column, RecordSink, Summary, TableSpec
 from datagen.sinks.constraints import violation
 from datagen.sinks.dialects import (
-    MYSQL,
-    POSTGRESQL,
-    SQLITE,
-    Backend,
     RowValues,
     build_table,
     decode,
     kind_of,
-    location,
     parents_first,
-    parse_database_url,
     row_builder,
     sql_type,
 )
@@ -67,6 +61,7 @@ from datagen.sinks.readback import (
     committed,
     read_back,
 )
+from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, Backend, location, parse_database_url
 from datagen.types import Document
 
 CONNECT_TIMEOUT = 10  # seconds

@@ -25,9 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import InputError, SinkError
 from datagen.replay.targets import _transient_database_error
-from datagen.sinks.base import redact
+from datagen.sinks.urls import redact
 from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-from datagen.sinks.dialects import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
+from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
 from datagen.sinks.dialects import sql_type, to_json
 from datagen.workloads import sql
 from datagen.workloads.model import TableDef, Workload

@@ -235,7 +235,7 @@ def load_command(
         python generate.py load workloads/usage.yaml --to sqlite:///output/usage.db --reset \\
             --speed max --duration 5m --report load.json --html load.html
     """
-    from datagen.sinks.dialects import parse_database_url
+    from datagen.sinks.urls import parse_database_url
     from datagen.workloads import describe_plan, load, plan_load
     from datagen.workloads.database import DIALECTS
 

@@ -19,9 +19,9 @@ from datagen.sinks.azure import (
     block_id,
     content_type,
     open_blob_writer,
-    parse_blob_url,
     upload_folder,
 )
+from datagen.sinks.urls import parse_blob_url
 
 from tests.azurite import ACCOUNT_KEY, REPO, Azurite, free_port
 
