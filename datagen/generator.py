@@ -13,8 +13,6 @@ from datagen import __version__
 from datagen.atomic import (
     scratch_directory,
     ensure_writable_folder,
-    ChunkSink,
-    FolderWriter,
     atomic_directory,
     atomic_write_bytes,
 )
@@ -29,6 +27,7 @@ from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
+from datagen.sinks.files import ChunkSink, FolderWriter
 from datagen.types import Document, Progress
 
 if TYPE_CHECKING:
@@ -250,19 +249,16 @@ def documents_to_database(
 
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    sink = open_target(url, foreign_keys=foreign_keys)
-    try:
-        sink.open([table], reset=reset)
+    with open_target(url, foreign_keys=foreign_keys) as sink:
+        sink.prepare([table], reset=reset)
         for shard, documents in zip(
             shards, run_shards(document_records_shard, job, shards, workers=workers)
         ):
             sink.write(table, documents)
             if progress:
                 progress(shard.size)
-        sink.read_back()  # a table this run made is counted in the database
-    finally:
-        summary = sink.close()
-    return dict(summary.written)
+        sink.commit()  # a table this run made is counted in the database
+    return dict(sink.summary.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:

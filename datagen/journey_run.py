@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from datagen import __version__
-from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
+from datagen.atomic import atomic_directory, atomic_write_bytes
 from datagen.atomic import ensure_writable_folder, scratch_directory
-from datagen.formats import Chunk, dumps_pretty
+from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
 from datagen.generator import check_locale
 from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -28,6 +28,7 @@ from datagen.runs import ShardResult, execute
 from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
+from datagen.sinks.files import ChunkSink, FolderWriter
 from datagen.types import Progress
 from datagen.verify import register_regenerator
 
@@ -36,8 +37,6 @@ METADATA_VERSION = 1
 METADATA_NAME = "metadata.json"
 JOURNEY_START_WINDOW_DAYS = 30
 """Journeys start within this many days before the reference date."""
-
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ is checked against its manifest (``datagen.run_files``).
 from __future__ import annotations
 
 import gc
-import shutil
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from itertools import chain, islice
@@ -19,12 +17,12 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
-from datagen.journey_run import ZIP_EPOCH
 from datagen.manifest import Manifest
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
-from datagen.sinks.base import RecordSink, Summary, TableSpec
+from datagen.sinks.base import Summary, TableSpec, Target
+from datagen.sinks.files import check_zip_target
+from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, DATABASE, FOLDER, OTHER, ZIP, is_url, target_kind
 from datagen.sinks.urls import unsupported_target
 from datagen.tables import table_for
@@ -120,7 +118,7 @@ def order_by_references(tables: list[TableSpec]) -> list[TableSpec]:
 
 
 def write_records(
-    sink: RecordSink,
+    sink: Target,
     records: Iterable[tuple[str, Document]],
     tables: dict[str, TableSpec],
     *,
@@ -149,7 +147,7 @@ def write_records(
 
 
 def _flush(
-    sink: RecordSink,
+    sink: Target,
     batches: dict[str, list[Document]],
     tables: dict[str, TableSpec],
     progress: Progress | None,
@@ -161,7 +159,7 @@ def _flush(
 
 
 def stream_records(
-    sink: RecordSink,
+    sink: Target,
     chunks: Iterable[list[Document]],
     table: TableSpec,
     *,
@@ -178,7 +176,7 @@ def stream_records(
 
 
 def _write(
-    sink: RecordSink, table: TableSpec, batch: Iterable[Document], progress: Progress | None
+    sink: Target, table: TableSpec, batch: Iterable[Document], progress: Progress | None
 ) -> None:
     written = sink.write(table, batch)
     if progress:
@@ -269,8 +267,6 @@ def _publish_to_database(
     foreign_keys: bool,
     progress: Progress | None,
 ) -> Summary:
-    from datagen.sinks.open import open_target
-
     specs: dict[str, TableSpec] = {}
     for _, manifest in runs:
         for spec in tables_of(manifest):
@@ -282,9 +278,8 @@ def _publish_to_database(
     order = {t.name: n for n, t in enumerate(all_tables)}
     # Parents' runs first, so that their rows exist when a child's foreign keys are checked.
     runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
-    sink = open_target(url, foreign_keys=foreign_keys)
-    try:
-        sink.open(all_tables, reset=reset)
+    with open_target(url, foreign_keys=foreign_keys) as sink:
+        sink.prepare(all_tables, reset=reset)
         with collector_paused():
             for run, manifest in runs:
                 if manifest.kind == "journeys":
@@ -293,36 +288,42 @@ def _publish_to_database(
                 else:
                     documents = document_records(run, manifest)
                     stream_records(sink, documents, tables[manifest.provider], progress=progress)
-        sink.read_back()  # the tables this run made are counted in the database
-    finally:
-        summary: Summary = sink.close()
-    return summary
+        sink.commit()  # the tables this run made are counted in the database
+    return sink.summary
 
 
 def _publish_files(
     source: Path, runs: list[Run], to: str, kind: str, *, progress: Progress | None
 ) -> Summary:
-    """The runs' files (each run's manifest and the files it lists) to a file target."""
-    if kind == BLOB:
-        from datagen.sinks.azure import upload_folder  # the Azure SDK: heavy, only for blobs
+    """The runs' files (each run's manifest and the files it lists) to a file target.
 
-        return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
-    if kind == ZIP:
-        return zip_folder(Path(to), files=_named_files(source, runs), progress=progress)
-    target = Path(to)
-    ensure_writable_folder(target)
-    summary = Summary(target=str(target))
-    for run in runs:
-        destination = target / destination_name(run, source)
-        swept: set[Path] = set()
-        for path, name in run.files():
-            copied = destination / name
-            copy_file(path, copied, sweep=copied.parent not in swept)
-            swept.add(copied.parent)
-            if progress:
-                progress(1)
-        summary.add(run.manifest.provider, len(run.manifest.files) + 1)
-    return summary
+    A zip and blobs name each file by its path under SOURCE; a folder puts each
+    run at its own path under SOURCE (its name if it is SOURCE).
+    """
+    if kind == BLOB and not source.is_dir():  # (as upload_folder says it)
+        raise InputError(
+            f"{str(source)!r} is not a folder",
+            hint="generate data first (e.g. make demo), or name the folder to upload",
+        )
+    with open_target(to) as target:
+        target.prepare()
+        if kind == FOLDER:
+            for run in runs:
+                destination = destination_name(run, source)
+                for path, name in run.files():
+                    target.add_file(path, (destination / name).as_posix())
+                    if progress:
+                        progress(1)
+                target.summary.add(run.manifest.provider, len(run.manifest.files) + 1)
+        else:
+            for path, name in _named_files(source, runs):
+                if progress and kind == BLOB:
+                    progress(1)  # (counted as it starts: an upload may take a while)
+                target.add_file(path, name)
+                if progress and kind != BLOB:
+                    progress(1)
+        target.commit()
+    return target.summary
 
 
 def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
@@ -333,57 +334,3 @@ def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
         under = run.path.resolve().relative_to(resolved)
         named.extend((path, (under / name).as_posix()) for path, name in run.files())
     return named
-
-
-def copy_file(source: Path, target: Path, *, sweep: bool = True) -> None:
-    """Copy ``source`` to ``target`` through a temporary name (never a half-copied file)."""
-    with open(source, "rb") as src, atomic_file(target, sweep=sweep) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    shutil.copymode(source, target)
-
-
-ZIP_COMMENT = b"datagen publish"
-"""Marks the zips ``publish`` writes: an existing file is replaced only if it is one."""
-
-
-def check_zip_target(target: Path) -> None:
-    """Refuse to replace ``target`` unless it is a zip that publish wrote (InputError)."""
-    if target.is_dir():
-        raise InputError(f"{target} is a folder, not a zip file", hint="choose NAME.zip")
-    if not target.exists():
-        return
-    try:
-        with zipfile.ZipFile(target) as archive:
-            ours = archive.comment == ZIP_COMMENT
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        ours = False
-    if not ours:
-        raise InputError(
-            f"{target} exists and is not a zip of runs written by publish; it is left as it is",
-            hint="remove it first, or choose another name",
-        )
-
-
-def zip_folder(
-    target: Path,
-    *,
-    files: list[tuple[Path, str]],
-    progress: Progress | None = None,
-) -> Summary:
-    """``files`` (``(path, name in the zip)``) into the zip ``target``.
-
-    Streamed, written under a temporary name and renamed when complete.
-    """
-    with atomic_file(target) as handle:
-        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-            archive.comment = ZIP_COMMENT
-            for path, name in files:
-                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-                info.create_system, info.external_attr = 3, 0o644 << 16
-                with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                if progress:
-                    progress(1)
-    summary = Summary(target=str(target))
-    summary.add(target.name, len(files))
-    return summary

@@ -36,6 +36,7 @@ from datagen.scenarios.rows import build_shard, install, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import SHARD_SIZE, choose_seed
 from datagen.sinks.base import TableSpec
+from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.types import Document, Progress
 from datagen.verify import register_regenerator
@@ -119,30 +120,21 @@ def to_database(
     plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
-    from datagen.sinks.open import open_target
-    from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
-    from datagen.sinks.urls import POSTGRESQL, parse_database_url
+    # PostgreSQL and SQLite: one transaction (keys after rows on PostgreSQL);
+    # MySQL: foreign keys checked as the rows come, each batch committed.
+    with open_target(url, foreign_keys=True, bulk=True) as sink:
+        sink.prepare(list(plan.tables.values()), reset=reset)
+        if sink.takes_copy_text:  # rows encoded in the workers, one COPY per table
+            from datagen.scenarios.copy_load import copy_plan
 
-    if parse_database_url(url)[0] is POSTGRESQL:
-        from datagen.scenarios.copy_load import to_postgres
-
-        return to_postgres(plan, url, reset=reset, workers=workers, progress=progress)
-
-    # SQLite: one transaction, as into PostgreSQL; MySQL: foreign keys checked as rows come
-    sink = open_target(url, foreign_keys=True, bulk=True)
-    try:
-        sink.open(list(plan.tables.values()), reset=reset)
-        for table, batch in batches(plan, workers=workers):
-            sink.write(table, batch)
-            if progress:
-                progress(len(batch))
-        if isinstance(sink, SQLiteBulkLoad):
-            sink.commit()  # counts the tables it made, then commits
+            copy_plan(plan, sink, workers=workers, progress=progress)
         else:
-            sink.read_back()  # the tables this run made are counted in the database
-    finally:
-        summary = sink.close()
-    return dict(summary.written)
+            for table, batch in batches(plan, workers=workers):
+                sink.write(table, batch)
+                if progress:
+                    progress(len(batch))
+        sink.commit()  # the tables this run made are counted in the database, then committed
+    return dict(sink.summary.written)
 
 
 def batches(plan: Plan, *, workers: int | None) -> Iterator[tuple[TableSpec, list[Document]]]:

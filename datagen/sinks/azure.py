@@ -27,7 +27,6 @@ import re
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import parse_qs
 
@@ -43,10 +42,10 @@ from requests import Session
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from datagen.atomic import ChunkSink
 from datagen.errors import InputError, SinkError
 from datagen.formats import Chunk
-from datagen.sinks.base import Summary
+from datagen.sinks.base import Summary, TableSpec
+from datagen.sinks.files import ChunkSink
 from datagen.sinks.urls import CONNECTION_STRING_ENV, CONTAINER_URL_ENV, SAS_TOKEN_ENV
 from datagen.sinks.urls import endpoint, parse_blob_url, redact, url_uses_sas_query
 from datagen.types import Progress
@@ -165,7 +164,7 @@ class AzureBlobWriter(ChunkSink):
 
     # -- the container ------------------------------------------------------
 
-    def prepare(self) -> None:
+    def prepare(self, tables: Sequence[TableSpec] = (), *, reset: bool = False) -> None:
         """Create the container if needed and allowed; fail early if it is missing."""
         if self._ready:
             return
@@ -278,7 +277,12 @@ class AzureBlobWriter(ChunkSink):
 
     # -- the end --------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self) -> Summary:
+        """Commit (unless aborted); then ``summary`` is final."""
+        self.commit()
+        return self.summary
+
+    def commit(self) -> None:
         """Upload what is pending and commit streamed blobs; then ``summary`` is final."""
         if self._closed:
             return
@@ -315,17 +319,6 @@ class AzureBlobWriter(ChunkSink):
         self._buffers.clear()
         self._blocks.clear()
         self.container.close()
-
-    def __enter__(self) -> "AzureBlobWriter":
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
 
     # -- counting and errors --------------------------------------------------
 
@@ -519,18 +512,11 @@ def upload_folder(
         )
     writer = open_blob_writer(url, env=env, retry_total=retry_total)
     with writer:
-        block = writer.BLOCK_SIZE
         for path, name in folder_files(folder) if files is None else files:
             if progress:
                 progress(1)
-            with open(path, "rb") as handle:
-                first = handle.read(block)
-                if len(first) < block:
-                    writer.add(Chunk(name, first, whole=True))
-                    continue
-                writer.add(Chunk(name, first))
-                for data in iter(lambda: handle.read(block), b""):
-                    writer.add(Chunk(name, data))
+            writer.add_file(path, name, block=writer.BLOCK_SIZE)
+        writer.commit()
     return writer.summary
 
 

@@ -318,6 +318,10 @@ class DatabaseSink(RecordSink):
         self.summary.written.update(found)
         return self.summary
 
+    def commit(self) -> None:
+        """Every batch is committed as it is written: count the tables this run made."""
+        self.read_back()
+
     def _count(self, table: str) -> int:
         """``SELECT COUNT(*)`` of ``table``, in the open transaction."""
         conn = self._connection()

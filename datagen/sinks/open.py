@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from datagen.sinks.urls import BLOB, DATABASE, target_kind, unsupported_target
+from datagen.sinks.base import Target
+from datagen.sinks.files import FolderTarget, ZipTarget
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, ZIP, target_kind, unsupported_target
 
 if TYPE_CHECKING:  # SQLAlchemy and the Azure SDK: imported when such a target is opened
     from datagen.sinks.azure import AzureBlobWriter
@@ -19,16 +21,21 @@ def open_target(
     bulk: bool = False,  # PostgreSQL/SQLite: one transaction, keys after rows
     env: Mapping[str, str] | None = None,  # blobs: where the credentials are (os.environ)
     prepare: bool = True,  # blobs: check the container now
-) -> Any:
-    """The target ``to`` names, not yet opened: a database or a blob container.
+) -> Target:
+    """The target ``to`` names: a database, a folder, ``NAME.zip`` or a blob container.
 
-    InputError for a string that names neither (or a malformed URL).
+    Call ``prepare`` before writing (a blob container is checked now, unless
+    ``prepare=False``). InputError for a URL of another scheme or a malformed one.
     """
     kind = target_kind(to)
     if kind == DATABASE:
         return open_database(str(to), foreign_keys=foreign_keys, bulk=bulk)
     if kind == BLOB:
         return open_blob(str(to), env=env, prepare=prepare)
+    if kind == ZIP:
+        return ZipTarget(Path(to))
+    if kind == FOLDER:
+        return FolderTarget(Path(to))
     raise unsupported_target(str(to))
 
 

@@ -56,6 +56,7 @@ class PostgresBulkLoad(PostgresSink):
     """
 
     commits_batches = False  # everything is committed by commit()
+    takes_copy_text = True
 
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
