@@ -19,6 +19,7 @@ import orjson
 
 from datagen.errors import InputError
 from datagen.manifest import Manifest
+from datagen.ordering import depth_first
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
 from datagen.sinks.base import Summary, TableSpec, Target
 from datagen.sinks.files import check_zip_target
@@ -100,21 +101,11 @@ def tables_of(manifest: Manifest) -> list[TableSpec]:
 def order_by_references(tables: list[TableSpec]) -> list[TableSpec]:
     """Parents before children, so foreign keys can be created and satisfied."""
     by_name = {t.name: t for t in tables}
-    ordered: list[TableSpec] = []
-    seen: set[str] = set()
 
-    def visit(table: TableSpec) -> None:
-        if table.name in seen:
-            return
-        seen.add(table.name)
-        for parent, _ in table.foreign_keys.values():
-            if parent in by_name:
-                visit(by_name[parent])
-        ordered.append(table)
+    def parents(name: str) -> list[str]:
+        return [p for p, _ in by_name[name].foreign_keys.values() if p in by_name]
 
-    for table in sorted(tables, key=lambda t: t.name):
-        visit(table)
-    return ordered
+    return [by_name[name] for name in depth_first(sorted(by_name), parents)]
 
 
 def write_records(

@@ -21,7 +21,7 @@ import orjson
 from datagen.atomic import atomic_write_bytes
 from datagen.errors import DataGenError, InputError, SinkError
 from datagen.replay.source import ReplayStep
-from datagen.sinks.base import TableSpec
+from datagen.tablespec import TableSpec
 from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind
 
 TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
@@ -156,7 +156,7 @@ class DatabaseTarget(StepTarget):
     def _sink(self) -> Any:
         sink = getattr(self._local, "sink", None)
         if sink is None:
-            from datagen.sinks.database import open_database_sink
+            from datagen.sinks.backends import open_database_sink
 
             sink = open_database_sink(self.url)
             sink.says_committed = False  # the replay's report says which steps are written

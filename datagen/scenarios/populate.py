@@ -35,7 +35,7 @@ from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
 from datagen.scenarios.rows import build_shard, install, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import SHARD_SIZE, choose_seed
-from datagen.sinks.base import TableSpec
+from datagen.tablespec import TableSpec
 from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.types import Document, Progress

@@ -33,7 +33,8 @@ from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from datagen.errors import SchemaError
-from datagen.sinks.base import Column, TableSpec
+from datagen.ordering import depth_first
+from datagen.tablespec import Column, TableSpec
 from datagen.sinks.constraints import unique_columns, unique_name
 from datagen.sinks.urls import BACKENDS, MYSQL, POSTGRESQL, SQLITE, Backend  # noqa: F401
 from datagen.sinks.urls import location, parse_database_url  # noqa: F401 (re-exported)
@@ -157,24 +158,14 @@ def build_table(
 def parents_first(specs: Sequence[TableSpec]) -> list[TableSpec]:
     """``specs`` ordered so referenced tables come before those that refer to them.
 
-    Stable: the given order is kept where references don't decide (cycles
-    keep their given order too).
+    An order that is already so (every caller's: a plan's, a publish's) is kept.
     """
-    remaining = list(specs)
-    names = {spec.name for spec in specs}
-    done: set[str] = set()
-    ordered: list[TableSpec] = []
-    while remaining:
-        for spec in remaining:
-            parents = {target for target, _ in spec.foreign_keys.values()} & names
-            if not parents - done - {spec.name}:
-                break
-        else:
-            spec = remaining[0]  # a cycle: take the first
-        remaining.remove(spec)
-        done.add(spec.name)
-        ordered.append(spec)
-    return ordered
+    by_name = {spec.name: spec for spec in specs}
+
+    def parents(name: str) -> list[str]:
+        return [t for t, _ in by_name[name].foreign_keys.values() if t in by_name and t != name]
+
+    return [by_name[name] for name in depth_first(by_name, parents)]
 
 
 # Values ------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def open_database(url: str, *, foreign_keys: bool = False, bulk: bool = False) -
     rows with their foreign keys checked as they come.
     """
     # SQLAlchemy and the drivers: heavy, imported only when a database is opened.
-    from datagen.sinks.database import open_database_sink
+    from datagen.sinks.backends import open_database_sink
     from datagen.sinks.urls import POSTGRESQL, SQLITE, parse_database_url
 
     if bulk:
@@ -67,6 +67,6 @@ def open_blob(
     url: str, *, env: Mapping[str, str] | None = None, prepare: bool = True
 ) -> AzureBlobWriter:
     """A writer of blobs under the container URL (checked now with ``prepare``)."""
-    from datagen.sinks.azure import open_blob_writer  # the Azure SDK: heavy, only for blobs
+    from datagen.sinks.azure_client import open_blob_writer  # the Azure SDK: heavy, only for blobs
 
     return open_blob_writer(url, env=env, prepare=prepare)

@@ -260,6 +260,11 @@ def parse_database_url(url: str) -> tuple[Backend, URL]:
     return backend, parsed
 
 
+def backend_label(url: str, backend: Backend) -> str:
+    """The database's name in messages: MariaDB when the URL says so, else the backend's."""
+    return "MariaDB" if url_scheme(url).startswith("mariadb") else backend.name
+
+
 def location(backend: Backend, url: URL) -> str:
     """Where the database is, for messages: ``host:port`` or the SQLite file."""
     if backend is SQLITE:

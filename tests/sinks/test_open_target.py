@@ -10,7 +10,7 @@ import pytest
 from datagen.errors import InputError
 from datagen.formats import Chunk
 from datagen.sinks.base import Column, TableSpec, Target
-from datagen.sinks.database import SQLiteSink
+from datagen.sinks.backends import SQLiteSink
 from datagen.sinks.files import FolderTarget, ZipTarget
 from datagen.sinks.open import open_target
 from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
