@@ -28,6 +28,7 @@ from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
 from datagen.sinks.files import ChunkSink, FolderWriter
+from datagen.sinks.open import open_target
 from datagen.types import Document, Progress
 
 if TYPE_CHECKING:
@@ -245,8 +246,6 @@ def documents_to_database(
     progress: Progress | None,
 ) -> dict[str, int]:
     """Upsert the documents of ``job`` into their table, shard by shard."""
-    from datagen.sinks.open import open_target
-
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
     with open_target(url, foreign_keys=foreign_keys) as sink:

@@ -156,7 +156,7 @@ class DatabaseTarget(StepTarget):
     def _sink(self) -> Any:
         sink = getattr(self._local, "sink", None)
         if sink is None:
-            from datagen.sinks.backends import open_database_sink
+            from datagen.sinks.backends import open_database_sink  # SQLAlchemy: heavy
 
             sink = open_database_sink(self.url)
             sink.says_committed = False  # the replay's report says which steps are written

@@ -121,6 +121,7 @@ def expected_digests(plan: Plan, *, workers: int | None = None) -> dict[str, Tab
 
 def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDigest | None]:
     """The digest of every table in the database at ``url`` (None: no such table)."""
+    # SQLAlchemy and the database modules: heavy, imported when a database is read.
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 

@@ -125,7 +125,7 @@ def to_database(
     with open_target(url, foreign_keys=True, bulk=True) as sink:
         sink.prepare(list(plan.tables.values()), reset=reset)
         if sink.takes_copy_text:  # rows encoded in the workers, one COPY per table
-            from datagen.scenarios.copy_load import copy_plan
+            from datagen.scenarios.copy_load import copy_plan  # psycopg: only for PostgreSQL
 
             copy_plan(plan, sink, workers=workers, progress=progress)
         else:

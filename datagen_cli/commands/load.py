@@ -239,7 +239,7 @@ def load_command(
     from datagen.workloads import describe_plan, load, plan_load
     from datagen.workloads.database import DIALECTS
 
-    options = {"seed": seed, "services": services, "runs_per_hour": runs_per_hour}
+    options: dict[str, Any] = {"seed": seed, "services": services, "runs_per_hour": runs_per_hour}
     if dry_run:
         dialect = None
         if to is not None:
