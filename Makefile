@@ -20,9 +20,12 @@ $(AZURITE): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $(AZURITE)
 
+# Style, types and the architecture (the import contracts in pyproject.toml).
 lint: $(STAMP)
 	$(PY) -m flake8 .
 	$(PY) -m black --check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 black: $(STAMP)
 	$(PY) -m black .

@@ -56,9 +56,11 @@ import orjson  # noqa: E402
 
 from bench.common import ROOT, Skipped, report, scratch_postgres, time_call  # noqa: E402
 from datagen.generator import generate_documents  # noqa: E402
-from datagen.sinks.azure import AzureBlobWriter, folder_files  # noqa: E402
-from datagen.sinks.base import TableSpec, redact  # noqa: E402
-from datagen.sinks.database import count_rows  # noqa: E402
+from datagen.sinks.azure import AzureBlobWriter  # noqa: E402
+from datagen.sinks.azure_upload import folder_files  # noqa: E402
+from datagen.sinks.base import TableSpec  # noqa: E402
+from datagen.sinks.urls import redact  # noqa: E402
+from datagen.sinks.reading import count_rows  # noqa: E402
 from datagen.tables import table_for  # noqa: E402
 
 PROVIDER = "org"
@@ -120,7 +122,7 @@ def show(target: str, what: str, base_label: str, unit: str, figures: Figures) -
 PUBLISH = """
 import sys, time
 from datagen.publish import publish
-import datagen.sinks.azure, datagen.sinks.database  # imported before the clock starts
+import datagen.sinks.azure, datagen.sinks.backends  # imported before the clock starts
 start = time.perf_counter()
 summary = publish(sys.argv[1], to=sys.argv[2], reset=True)
 print(time.perf_counter() - start, sum(summary.written.values()))

@@ -1,19 +1,37 @@
-"""Data Generator: reproducible synthetic documents and user journeys.
+"""Data Generator: reproducible synthetic documents, journeys and populations.
 
-The pipeline has three stages, and data flows one way through them:
+Data flows one way, from producers through one target protocol to targets
+(the layers are checked by ``lint-imports``, ``[tool.importlinter]`` in
+``pyproject.toml``):
 
-1. Definitions. A ``DocumentProvider`` (``document_providers/``) declares a
-   Mimesis schema for one entity; a ``JourneyProvider``
-   (``journey_providers/``) chains documents into timed steps. Both register
-   themselves when their module is imported.
-2. Generation. Work is cut into shards of a fixed size
-   (:data:`datagen.seeding.SHARD_SIZE`); each shard's random state derives
-   from (seed, provider, shard index) only, so the output never depends on
-   how many workers ran the shards (:mod:`datagen.parallel`).
-3. Output. Each shard becomes encoded chunks (:mod:`datagen.formats`) that a
-   writer appends to files written under a temporary name and renamed when
-   complete (:mod:`datagen.atomic`), with a manifest that lets ``verify``
-   regenerate and compare (:mod:`datagen.manifest`, :mod:`datagen.verify`).
+- Definitions. ``DocumentProvider``s (``document_providers/``) declare a
+  Mimesis schema for one entity, ``JourneyProvider``s (``journey_providers/``)
+  chain documents into timed steps; both register themselves on import
+  (:mod:`datagen.documents`, :mod:`datagen.journeys`). Templates compile to
+  row builders (:mod:`datagen.schema`, :mod:`datagen.specs`,
+  :mod:`datagen.fields`, :mod:`datagen.columns`).
+- Producers, each behind the function its command calls: documents
+  (:mod:`datagen.generator`), journeys (:mod:`datagen.journey_run`) and
+  scenario populations (:mod:`datagen.scenarios`). Work is cut into shards of
+  a fixed size (:data:`datagen.seeding.SHARD_SIZE`) whose random state derives
+  from (seed, provider, shard index) only, so the output never depends on the
+  workers (:mod:`datagen.parallel`, :mod:`datagen.runs`,
+  :mod:`datagen.scenarios.runner`).
+- Targets (:mod:`datagen.sinks`): :mod:`datagen.sinks.urls` reads every
+  ``--to``, :func:`datagen.sinks.open.open_target` gives a
+  :class:`datagen.sinks.base.Target` (databases, folders, zips, blobs).
+- Runs on disk: a folder's files are written under a temporary name and
+  renamed when complete (:mod:`datagen.atomic`), with a manifest
+  (:mod:`datagen.manifest`) that ``verify`` regenerates and compares
+  (:mod:`datagen.verify`), ``publish`` checks and sends to a target
+  (:mod:`datagen.run_files`, :mod:`datagen.publish`) and ``replay`` performs
+  on the journeys' own clock (:mod:`datagen.replay`).
+- Measuring a database: ``probe`` (:mod:`datagen.probes`) times a service's
+  queries at several scales, ``load`` (:mod:`datagen.workloads`) runs a
+  workload against it.
+- Core: :mod:`datagen.tablespec` (the table model), :mod:`datagen.tables`,
+  :mod:`datagen.formats`, :mod:`datagen.ordering`, :mod:`datagen.limits`,
+  :mod:`datagen.errors`, :mod:`datagen.types`.
 """
 
 __version__ = "0.4.0"

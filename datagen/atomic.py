@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from datagen.errors import InputError
-from datagen.formats import Chunk
 
 
 def _umask() -> int:
@@ -284,73 +283,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class ChunkSink:
-    """Receives chunks in order and keeps a SHA-256 per file."""
-
-    def __init__(self) -> None:
-        self.hashes: dict[str, "hashlib._Hash"] = {}
-
-    def add(self, chunk: Chunk) -> None:
-        digest = self.hashes.get(chunk.path)
-        if digest is None:
-            digest = self.hashes[chunk.path] = hashlib.sha256()
-        digest.update(chunk.data)
-
-    def close(self) -> None:
-        """Flush and close any open file."""
-
-    def digests(self) -> dict[str, str]:
-        return {path: digest.hexdigest() for path, digest in sorted(self.hashes.items())}
-
-
-class FolderWriter(ChunkSink):
-    """Writes chunks as files under ``root`` (a folder being built atomically).
-
-    Files are written by the caller's thread: measured here, writer threads
-    only add contention (file creation is serialised by the file system).
-    """
-
-    def __init__(self, root: Path):
-        super().__init__()
-        self.root = root
-        self._prefix = f"{root}{os.sep}"
-        self._open: dict[str, BinaryIO] = {}
-
-    def add(self, chunk: Chunk) -> None:
-        super().add(chunk)
-        if chunk.whole:
-            path = self._prefix + chunk.path
-            fd = os.open(path, _CREATE, 0o666)
-            try:
-                written = os.write(fd, chunk.data)
-                if written < len(chunk.data):  # only a short write of a huge chunk: finish it
-                    with open(fd, "wb", closefd=False) as rest:
-                        rest.write(memoryview(chunk.data)[written:])
-            except OSError as err:
-                raise OSError(err.errno, err.strerror, path) from None
-            finally:
-                os.close(fd)
-            return
-        handle = self._open.get(chunk.path)
-        if handle is None:
-            handle = self._open[chunk.path] = open(self.root / chunk.path, "wb")
-        with naming(self.root / chunk.path):
-            handle.write(chunk.data)
-
-    def close(self) -> None:
-        handles, self._open = self._open, {}
-        try:
-            for path, handle in handles.items():
-                with naming(self.root / path):
-                    handle.close()
-        finally:
-            for handle in handles.values():
-                handle.close()
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 def sha256_file(path: Path) -> str:

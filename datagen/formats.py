@@ -20,6 +20,10 @@ from datagen.types import Document
 FORMATS = ("json", "jsonl", "csv")
 
 
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""The time stamp of every zip entry we write (zips are byte-identical whenever made)."""
+
+
 @dataclass(frozen=True)
 class Chunk:
     """Bytes for one output file; ``whole`` means the file is complete in it."""

@@ -13,8 +13,6 @@ from datagen import __version__
 from datagen.atomic import (
     scratch_directory,
     ensure_writable_folder,
-    ChunkSink,
-    FolderWriter,
     atomic_directory,
     atomic_write_bytes,
 )
@@ -25,10 +23,12 @@ from datagen.limits import QUANTITY, check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
-from datagen.sinks.base import is_database_url, is_file_target_url
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
+from datagen.sinks.files import ChunkSink, FolderWriter
+from datagen.sinks.open import open_target
 from datagen.types import Document, Progress
 
 if TYPE_CHECKING:
@@ -189,7 +189,8 @@ def generate_documents(
         reference_date=reference_date,
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
-    if is_database_url(str(to)):
+    kind = target_kind(to)
+    if kind == DATABASE:
         written = documents_to_database(
             job,
             str(to),
@@ -199,7 +200,7 @@ def generate_documents(
             progress=progress,
         )
         return RunResult(str(to), job.seed, {provider: quantity}, written=written)
-    if is_file_target_url(str(to)):
+    if kind in (BLOB, ZIP):
         from datagen.publish import publish
 
         with scratch_directory() as folder:
@@ -245,23 +246,18 @@ def documents_to_database(
     progress: Progress | None,
 ) -> dict[str, int]:
     """Upsert the documents of ``job`` into their table, shard by shard."""
-    from datagen.sinks.database import open_database_sink
-
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    sink = open_database_sink(url, foreign_keys=foreign_keys)
-    try:
-        sink.open([table], reset=reset)
+    with open_target(url, foreign_keys=foreign_keys) as sink:
+        sink.prepare([table], reset=reset)
         for shard, documents in zip(
             shards, run_shards(document_records_shard, job, shards, workers=workers)
         ):
             sink.write(table, documents)
             if progress:
                 progress(shard.size)
-        sink.read_back()  # a table this run made is counted in the database
-    finally:
-        summary = sink.close()
-    return dict(summary.written)
+        sink.commit()  # a table this run made is counted in the database
+    return dict(sink.summary.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:

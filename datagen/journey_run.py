@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from datagen import __version__
-from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
+from datagen.atomic import atomic_directory, atomic_write_bytes
 from datagen.atomic import ensure_writable_folder, scratch_directory
-from datagen.formats import Chunk, dumps_pretty
+from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
 from datagen.generator import check_locale
 from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.runs import ShardResult, execute
-from datagen.sinks.base import is_database_url, is_file_target_url
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
+from datagen.sinks.files import ChunkSink, FolderWriter
 from datagen.types import Progress
 from datagen.verify import register_regenerator
 
@@ -36,8 +37,6 @@ METADATA_VERSION = 1
 METADATA_NAME = "metadata.json"
 JOURNEY_START_WINDOW_DAYS = 30
 """Journeys start within this many days before the reference date."""
-
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    if is_database_url(str(to)) or is_file_target_url(str(to)):
+    if target_kind(to) in (DATABASE, BLOB, ZIP):
         from datagen.publish import publish
 
         with scratch_directory() as folder:

@@ -179,3 +179,7 @@ def check_inputs(
         RETRIES.check(retries, "retries")
     if duration is not None:
         DURATION.check(duration, "duration")
+
+
+MAX_ROWS = 10**10
+"""An entity's rows at the most (and a scenario run's): more is a mistake (a zipf without max)."""

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from datagen.errors import InputError, ManifestError
-from datagen.limits import QUANTITY, SEED, check_date
+from datagen.limits import MAX_ROWS, QUANTITY, SEED, check_date
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -96,8 +96,6 @@ KINDS = ("documents", "journeys", "scenario")
 
 def _check_values(manifest: Manifest, path: Path) -> None:
     """The run's inputs within the bounds a command would accept, its provider a known one."""
-    from datagen.scenarios.planning import MAX_ROWS
-
     if manifest.kind not in KINDS:
         raise ManifestError(f"{path}: unknown kind {manifest.kind!r}; known: {', '.join(KINDS)}")
     try:

@@ -10,8 +10,6 @@ is checked against its manifest (``datagen.run_files``).
 from __future__ import annotations
 
 import gc
-import shutil
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from itertools import chain, islice
@@ -19,12 +17,15 @@ from typing import Iterable, Iterator
 
 import orjson
 
-from datagen.atomic import atomic_file, ensure_writable_folder
 from datagen.errors import InputError
-from datagen.journey_run import ZIP_EPOCH
 from datagen.manifest import Manifest
+from datagen.ordering import depth_first
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
-from datagen.sinks.base import RecordSink, Summary, TableSpec, is_database_url
+from datagen.sinks.base import Summary, TableSpec, Target
+from datagen.sinks.files import check_zip_target
+from datagen.sinks.open import open_target
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, OTHER, ZIP, is_url, target_kind
+from datagen.sinks.urls import unsupported_target
 from datagen.tables import table_for
 from datagen.types import Document, Progress
 
@@ -100,25 +101,15 @@ def tables_of(manifest: Manifest) -> list[TableSpec]:
 def order_by_references(tables: list[TableSpec]) -> list[TableSpec]:
     """Parents before children, so foreign keys can be created and satisfied."""
     by_name = {t.name: t for t in tables}
-    ordered: list[TableSpec] = []
-    seen: set[str] = set()
 
-    def visit(table: TableSpec) -> None:
-        if table.name in seen:
-            return
-        seen.add(table.name)
-        for parent, _ in table.foreign_keys.values():
-            if parent in by_name:
-                visit(by_name[parent])
-        ordered.append(table)
+    def parents(name: str) -> list[str]:
+        return [p for p, _ in by_name[name].foreign_keys.values() if p in by_name]
 
-    for table in sorted(tables, key=lambda t: t.name):
-        visit(table)
-    return ordered
+    return [by_name[name] for name in depth_first(sorted(by_name), parents)]
 
 
 def write_records(
-    sink: RecordSink,
+    sink: Target,
     records: Iterable[tuple[str, Document]],
     tables: dict[str, TableSpec],
     *,
@@ -147,7 +138,7 @@ def write_records(
 
 
 def _flush(
-    sink: RecordSink,
+    sink: Target,
     batches: dict[str, list[Document]],
     tables: dict[str, TableSpec],
     progress: Progress | None,
@@ -159,7 +150,7 @@ def _flush(
 
 
 def stream_records(
-    sink: RecordSink,
+    sink: Target,
     chunks: Iterable[list[Document]],
     table: TableSpec,
     *,
@@ -176,7 +167,7 @@ def stream_records(
 
 
 def _write(
-    sink: RecordSink, table: TableSpec, batch: Iterable[Document], progress: Progress | None
+    sink: Target, table: TableSpec, batch: Iterable[Document], progress: Progress | None
 ) -> None:
     written = sink.write(table, batch)
     if progress:
@@ -215,12 +206,14 @@ def publish(
     """
     check_target_outside(source, to)
     runs = load_runs(Path(source))
-    database = is_database_url(to)
-    if not database and "://" not in to:
-        if to.endswith(".zip"):
-            check_zip_target(Path(to))
-        else:
-            check_destinations(runs, Path(source), Path(to))
+    kind = target_kind(to)
+    if kind == OTHER:
+        raise unsupported_target(to)
+    database = kind == DATABASE
+    if kind == ZIP:
+        check_zip_target(Path(to))
+    elif kind == FOLDER:
+        check_destinations(runs, Path(source), Path(to))
     check_runs(runs, database=database)
     if database:
         return _publish_to_database(
@@ -230,7 +223,7 @@ def publish(
             foreign_keys=foreign_keys,
             progress=progress,
         )
-    return _publish_files(Path(source), runs, to, progress=progress)
+    return _publish_files(Path(source), runs, to, kind, progress=progress)
 
 
 def planned(source: str | Path, to: str) -> tuple[int, str]:
@@ -239,14 +232,14 @@ def planned(source: str | Path, to: str) -> tuple[int, str]:
     Records for a database (from the manifests), files otherwise; for a progress bar.
     """
     runs = load_runs(Path(source))
-    if is_database_url(to):
+    if target_kind(to) == DATABASE:
         return sum(run.records for run in runs), "record"
     return sum(len(run.files()) for run in runs), "file"
 
 
 def check_target_outside(source: str | Path, to: str | Path) -> None:
     """A folder or zip target must not be in the source (it would publish itself)."""
-    if "://" in str(to):
+    if is_url(to):
         return
     target = Path(to)
     source, resolved = Path(source).resolve(), target.resolve()
@@ -265,8 +258,6 @@ def _publish_to_database(
     foreign_keys: bool,
     progress: Progress | None,
 ) -> Summary:
-    from datagen.sinks.database import open_database_sink
-
     specs: dict[str, TableSpec] = {}
     for _, manifest in runs:
         for spec in tables_of(manifest):
@@ -278,9 +269,8 @@ def _publish_to_database(
     order = {t.name: n for n, t in enumerate(all_tables)}
     # Parents' runs first, so that their rows exist when a child's foreign keys are checked.
     runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
-    sink = open_database_sink(url, foreign_keys=foreign_keys)
-    try:
-        sink.open(all_tables, reset=reset)
+    with open_target(url, foreign_keys=foreign_keys) as sink:
+        sink.prepare(all_tables, reset=reset)
         with collector_paused():
             for run, manifest in runs:
                 if manifest.kind == "journeys":
@@ -289,34 +279,42 @@ def _publish_to_database(
                 else:
                     documents = document_records(run, manifest)
                     stream_records(sink, documents, tables[manifest.provider], progress=progress)
-        sink.read_back()  # the tables this run made are counted in the database
-    finally:
-        summary = sink.close()
-    return summary
+        sink.commit()  # the tables this run made are counted in the database
+    return sink.summary
 
 
-def _publish_files(source: Path, runs: list[Run], to: str, *, progress: Progress | None) -> Summary:
-    """The runs' files (each run's manifest and the files it lists) to a file target."""
-    if to.startswith(("azure://", "http://", "https://")):
-        from datagen.sinks.azure import upload_folder
+def _publish_files(
+    source: Path, runs: list[Run], to: str, kind: str, *, progress: Progress | None
+) -> Summary:
+    """The runs' files (each run's manifest and the files it lists) to a file target.
 
-        return upload_folder(source, to, files=_named_files(source, runs), progress=progress)
-    if to.endswith(".zip"):
-        return zip_folder(Path(to), files=_named_files(source, runs), progress=progress)
-    target = Path(to)
-    ensure_writable_folder(target)
-    summary = Summary(target=str(target))
-    for run in runs:
-        destination = target / destination_name(run, source)
-        swept: set[Path] = set()
-        for path, name in run.files():
-            copied = destination / name
-            copy_file(path, copied, sweep=copied.parent not in swept)
-            swept.add(copied.parent)
-            if progress:
-                progress(1)
-        summary.add(run.manifest.provider, len(run.manifest.files) + 1)
-    return summary
+    A zip and blobs name each file by its path under SOURCE; a folder puts each
+    run at its own path under SOURCE (its name if it is SOURCE).
+    """
+    if kind == BLOB and not source.is_dir():  # (as upload_folder says it)
+        raise InputError(
+            f"{str(source)!r} is not a folder",
+            hint="generate data first (e.g. make demo), or name the folder to upload",
+        )
+    with open_target(to) as target:
+        target.prepare()
+        if kind == FOLDER:
+            for run in runs:
+                destination = destination_name(run, source)
+                for path, name in run.files():
+                    target.add_file(path, (destination / name).as_posix())
+                    if progress:
+                        progress(1)
+                target.summary.add(run.manifest.provider, len(run.manifest.files) + 1)
+        else:
+            for path, name in _named_files(source, runs):
+                if progress and kind == BLOB:
+                    progress(1)  # (counted as it starts: an upload may take a while)
+                target.add_file(path, name)
+                if progress and kind != BLOB:
+                    progress(1)
+        target.commit()
+    return target.summary
 
 
 def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
@@ -327,57 +325,3 @@ def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:
         under = run.path.resolve().relative_to(resolved)
         named.extend((path, (under / name).as_posix()) for path, name in run.files())
     return named
-
-
-def copy_file(source: Path, target: Path, *, sweep: bool = True) -> None:
-    """Copy ``source`` to ``target`` through a temporary name (never a half-copied file)."""
-    with open(source, "rb") as src, atomic_file(target, sweep=sweep) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    shutil.copymode(source, target)
-
-
-ZIP_COMMENT = b"datagen publish"
-"""Marks the zips ``publish`` writes: an existing file is replaced only if it is one."""
-
-
-def check_zip_target(target: Path) -> None:
-    """Refuse to replace ``target`` unless it is a zip that publish wrote (InputError)."""
-    if target.is_dir():
-        raise InputError(f"{target} is a folder, not a zip file", hint="choose NAME.zip")
-    if not target.exists():
-        return
-    try:
-        with zipfile.ZipFile(target) as archive:
-            ours = archive.comment == ZIP_COMMENT
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        ours = False
-    if not ours:
-        raise InputError(
-            f"{target} exists and is not a zip of runs written by publish; it is left as it is",
-            hint="remove it first, or choose another name",
-        )
-
-
-def zip_folder(
-    target: Path,
-    *,
-    files: list[tuple[Path, str]],
-    progress: Progress | None = None,
-) -> Summary:
-    """``files`` (``(path, name in the zip)``) into the zip ``target``.
-
-    Streamed, written under a temporary name and renamed when complete.
-    """
-    with atomic_file(target) as handle:
-        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-            archive.comment = ZIP_COMMENT
-            for path, name in files:
-                info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-                info.create_system, info.external_attr = 3, 0o644 << 16
-                with open(path, "rb") as src, archive.open(info, "w", force_zip64=True) as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-                if progress:
-                    progress(1)
-    summary = Summary(target=str(target))
-    summary.add(target.name, len(files))
-    return summary

@@ -6,10 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence, TypeVar
 
-from datagen.atomic import ChunkSink
 from datagen.formats import Chunk
 from datagen.parallel import run_shards
 from datagen.seeding import Shard
+from datagen.sinks.files import ChunkSink
 from datagen.types import Progress
 
 J = TypeVar("J")

@@ -8,7 +8,7 @@ from typing import Any
 
 from datagen.documents import get_provider
 from datagen.schema import Runtime
-from datagen.sinks.base import Column, References, TableSpec
+from datagen.tablespec import Column, References, TableSpec
 
 SAMPLES = 50
 # A journey step's own columns: added to a document type's table made before without them.

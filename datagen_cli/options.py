@@ -15,7 +15,7 @@ from tqdm import tqdm
 from datagen.atomic import ensure_writable_folder
 from datagen.limits import DURATION, EARLIEST_DATE, LATEST_DATE, QUANTITY, SEED, SPEED, WORKERS
 from datagen.limits import Bound, parse_date
-from datagen.sinks.base import DATABASE_SCHEMES, redact
+from datagen.sinks.urls import check_target
 from datagen.types import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -176,33 +176,16 @@ def say(message: str, *, quiet: bool, err: bool = False) -> None:
         click.echo(message, err=err)
 
 
-TARGET_SCHEMES = (*DATABASE_SCHEMES, "azure", "http", "https")
-
-
 class Target(click.ParamType):
     """A folder path, ``NAME.zip``, or a target URL (database, blob container)."""
 
     name = "TARGET"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        text = str(value)
-        if "://" in text:
-            scheme = text.split("://", 1)[0].split("+")[0].lower()
-            if scheme not in TARGET_SCHEMES:
-                self.fail(
-                    f"unsupported target {redact(text)!r}: use a folder, NAME.zip, "
-                    "sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, "
-                    "azure://CONTAINER/PREFIX or a container URL",
-                    param,
-                    ctx,
-                )
-            return text
-        if text.endswith(".zip"):
-            return text
-        path = Path(text)
-        if path.is_file():
-            self.fail(f"{text!r} is a file, not a folder", param, ctx)
-        return path
+        try:
+            return check_target(str(value))  # datagen.sinks.urls: the one reader of --to
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
 
 
 def to_option(default: Path, what: str) -> Callable[[F], F]:

@@ -48,7 +48,7 @@ if [[ -z "$python" ]]; then
     exit 2
 fi
 # The URL and token reach Python through the environment, not the command line.
-report="$(PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m datagen.sinks.azure "$source_dir")" ||
+report="$(PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}" "$python" -m datagen.sinks.azure_upload "$source_dir")" ||
     exit $?
 echo "azcopy not found: uploaded with Data Generator's publisher (azure-storage-blob)"
 echo "$report"

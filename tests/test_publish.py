@@ -169,7 +169,7 @@ def test_a_line_that_is_not_json_is_named(run, tmp_path):
 
 def published_equal_to_the_jsonl(run, tmp_path, url: str) -> None:
     """Publish a jsonl run twice to ``url``: the table holds exactly its documents."""
-    from datagen.sinks.database import read_rows
+    from datagen.sinks.reading import read_rows
     from datagen.sinks.dialects import decode
     from datagen.tables import table_for
 

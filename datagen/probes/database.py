@@ -26,17 +26,10 @@ from datagen.errors import DataGenError
 from datagen.probes.model import Sql
 from datagen.probes.statements import Statement, prepare
 from datagen.replay.targets import transient_cause
-from datagen.sinks.base import redact
-from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-from datagen.sinks.dialects import (
-    MYSQL,
-    POSTGRESQL,
-    SQLITE,
-    location,
-    parse_database_url,
-    to_json,
-    utc_text,
-)
+from datagen.sinks.urls import backend_label, redact
+from datagen.sinks.connections import connect, create_engine_for, driver_errors, reason
+from datagen.sinks.dialects import to_json, utc_text
+from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
 
 Row = tuple[Any, ...]
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
@@ -64,7 +57,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.backend, self.parsed = parse_database_url(url)
-        self.label = "MariaDB" if url.lower().startswith("mariadb") else self.backend.name
+        self.label = backend_label(url, self.backend)
         self.where = location(self.backend, self.parsed)
         self.dialect = {POSTGRESQL: "postgresql", MYSQL: "mysql", SQLITE: "sqlite"}[self.backend]
         self.placeholder = "?" if self.backend is SQLITE else "%s"

@@ -29,7 +29,7 @@ from datagen.probes.model import ParamDef
 from datagen.scenarios.distributions import Distribution
 from datagen.scenarios.planning import EntityPlan, Plan
 from datagen.seeding import derive_seed, entity_key
-from datagen.sinks.base import TableSpec
+from datagen.tablespec import TableSpec
 
 BLOCK = 1024
 POOL = 1024

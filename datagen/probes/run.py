@@ -36,7 +36,7 @@ from datagen.probes.scale import Settings, plan_runs, run_scale
 from datagen.replay.clock import Clock, SystemClock
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.planning import Plan, plan_scenario
-from datagen.sinks.base import is_database_url, redact
+from datagen.sinks.urls import is_database_url, redact
 from datagen.seeding import choose_seed
 
 REPORT_VERSION = 1

@@ -9,7 +9,8 @@ from azure.storage.blob import ContentSettings
 
 from datagen.replay.source import ReplayStep, check_zip_size
 from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
-from datagen.sinks.azure import AzureBlobWriter, open_blob_writer
+from datagen.sinks.azure import AzureBlobWriter
+from datagen.sinks.azure_client import open_blob_writer
 
 JSON = ContentSettings(content_type="application/json")
 

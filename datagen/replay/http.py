@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import socket
 from typing import Collection, Mapping, Sequence
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as HttpTimeout
 
-from datagen.errors import InputError, SinkError
+from datagen.errors import SinkError
 from datagen.replay.source import ReplayStep
 from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
+from datagen.sinks.urls import parse_http_url, url_path
 
 CONNECT_TIMEOUT = 5.0
 TIMEOUT = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=30.0)
@@ -34,23 +35,18 @@ class HttpTarget(StepTarget):
 
     def __init__(self, url: str, *, headers: Mapping[str, str]) -> None:
         super().__init__(url)
-        parts = urlsplit(url)
-        if not parts.hostname:
-            raise InputError(
-                f"{self.label!r} has no host", hint="e.g. http://127.0.0.1:8080/{type}"
-            )
+        self.address = parse_http_url(url)
         self.headers = {"Content-Type": "application/json", **headers}
-        self.endpoint = endpoint_of(url)
+        self.endpoint = self.address.shown
         self._pool: urllib3.PoolManager | None = None
 
     def open(self, document_types: Collection[str]) -> None:
         """Check that the endpoint's host accepts connections (so a typo fails at once)."""
-        parts = urlsplit(self.url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host, port = self.address.hostname, self.address.port
         try:
-            socket.create_connection((parts.hostname, port), timeout=CONNECT_TIMEOUT).close()
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
         except socket.gaierror:
-            raise SinkError(f"unknown host {parts.hostname!r} in {self.label}") from None
+            raise SinkError(f"unknown host {host!r} in {self.label}") from None
         except OSError as err:
             raise SinkError(
                 f"cannot reach {self.endpoint}: {err.strerror or type(err).__name__}",
@@ -78,7 +74,7 @@ class HttpTarget(StepTarget):
             status = response.status
             if status >= 300:
                 raise WriteFailed(
-                    f"{self.endpoint} answered HTTP {status} for {urlsplit(url).path}",
+                    f"{self.endpoint} answered HTTP {status} for {url_path(url)}",
                     transient=status in TRANSIENT_HTTP,
                 )
 
@@ -86,11 +82,6 @@ class HttpTarget(StepTarget):
         if self._pool is not None:
             self._pool.clear()
             self._pool = None
-
-
-def endpoint_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
 def document_url(template: str, document_type: str) -> str:

@@ -20,7 +20,7 @@ from datagen.replay.report import ReplayReport
 from datagen.replay.schedule import Schedule, build_schedule
 from datagen.replay.source import load_journeys
 from datagen.replay.targets import StepTarget, UnknownDocumentType, open_target
-from datagen.sinks.base import is_database_url, redact
+from datagen.sinks.urls import is_database_url, is_url, redact, sqlite_identity
 
 Monitor = Callable[[Replayer], AbstractContextManager[None]]
 
@@ -149,14 +149,8 @@ def target_identity(to: str | StepTarget) -> str:
     if not isinstance(to, str):
         return to.label
     if is_database_url(to):
-        from datagen.sinks.dialects import SQLITE, parse_database_url  # SQLAlchemy: not at start-up
-
-        backend, url = parse_database_url(to)
-        database = url.database or ""
-        if backend is SQLITE and database and not database.startswith((":memory:", "file:")):
-            return f"sqlite:///{Path(database).resolve()}"
-        return redact(to)
-    if "://" in to:
+        return sqlite_identity(to) or redact(to)
+    if is_url(to):
         return redact(to)
     return str(Path(to).resolve())
 

@@ -26,6 +26,7 @@ import orjson
 from datagen.errors import InputError
 from datagen.journey_run import METADATA_NAME, METADATA_VERSION
 from datagen.limits import MAX_ENTRY_BYTES, MAX_JOURNEY_BYTES
+from datagen.sinks.urls import is_blob_url
 
 
 class JourneyFormatError(InputError):
@@ -57,7 +58,7 @@ class ReplayJourney:
 
 
 def is_blob_source(source: str) -> bool:
-    return source.startswith(("azure://", "http://", "https://"))
+    return is_blob_url(source)
 
 
 def load_journeys(source: str | Path) -> list[ReplayJourney]:

@@ -21,7 +21,8 @@ import orjson
 from datagen.atomic import atomic_write_bytes
 from datagen.errors import DataGenError, InputError, SinkError
 from datagen.replay.source import ReplayStep
-from datagen.sinks.base import TableSpec, is_database_url, redact
+from datagen.tablespec import TableSpec
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind, url_scheme
 
 TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}  # connection exception, insufficient resources
@@ -68,20 +69,25 @@ class StepTarget(ABC):
 
 
 def open_target(url: str, *, headers: Mapping[str, str] | None = None) -> StepTarget:
-    """The target named by ``url`` (not yet opened)."""
-    if url.startswith(("http://", "https://")):
+    """The target named by ``url`` (not yet opened): a replay adapter over each kind of target.
+
+    ``url`` is classified by :func:`datagen.sinks.urls.target_kind`, as every ``--to`` is;
+    replay alone takes ``http(s)://`` as an endpoint rather than a container URL.
+    """
+    kind = target_kind(url, replay=True)
+    if kind == HTTP:
         from datagen.replay.http import HttpTarget
 
         return HttpTarget(url, headers=headers or {})
     if headers:
         raise InputError("--header is for http(s):// targets only")
-    if is_database_url(url):
+    if kind == DATABASE:
         return DatabaseTarget(url)
-    if url.startswith("azure://"):
+    if kind == BLOB:
         from datagen.replay.blobs import BlobStepTarget
 
         return BlobStepTarget(url)
-    if "://" in url or url.endswith(".zip"):
+    if kind != FOLDER:
         raise InputError(
             f"cannot replay into {redact(url)!r}",
             hint="use a folder, sqlite:///FILE.db, postgresql://…, mysql+pymysql://…, "
@@ -122,7 +128,7 @@ class DatabaseTarget(StepTarget):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        if url.lower().startswith("sqlite"):
+        if url_scheme(url).startswith("sqlite"):
             self.max_workers = 1
         self.tables: dict[str, TableSpec] = {}
         self._local = threading.local()
@@ -150,7 +156,7 @@ class DatabaseTarget(StepTarget):
     def _sink(self) -> Any:
         sink = getattr(self._local, "sink", None)
         if sink is None:
-            from datagen.sinks.database import open_database_sink
+            from datagen.sinks.backends import open_database_sink  # SQLAlchemy: heavy
 
             sink = open_database_sink(self.url)
             sink.says_committed = False  # the replay's report says which steps are written

@@ -88,7 +88,7 @@ def validate(plan: Plan) -> None:
 
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
     """Run every check of ``plan``'s scenario on the database at ``url``."""
-    from datagen.sinks.database import connected
+    from datagen.sinks.connections import connected  # SQLAlchemy: only when checks run
 
     results = []
     with connected(url) as (backend, conn, where):

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from itertools import groupby
 from operator import itemgetter
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence, cast
 
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import build_shard, install, installed_plan, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import Shard
+from datagen.sinks.base import Target
 from datagen.sinks.copy_text import copy_text_encoder
 from datagen.sinks.pg_bulk import Chunk, PostgresBulkLoad
 from datagen.types import Document, Progress
@@ -47,28 +48,22 @@ def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Ch
     return run_ordered(encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD)
 
 
-def to_postgres(
-    plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
-) -> dict[str, int]:
-    """Write every row of ``plan`` into the PostgreSQL database at ``url``, all or nothing."""
+def copy_plan(
+    plan: Plan, target: Target, *, workers: int | None, progress: Progress | None
+) -> None:
+    """COPY every row of ``plan`` into the prepared bulk load ``target`` (the caller commits)."""
+    sink = cast(PostgresBulkLoad, target)  # (takes_copy_text)
     # A table's rows come in runs (one per run of its entities in the plan's order): its keys
     # are added after its last run, while the next table's rows are made.
     runs = Counter(table for table, _ in groupby(_tables_in_order(plan)))
-    sink = PostgresBulkLoad(url)
-    try:
-        sink.open(list(plan.tables.values()), reset=reset)
-        for table, shards in groupby(encoded_shards(plan, workers=workers), key=itemgetter(0)):
-            chunks: Iterator[Chunk] = (chunk for _, chunk in shards)
-            if progress:
-                chunks = _counted(chunks, progress)
-            sink.copy(plan.tables[table], chunks)
-            runs[table] -= 1
-            if not runs[table]:
-                sink.finish(plan.tables[table])
-        sink.commit()
-    finally:
-        summary = sink.close()
-    return dict(summary.written)
+    for table, shards in groupby(encoded_shards(plan, workers=workers), key=itemgetter(0)):
+        chunks: Iterator[Chunk] = (chunk for _, chunk in shards)
+        if progress:
+            chunks = _counted(chunks, progress)
+        sink.copy(plan.tables[table], chunks)
+        runs[table] -= 1
+        if not runs[table]:
+            sink.finish(plan.tables[table])
 
 
 def _tables_in_order(plan: Plan) -> Iterator[str]:

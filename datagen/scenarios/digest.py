@@ -18,8 +18,8 @@ from typing import Any, Iterable, Sequence
 import orjson
 
 from datagen.scenarios.planning import Plan
-from datagen.sinks.base import TableSpec
-from datagen.sinks.dialects import decode, to_json, to_text, to_utc
+from datagen.tablespec import TableSpec
+from datagen.sinks.dialects import to_json, to_text, to_utc
 from datagen.types import Document
 
 MODULUS = 2**128
@@ -121,15 +121,17 @@ def expected_digests(plan: Plan, *, workers: int | None = None) -> dict[str, Tab
 
 def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDigest | None]:
     """The digest of every table in the database at ``url`` (None: no such table)."""
+    # SQLAlchemy and the database modules: heavy, imported when a database is read.
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
     from datagen.errors import SinkError
-    from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-    from datagen.sinks.dialects import POSTGRESQL, SQLITE, location, parse_database_url
+    from datagen.sinks.connections import connect, create_engine_for, driver_errors, reason
+    from datagen.sinks.reading import documents
+    from datagen.sinks.urls import backend_label, SQLITE, location, parse_database_url
 
     backend, parsed = parse_database_url(url)
-    label = "MariaDB" if url.lower().startswith("mariadb") else backend.name
+    label = backend_label(url, backend)
     where = location(backend, parsed)
     if backend is SQLITE and not Path(parsed.database or "").is_file():
         # connecting would create an empty database file: checking must write nothing
@@ -139,31 +141,13 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
     try:
         with connect(engine, label, where, parsed.password) as conn:
             existing = set(inspect(conn).get_table_names())
-            quote = conn.dialect.identifier_preparer.quote_identifier
             for table in tables:
                 if table.name not in existing:
                     found[table.name] = None
                     continue
-                columns = ", ".join(
-                    (
-                        f"CAST({quote(c.name)} AS TEXT)"
-                        if c.type == "json" and backend is POSTGRESQL
-                        else quote(c.name)
-                    )
-                    for c in table.columns
-                )
                 digest = TableDigest(table)
-                kinds = [(c.name, c.type) for c in table.columns]
                 try:
-                    result = conn.execution_options(stream_results=True).exec_driver_sql(
-                        f"SELECT {columns} FROM {quote(table.name)}"
-                    )
-                    while batch := result.fetchmany(FETCH):
-                        for row in batch:
-                            digest.add(
-                                {name: decode(kind, v) for (name, kind), v in zip(kinds, row)}
-                            )
-                    result.close()
+                    digest.add_many(documents(conn, backend, table, fetch=FETCH))
                 except (SQLAlchemyError, driver_errors(engine)[0]) as exc:
                     raise SinkError(
                         f"cannot read {table.name!r} from {label} at {where}: "
@@ -179,7 +163,7 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
 
 def verify_target(plan: Plan, url: str, *, workers: int | None = None) -> VerifyTargetResult:
     """Compare the database at ``url`` with ``plan``'s population, table by table."""
-    from datagen.sinks.base import redact
+    from datagen.sinks.urls import redact
 
     found = found_digests(url, list(plan.tables.values()))
     expected = expected_digests(plan, workers=workers)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 from mimesis import Generic
@@ -32,6 +32,8 @@ from mimesis import Generic
 from datagen.documents import get_provider, registry
 from datagen.errors import DataGenError, InputError, SchemaError
 from datagen.fields import Batch, holds
+from datagen.limits import MAX_ROWS
+from datagen.ordering import depth_first
 from datagen.scenarios.children import Children
 from datagen.scenarios.distributions import Distribution
 from datagen.scenarios.lineage import ScenarioLineage
@@ -46,7 +48,7 @@ from datagen.scenarios.records import (
     resolve_records,
 )
 from datagen.schema import walk_specs
-from datagen.sinks.base import Column, TableSpec
+from datagen.tablespec import Column, TableSpec
 from datagen.specs import POSITION_KEYS, condition_of
 from datagen.tables import column_type, table_for
 
@@ -332,30 +334,16 @@ def _order(
         for record in scenario.records.get(name, []):
             needs.update(record_targets(entity, record))
         depends[name] = needs - {name}
-    ordered: list[str] = []
-    state: dict[str, int] = {}
+    position = list(definitions).index
 
-    def visit(name: str, chain: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join([*chain[chain.index(name) :], name])
-            raise definitions[name].where.error(f"entities refer to each other in a cycle: {cycle}")
-        state[name] = 1
-        for dependency in sorted(depends[name], key=list(definitions).index):
-            visit(dependency, [*chain, name])
-        state[name] = 2
-        ordered.append(name)
+    def cycle(names: list[str]) -> NoReturn:
+        chain = " -> ".join(names)
+        raise definitions[names[0]].where.error(f"entities refer to each other in a cycle: {chain}")
 
-    for name in definitions:
-        visit(name, [])
-    return ordered
+    return depth_first(definitions, lambda name: sorted(depends[name], key=position), cycle=cycle)
 
 
 # Counts ------------------------------------------------------------------------------------
-
-
-MAX_ROWS = 10**10  # an entity's rows at the most: more is a mistake (say, a zipf without max)
 
 
 def _count(plan: Plan, entity: EntityPlan, definition: EntityDef) -> None:

@@ -35,7 +35,9 @@ from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
 from datagen.scenarios.rows import build_shard, install, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import SHARD_SIZE, choose_seed
-from datagen.sinks.base import TableSpec, is_database_url, is_file_target_url
+from datagen.tablespec import TableSpec
+from datagen.sinks.open import open_target
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.types import Document, Progress
 from datagen.verify import register_regenerator
 
@@ -99,10 +101,11 @@ def populate(
     target = str(to)
     if dry_run:
         return PopulateResult(plan, target, dry_run=True)
-    if is_database_url(target):
+    kind = target_kind(target)
+    if kind == DATABASE:
         written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
         return PopulateResult(plan, target, written, checks=run_checks(plan, target))
-    if is_file_target_url(target):
+    if kind in (BLOB, ZIP):
         from datagen.publish import publish
 
         with scratch_directory() as folder:
@@ -117,32 +120,21 @@ def to_database(
     plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
-    from datagen.sinks.database import DatabaseSink, open_database_sink
-    from datagen.sinks.dialects import POSTGRESQL, SQLITE, parse_database_url
-    from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
+    # PostgreSQL and SQLite: one transaction (keys after rows on PostgreSQL);
+    # MySQL: foreign keys checked as the rows come, each batch committed.
+    with open_target(url, foreign_keys=True, bulk=True) as sink:
+        sink.prepare(list(plan.tables.values()), reset=reset)
+        if sink.takes_copy_text:  # rows encoded in the workers, one COPY per table
+            from datagen.scenarios.copy_load import copy_plan  # psycopg: only for PostgreSQL
 
-    if parse_database_url(url)[0] is POSTGRESQL:
-        from datagen.scenarios.copy_load import to_postgres
-
-        return to_postgres(plan, url, reset=reset, workers=workers, progress=progress)
-
-    if parse_database_url(url)[0] is SQLITE:
-        sink: DatabaseSink = SQLiteBulkLoad(url)  # one transaction, as into PostgreSQL
-    else:
-        sink = open_database_sink(url, foreign_keys=True)
-    try:
-        sink.open(list(plan.tables.values()), reset=reset)
-        for table, batch in batches(plan, workers=workers):
-            sink.write(table, batch)
-            if progress:
-                progress(len(batch))
-        if isinstance(sink, SQLiteBulkLoad):
-            sink.commit()  # counts the tables it made, then commits
+            copy_plan(plan, sink, workers=workers, progress=progress)
         else:
-            sink.read_back()  # the tables this run made are counted in the database
-    finally:
-        summary = sink.close()
-    return dict(summary.written)
+            for table, batch in batches(plan, workers=workers):
+                sink.write(table, batch)
+                if progress:
+                    progress(len(batch))
+        sink.commit()  # the tables this run made are counted in the database, then committed
+    return dict(sink.summary.written)
 
 
 def batches(plan: Plan, *, workers: int | None) -> Iterator[tuple[TableSpec, list[Document]]]:

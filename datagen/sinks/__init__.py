@@ -1,9 +1,28 @@
-"""Sinks: where generated records and files go, chosen by the ``--to`` URL.
+"""Targets: where generated records and files go, named by ``--to``.
 
-Two families share one naming scheme:
+- :mod:`~datagen.sinks.urls`: the one reader of a ``--to`` string: a folder,
+  ``NAME.zip``, ``sqlite:///FILE.db``, ``postgresql://…``,
+  ``mysql+pymysql://…``/``mariadb://…``, ``azure://CONTAINER/PREFIX`` or a
+  container URL (and, for replay, an ``http(s)://`` endpoint); URL errors and
+  redaction.
+- :mod:`~datagen.sinks.open`: ``open_target(to, bulk=…)``, the target for it.
+- :mod:`~datagen.sinks.base`: the one protocol, ``Target`` (prepare, write
+  rows of one table or add a file's bytes, commit, abort, close; a context
+  manager that aborts on an exception), and ``RecordSink`` for databases.
+- Databases: :mod:`~datagen.sinks.database` (lifecycle: tables, batches,
+  counts), :mod:`~datagen.sinks.backends` (PostgreSQL, MySQL/MariaDB, SQLite),
+  :mod:`~datagen.sinks.pg_bulk` and :mod:`~datagen.sinks.sqlite_bulk` (one
+  transaction, ``bulk=True``), :mod:`~datagen.sinks.connections`,
+  :mod:`~datagen.sinks.reading` (read-back), :mod:`~datagen.sinks.readback`
+  (counts checked), :mod:`~datagen.sinks.dialects`, :mod:`~datagen.sinks.rows`,
+  :mod:`~datagen.sinks.copy_text`, :mod:`~datagen.sinks.key_upserts`,
+  :mod:`~datagen.sinks.constraints`.
+- Files: :mod:`~datagen.sinks.files` (hashes only, a run folder being built,
+  folder copies, ``NAME.zip``).
+- Blobs: :mod:`~datagen.sinks.azure` (the writer),
+  :mod:`~datagen.sinks.azure_client`, :mod:`~datagen.sinks.azure_errors`,
+  :mod:`~datagen.sinks.azure_upload`.
 
-- record sinks (databases) take batches of records of one kind:
-  ``sqlite:///path.db``, ``postgresql://…``, ``mysql+pymysql://…``;
-- file sinks take encoded files (``Chunk``s): a folder path, ``name.zip``,
-  ``azure://container/prefix``.
+Replay's step targets (:mod:`datagen.replay.targets`) are adapters over
+these, writing timed steps from several threads.
 """

@@ -1,6 +1,9 @@
 """Azure Blob Storage: generated files as blobs under ``CONTAINER/PREFIX``.
 
-Two ways to name the target (see ``open_blob_writer``):
+The writer of blobs (:class:`AzureBlobWriter`); it is built from a URL by
+:func:`datagen.sinks.azure_client.open_blob_writer`, its failures are worded by
+:mod:`datagen.sinks.azure_errors`, folders are uploaded by
+:mod:`datagen.sinks.azure_upload`. Two ways to name the target:
 
 - ``azure://CONTAINER/PREFIX`` with ``AZURE_STORAGE_CONNECTION_STRING``;
 - a container URL (``https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX]``,
@@ -20,40 +23,21 @@ token: errors name the host:port or the container instead.
 from __future__ import annotations
 
 import base64
-import ipaddress
-import logging
 import mimetypes
 import os
-import re
-import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Callable, Sequence
 
-from azure.core.exceptions import (
-    AzureError,
-    HttpResponseError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
-from azure.core.pipeline.transport import RequestsTransport
-from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings, ExponentialRetry
-from requests import Session
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from azure.core.exceptions import AzureError, HttpResponseError
+from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
-from datagen.atomic import ChunkSink
-from datagen.errors import InputError, SinkError
+from datagen.errors import SinkError
 from datagen.formats import Chunk
-from datagen.sinks.base import Summary, redact
-from datagen.types import Progress
+from datagen.sinks.base import Summary, TableSpec
+from datagen.sinks.files import ChunkSink
+from datagen.sinks.urls import endpoint, redact
 
-CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
-SAS_TOKEN_ENV = "BLOB_SAS_TOKEN"
-CONTAINER_URL_ENV = "BLOB_CONTAINER_URL"
+from datagen.sinks.azure_errors import NOT_PERMITTED, blob_error, error_code, protect_logs
 
 CONTENT_TYPES = {
     ".json": "application/json",
@@ -61,17 +45,6 @@ CONTENT_TYPES = {
     ".csv": "text/csv",
     ".zip": "application/zip",
 }
-
-_CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
-_SIG = re.compile(r"(sig=)[^&\s'\"]+", re.IGNORECASE)
-_NOT_PERMITTED = {"AuthorizationPermissionMismatch", "AuthorizationResourceTypeMismatch"}
-_AUTH_FAILED = {"AuthenticationFailed", "AuthorizationFailure", "InvalidAuthenticationInfo"}
-# Loggers that may see request URLs (with a SAS) when an application turns on DEBUG.
-_URL_LOGGERS = (
-    "urllib3.connectionpool",
-    "azure.core.pipeline.policies.http_logging_policy",
-    "azure.storage.blob._shared.policies",
-)
 
 
 def content_type(name: str) -> str:
@@ -83,58 +56,6 @@ def content_type(name: str) -> str:
 def block_id(index: int) -> str:
     """A deterministic block id: the same blob staged twice uses the same ids."""
     return base64.b64encode(f"block-{index:08d}".encode()).decode()
-
-
-class _ScrubSecrets(logging.Filter):
-    """Removes SAS signatures and registered secrets from log records."""
-
-    def __init__(self) -> None:
-        super().__init__("datagen-azure-scrub")
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:  # a record that cannot be formatted is left alone
-            return True
-        clean = _SIG.sub(r"\1***", text)
-        for secret in self.secrets:
-            clean = clean.replace(secret, "***")
-        if clean != text:
-            record.msg, record.args = clean, None
-        return True
-
-
-_SCRUB = _ScrubSecrets()
-
-
-def _protect_logs(secrets: Sequence[str]) -> None:
-    _SCRUB.secrets.update(s for s in secrets if len(s) >= 8)
-    for name in _URL_LOGGERS:
-        logger = logging.getLogger(name)
-        if _SCRUB not in logger.filters:
-            logger.addFilter(_SCRUB)
-    # The SDK's INFO request log is noise for a data generator (and the only
-    # place a URL appears without DEBUG); quiet it unless someone chose a level.
-    http_log = logging.getLogger(_URL_LOGGERS[1])
-    if http_log.level == logging.NOTSET:
-        http_log.setLevel(logging.WARNING)
-
-
-def _endpoint(url: str) -> str:
-    """``host:port`` of ``url`` (the default port when none is given)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    port = port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.hostname or '?'}:{port}"
-
-
-def _error_code(err: HttpResponseError) -> str:
-    code = getattr(err, "error_code", None)
-    return str(getattr(code, "value", code) or "")
 
 
 class AzureBlobWriter(ChunkSink):
@@ -163,7 +84,7 @@ class AzureBlobWriter(ChunkSink):
         self.container = container
         self.container_name: str = container.container_name
         self.prefix = prefix.strip("/")
-        self.endpoint = _endpoint(container.url)
+        self.endpoint = endpoint(container.url)
         self.summary = Summary(target=redact(target or container.url))
         self.bytes_uploaded = 0
         self.created_container = False
@@ -174,14 +95,14 @@ class AzureBlobWriter(ChunkSink):
         self._pending_bytes = 0
         self._buffers: dict[str, bytearray] = {}
         self._blocks: dict[str, list[str]] = {}
-        _protect_logs(secrets)
+        protect_logs(secrets)
 
     def __repr__(self) -> str:
         return f"AzureBlobWriter({self.summary.target!r})"
 
     # -- the container ------------------------------------------------------
 
-    def prepare(self) -> None:
+    def prepare(self, tables: Sequence[TableSpec] = (), *, reset: bool = False) -> None:
         """Create the container if needed and allowed; fail early if it is missing."""
         if self._ready:
             return
@@ -189,7 +110,7 @@ class AzureBlobWriter(ChunkSink):
             self.container.create_container()
             self.created_container = True
         except HttpResponseError as err:
-            code = _error_code(err)
+            code = error_code(err)
             if code == "ContainerAlreadyExists":
                 pass
             elif err.status_code == 403:
@@ -206,7 +127,7 @@ class AzureBlobWriter(ChunkSink):
         try:
             next(self.container.list_blobs(results_per_page=1).by_page(), None)
         except HttpResponseError as err:
-            if err.status_code == 403 and _error_code(err) in _NOT_PERMITTED:
+            if err.status_code == 403 and error_code(err) in NOT_PERMITTED:
                 return  # may not list: the first upload will tell
             raise self.error(err, "checking the container") from None
         except AzureError as err:
@@ -294,7 +215,12 @@ class AzureBlobWriter(ChunkSink):
 
     # -- the end --------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self) -> Summary:
+        """Commit (unless aborted); then ``summary`` is final."""
+        self.commit()
+        return self.summary
+
+    def commit(self) -> None:
         """Upload what is pending and commit streamed blobs; then ``summary`` is final."""
         if self._closed:
             return
@@ -332,17 +258,6 @@ class AzureBlobWriter(ChunkSink):
         self._blocks.clear()
         self.container.close()
 
-    def __enter__(self) -> "AzureBlobWriter":
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
-
     # -- counting and errors --------------------------------------------------
 
     def _count(self, blobs: int, size: int) -> None:
@@ -351,335 +266,10 @@ class AzureBlobWriter(ChunkSink):
 
     def error(self, err: AzureError, doing: str) -> SinkError:
         """A one-line SinkError for ``err`` that never carries a secret."""
-        where = self.endpoint
-        container = self.container_name
-        if isinstance(err, ServiceRequestError):
-            return SinkError(
-                f"cannot reach Azure Blob Storage at {where} ({doing})",
-                hint="check the URL and the network, or start Azurite for local runs",
-            )
-        if isinstance(err, ServiceResponseError):
-            return SinkError(
-                f"the connection to {where} failed while {doing}",
-                hint="retry; check the network or a proxy",
-            )
-        if not isinstance(err, HttpResponseError):
-            return SinkError(
-                f"Azure Blob Storage error at {where} while {doing}: {type(err).__name__}"
-            )
-        code = _error_code(err)
-        status = err.status_code
-        if status is None:  # no HTTP answer at all: nothing listens there
-            return SinkError(
-                f"cannot reach Azure Blob Storage at {where} ({doing})",
-                hint="check the URL and the network, or start Azurite for local runs",
-            )
-        if code == "ContainerNotFound":
-            return SinkError(
-                f"container {container!r} does not exist at {where}",
-                hint="create it (portal → Containers) or use credentials allowed to create it",
-            )
-        if code == "ContainerBeingDeleted":
-            return SinkError(
-                f"container {container!r} at {where} is being deleted",
-                hint="wait a minute, or use another container",
-            )
-        if code in _NOT_PERMITTED:
-            return SinkError(
-                f"not permitted to write to container {container!r} at {where} ({code})",
-                hint="the SAS token needs write (w) and create (c) permissions for blobs",
-            )
-        if status in (401, 403) or code in _AUTH_FAILED:
-            return SinkError(
-                f"access denied at {where} for container {container!r} ({code or status})",
-                hint=f"check {self.credential}: it may be wrong, expired or for another "
-                "account; or the account's network rules block this machine",
-            )
-        return SinkError(
-            f"Azure Blob Storage answered {status} {code or 'error'} at {where} "
-            f"while {doing} in container {container!r}"
+        return blob_error(
+            err,
+            doing,
+            where=self.endpoint,
+            container=self.container_name,
+            credential=self.credential,
         )
-
-
-# -- building a writer from a URL ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class BlobTarget:
-    """A parsed target: where the container is and how to authenticate."""
-
-    container: str
-    prefix: str
-    account_url: str | None = None  # with a SAS token
-    sas_token: str | None = field(default=None, repr=False)
-    connection_string: str | None = field(default=None, repr=False)  # with azure://
-
-
-def _retry_policy(retry_total: int) -> ExponentialRetry:
-    """The SDK's retries, shorter than its default (which waits 15 s, then 18 s, …).
-
-    Throttling (503), server errors and dropped connections are retried after
-    about 3, 5, 9 and 17 s; a refused connection (a wrong host or port) only
-    twice, so a typo fails in seconds.
-    """
-    return ExponentialRetry(
-        initial_backoff=1,
-        increment_base=2,
-        retry_total=retry_total,
-        retry_connect=min(2, retry_total),
-        random_jitter_range=1,
-    )
-
-
-def _transport(connections: int) -> RequestsTransport:
-    """The SDK's transport with one pooled connection per upload thread.
-
-    (requests keeps 10 per host by default; more threads would open and drop
-    connections.) Retries are left to the SDK's policy, as in its own transport.
-    """
-    session = Session()
-    adapter = HTTPAdapter(
-        pool_connections=4,
-        pool_maxsize=connections,
-        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
-    )
-    for scheme in ("http://", "https://"):
-        session.mount(scheme, adapter)
-    return RequestsTransport(session=session, session_owner=True)
-
-
-def _check_container(name: str, url: str) -> str:
-    if not _CONTAINER_NAME.match(name):
-        raise InputError(
-            f"{name!r} in {redact(url)!r} is not a valid container name",
-            hint="use 3-63 lowercase letters, digits and single hyphens",
-        )
-    return name
-
-
-def _path_style(hostname: str) -> bool:
-    """Azurite (and other emulators) put the account in the path, not the host."""
-    if hostname == "localhost" or "." not in hostname:
-        return True
-    try:
-        ipaddress.ip_address(hostname)
-    except ValueError:
-        return False
-    return True
-
-
-def _sas_from_query(query: str) -> str | None:
-    return query if "sig" in parse_qs(query) else None
-
-
-def _clean_sas(token: str) -> str:
-    token = token.strip().lstrip("?")
-    if "sig" not in parse_qs(token):
-        raise InputError(
-            f"{SAS_TOKEN_ENV} does not look like a SAS token",
-            hint="copy the whole token from the portal: it starts with '?sv=' and contains 'sig='",
-        )
-    return token
-
-
-def parse_blob_url(url: str, *, env: Mapping[str, str] | None = None) -> BlobTarget:
-    """Parse a target URL and find its credentials (InputError when impossible)."""
-    env = os.environ if env is None else env
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 (raises ValueError for a port out of range)
-    except ValueError as err:
-        raise InputError(
-            f"{redact(url)!r} is not a valid URL ({err})",
-            hint="use azure://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER",
-        ) from None
-    if parts.scheme == "azure":
-        container = _check_container(unquote(parts.netloc), url)
-        connection = env.get(CONNECTION_STRING_ENV, "").strip()
-        if not connection:
-            raise InputError(
-                f"{redact(url)!r} needs {CONNECTION_STRING_ENV}",
-                hint=f"export {CONNECTION_STRING_ENV}='…' (portal → storage account → "
-                "Access keys), or use the container URL with BLOB_SAS_TOKEN",
-            )
-        return BlobTarget(container, unquote(parts.path).strip("/"), connection_string=connection)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(
-            f"unsupported blob target {redact(url)!r}",
-            hint="use azure://CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER",
-        )
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    account_path = ""
-    if _path_style(parts.hostname):
-        if len(segments) < 2:
-            raise InputError(
-                f"{redact(url)!r} has no account and container",
-                hint="for Azurite use http://127.0.0.1:10000/devstoreaccount1/CONTAINER",
-            )
-        account_path = "/" + segments.pop(0)
-    if not segments:
-        raise InputError(
-            f"{redact(url)!r} names no container",
-            hint="copy the container URL (container → Properties → URL)",
-        )
-    container = _check_container(segments[0], url)
-    sas = _sas_from_query(parts.query)
-    if sas is None:
-        token = env.get(SAS_TOKEN_ENV, "").strip()
-        if not token:
-            raise InputError(
-                f"no SAS token for {redact(url)!r}",
-                hint=f"export {SAS_TOKEN_ENV}='?sv=…' (portal → Shared access signature)",
-            )
-        sas = _clean_sas(token)
-    return BlobTarget(
-        container,
-        "/".join(segments[1:]),
-        account_url=f"{parts.scheme}://{parts.netloc}{account_path}",
-        sas_token=sas,
-    )
-
-
-def open_blob_writer(
-    url: str,
-    *,
-    env: Mapping[str, str] | None = None,
-    retry_total: int = 4,
-    prepare: bool = True,
-) -> AzureBlobWriter:
-    """An ``AzureBlobWriter`` for ``url``; with ``prepare`` the container is checked now."""
-    target = parse_blob_url(url, env=env)
-    options: dict[str, Any] = {
-        "retry_policy": _retry_policy(retry_total),
-        "transport": _transport(AzureBlobWriter.THREADS + 2),
-        "connection_timeout": 20,
-        "read_timeout": 300,
-        "max_single_put_size": 64 << 20,
-        "max_block_size": 8 << 20,
-    }
-    secrets: list[str] = []
-    try:
-        if target.connection_string is not None:
-            client = ContainerClient.from_connection_string(
-                target.connection_string, target.container, **options
-            )
-            secrets.append(target.connection_string)
-            secrets.extend(
-                value
-                for key, _, value in (
-                    item.partition("=") for item in target.connection_string.split(";")
-                )
-                if key.strip().lower() in ("accountkey", "sharedaccesssignature") and value
-            )
-        else:
-            assert target.account_url is not None and target.sas_token is not None
-            client = ContainerClient(
-                target.account_url, target.container, credential=target.sas_token, **options
-            )
-            secrets.append(target.sas_token)
-            secrets.extend(parse_qs(target.sas_token).get("sig", []))
-    except (ValueError, AzureError) as err:
-        what = CONNECTION_STRING_ENV if target.connection_string else "the container URL"
-        raise InputError(
-            f"{what} for {redact(url)!r} is malformed ({type(err).__name__})",
-            hint="copy it again from the Azure portal (storage account → Access keys)",
-        ) from None
-    if target.connection_string is not None:
-        credential = f"the account key or SAS in {CONNECTION_STRING_ENV}"
-    elif _sas_from_query(urlsplit(url).query):
-        credential = "the SAS token in the URL"
-    else:
-        credential = f"the SAS token in {SAS_TOKEN_ENV}"
-    writer = AzureBlobWriter(
-        client, prefix=target.prefix, target=url, secrets=secrets, credential=credential
-    )
-    if prepare:
-        writer.prepare()
-    return writer
-
-
-# -- folders ---------------------------------------------------------------------
-
-
-def folder_files(folder: Path) -> Iterator[tuple[Path, str]]:
-    """Files under ``folder`` and their relative POSIX names, skipping hidden ones.
-
-    Hidden entries are ``.gitkeep`` and the ``.NAME.partial-*`` folders of an
-    interrupted run, which are not data.
-    """
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
-            if path.is_file():
-                yield path, path.relative_to(folder).as_posix()
-
-
-def upload_folder(
-    folder: Path | str,
-    url: str,
-    *,
-    env: Mapping[str, str] | None = None,
-    retry_total: int = 4,
-    files: Iterable[tuple[Path, str]] | None = None,
-    progress: Progress | None = None,
-) -> Summary:
-    """Upload ``files`` (``(path, name)``; default: every file under ``folder``) to ``url``.
-
-    Blob names are ``PREFIX/name`` (by default the file's path under ``folder``).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(
-            f"{str(folder)!r} is not a folder",
-            hint="generate data first (e.g. make demo), or name the folder to upload",
-        )
-    writer = open_blob_writer(url, env=env, retry_total=retry_total)
-    with writer:
-        block = writer.BLOCK_SIZE
-        for path, name in folder_files(folder) if files is None else files:
-            if progress:
-                progress(1)
-            with open(path, "rb") as handle:
-                first = handle.read(block)
-                if len(first) < block:
-                    writer.add(Chunk(name, first, whole=True))
-                    continue
-                writer.add(Chunk(name, first))
-                for data in iter(lambda: handle.read(block), b""):
-                    writer.add(Chunk(name, data))
-    return writer.summary
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m datagen.sinks.azure FOLDER``: upload to $BLOB_CONTAINER_URL.
-
-    The URL and token come from the environment (not the command line, where
-    other users could see them in the process list).
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    folder = Path(args[0] if args else "output")
-    url = os.environ.get(CONTAINER_URL_ENV, "").strip()
-    try:
-        if not url:
-            raise InputError(
-                f"{CONTAINER_URL_ENV} is not set",
-                hint=f"export {CONTAINER_URL_ENV}=https://ACCOUNT.blob.core.windows.net/CONTAINER",
-            )
-        summary = upload_folder(folder, url)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except SinkError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    blobs = sum(summary.written.values())
-    containers = ", ".join(f"{name!r}" for name in summary.written) or "(none)"
-    print(f"{blobs} files from {folder} → container {containers} at {summary.target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

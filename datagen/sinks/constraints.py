@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
-from datagen.sinks.base import TableSpec
+from datagen.tablespec import TableSpec
 
 NAME_LENGTH = 63  # PostgreSQL's limit on identifiers (MySQL's is 64)
 _PG_KEY = re.compile(

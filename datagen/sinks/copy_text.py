@@ -18,8 +18,9 @@ from typing import Any, Callable, Sequence
 
 import orjson
 
-from datagen.sinks.base import Column
-from datagen.sinks.dialects import POSTGRESQL, UTC, encoder
+from datagen.tablespec import Column
+from datagen.sinks.dialects import UTC, encoder
+from datagen.sinks.urls import POSTGRESQL
 from datagen.types import Document
 
 NULL = "\\N"

@@ -1,4 +1,4 @@
-"""Per-backend details of the database sinks: URLs, drivers, column types, values.
+"""Per-backend details of the database sinks: drivers, column types, values.
 
 The sinks in :mod:`datagen.sinks.database` move values to and from the
 database drivers themselves (COPY, ``executemany``), so the conversions live
@@ -10,11 +10,9 @@ value a document holds (JSON decoded, timestamps as aware UTC datetimes).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from operator import itemgetter
 from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import (
@@ -31,108 +29,21 @@ from sqlalchemy import (
 from sqlalchemy import Column as SqlColumn
 from sqlalchemy import Integer, MetaData, Table, Text
 from sqlalchemy.dialects import mysql, postgresql
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
-from datagen.errors import InputError, SchemaError
-from datagen.sinks.base import DATABASE_SCHEMES, Column, TableSpec, redact, require_scheme
+from datagen.errors import SchemaError
+from datagen.ordering import depth_first
+from datagen.tablespec import Column, TableSpec
 from datagen.sinks.constraints import unique_columns, unique_name
+from datagen.sinks.urls import BACKENDS, MYSQL, POSTGRESQL, SQLITE, Backend  # noqa: F401
+from datagen.sinks.urls import location, parse_database_url  # noqa: F401 (re-exported)
 from datagen.types import Document
 
 UTC = timezone.utc
 KINDS = ("text", "integer", "float", "boolean", "timestamp", "date", "json")
 MYSQL_KEY_LENGTH = 64  # VARCHAR length of MySQL keys and foreign-key columns (TEXT can't be keyed)
 MYSQL_UNIQUE_LENGTH = 255  # VARCHAR length of MySQL text columns declared unique
-
-
-@dataclass(frozen=True)
-class Backend:
-    """One kind of database: its name in messages, SQLAlchemy driver and pip package."""
-
-    name: str
-    drivername: str
-    drivers: tuple[str, ...]  # accepted ``scheme+driver`` suffixes ("" = none)
-    module: str
-    package: str
-    default_port: int | None
-    example: str
-
-
-POSTGRESQL = Backend(
-    "PostgreSQL",
-    "postgresql+psycopg",
-    ("", "psycopg"),
-    "psycopg",
-    "psycopg[binary]",
-    5432,
-    "postgresql://USER:PASSWORD@HOST:5432/DATABASE",
-)
-MYSQL = Backend(
-    "MySQL",
-    "mysql+pymysql",
-    ("", "pymysql"),
-    "pymysql",
-    "PyMySQL",
-    3306,
-    "mysql+pymysql://USER:PASSWORD@HOST:3306/DATABASE",
-)
-SQLITE = Backend("SQLite", "sqlite", ("", "pysqlite"), "sqlite3", "", None, "sqlite:///FILE.db")
-BACKENDS = {
-    "postgresql": POSTGRESQL,
-    "postgres": POSTGRESQL,
-    "mysql": MYSQL,
-    "mariadb": MYSQL,
-    "sqlite": SQLITE,
-}
-
-
-def parse_database_url(url: str) -> tuple[Backend, URL]:
-    """The backend of ``url`` and its SQLAlchemy URL with the driver we use.
-
-    ``postgres://`` and ``postgresql://`` become ``postgresql+psycopg://``;
-    ``mysql://`` and ``mariadb://`` become ``mysql+pymysql://`` (utf8mb4).
-    Raises InputError for unknown schemes or drivers and malformed URLs.
-    """
-    scheme = require_scheme(url, DATABASE_SCHEMES)
-    family, _, driver = scheme.partition("+")
-    backend = BACKENDS[family]
-    if driver not in backend.drivers:
-        raise InputError(
-            f"unsupported {backend.name} driver {driver!r} in {redact(url)!r}",
-            hint=f"use {backend.example}",
-        )
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise InputError(
-            f"malformed database URL {redact(url)!r}", hint=f"use {backend.example}"
-        ) from None
-    parsed = parsed.set(drivername=backend.drivername)
-    if backend is MYSQL:
-        if not parsed.database:
-            raise InputError(f"no database named in {redact(url)!r}", hint=f"use {backend.example}")
-        if "charset" not in parsed.query:
-            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    if backend is SQLITE and parsed.database in (None, "", ":memory:"):
-        raise InputError(
-            f"{redact(url)!r} names no database file (an in-memory database would be lost)",
-            hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db",
-        )
-    if backend is SQLITE and urlsplit(url).netloc:
-        raise InputError(
-            f"SQLite URLs have no host: {redact(url)!r}",
-            hint="use sqlite:///relative/path.db or sqlite:////absolute/path.db",
-        )
-    return backend, parsed
-
-
-def location(backend: Backend, url: URL) -> str:
-    """Where the database is, for messages: ``host:port`` or the SQLite file."""
-    if backend is SQLITE:
-        return url.database or ":memory:"
-    return f"{url.host or 'localhost'}:{url.port or backend.default_port}"
 
 
 # Schema ------------------------------------------------------------------------------
@@ -247,24 +158,14 @@ def build_table(
 def parents_first(specs: Sequence[TableSpec]) -> list[TableSpec]:
     """``specs`` ordered so referenced tables come before those that refer to them.
 
-    Stable: the given order is kept where references don't decide (cycles
-    keep their given order too).
+    An order that is already so (every caller's: a plan's, a publish's) is kept.
     """
-    remaining = list(specs)
-    names = {spec.name for spec in specs}
-    done: set[str] = set()
-    ordered: list[TableSpec] = []
-    while remaining:
-        for spec in remaining:
-            parents = {target for target, _ in spec.foreign_keys.values()} & names
-            if not parents - done - {spec.name}:
-                break
-        else:
-            spec = remaining[0]  # a cycle: take the first
-        remaining.remove(spec)
-        done.add(spec.name)
-        ordered.append(spec)
-    return ordered
+    by_name = {spec.name: spec for spec in specs}
+
+    def parents(name: str) -> list[str]:
+        return [t for t, _ in by_name[name].foreign_keys.values() if t in by_name and t != name]
+
+    return [by_name[name] for name in depth_first(by_name, parents)]
 
 
 # Values ------------------------------------------------------------------------------

@@ -36,10 +36,10 @@ from sqlalchemy.schema import AddConstraint, ColumnCollectionConstraint, CreateT
 
 from datagen.errors import SinkError
 from datagen.sinks import key_upserts
-from datagen.sinks.base import TableSpec
+from datagen.tablespec import TableSpec
 from datagen.sinks.constraints import violation
 from datagen.sinks.copy_text import copy_text_encoder
-from datagen.sinks.database import PostgresSink
+from datagen.sinks.backends import PostgresSink
 from datagen.sinks.readback import DISTINCT_AGAIN, Miscount, check_batch
 from datagen.types import Document
 
@@ -56,6 +56,7 @@ class PostgresBulkLoad(PostgresSink):
     """
 
     commits_batches = False  # everything is committed by commit()
+    takes_copy_text = True
 
     def __init__(self, url: str) -> None:
         super().__init__(url, foreign_keys=True)
@@ -105,10 +106,7 @@ class PostgresBulkLoad(PostgresSink):
             dbapi: Any = self._connection().connection.dbapi_connection  # psycopg's
             with dbapi.cursor() as cursor:
                 if not fresh and table.name not in self._staged:
-                    cursor.execute(
-                        f"CREATE TEMPORARY TABLE {target} "
-                        f"(LIKE {self.quote(table.name)} INCLUDING DEFAULTS) ON COMMIT DROP"
-                    )
+                    self._create_stage(cursor, table)  # (as PostgresSink's upsert)
                     self._staged.add(table.name)
                 with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
                     for count, data in chunks:

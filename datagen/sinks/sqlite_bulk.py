@@ -20,7 +20,7 @@ from typing import Any, ContextManager, Sequence
 from sqlalchemy import Connection, Engine, event
 
 from datagen.sinks.base import Summary, TableSpec
-from datagen.sinks.database import SQLiteSink
+from datagen.sinks.backends import SQLiteSink
 
 
 class SQLiteBulkLoad(SQLiteSink):

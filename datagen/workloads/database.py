@@ -25,9 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import InputError, SinkError
 from datagen.replay.targets import _transient_database_error
-from datagen.sinks.base import redact
-from datagen.sinks.database import connect, create_engine_for, driver_errors, reason
-from datagen.sinks.dialects import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
+from datagen.sinks.urls import backend_label, redact
+from datagen.sinks.connections import connect, create_engine_for, driver_errors, reason
+from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, location, parse_database_url
 from datagen.sinks.dialects import sql_type, to_json
 from datagen.workloads import sql
 from datagen.workloads.model import TableDef, Workload
@@ -58,7 +58,7 @@ class Database:
         self.url = url
         self.backend, self.parsed = parse_database_url(url)
         self.dialect = DIALECTS[self.backend]
-        self.label = "MariaDB" if url.lower().startswith("mariadb") else self.backend.name
+        self.label = backend_label(url, self.backend)
         self.where = location(self.backend, self.parsed)
         self.shown = redact(url)
         self._engine: Engine | None = None

@@ -17,7 +17,7 @@ from datagen.errors import InputError
 from datagen.scenarios.distributions import Distribution, check, from_mapping
 from datagen.scenarios.loader import Marked, _plain, read_yaml
 from datagen.scenarios.model import Where
-from datagen.sinks.base import Column
+from datagen.tablespec import Column
 from datagen.workloads.model import (
     MERGE_RULES,
     Batch,

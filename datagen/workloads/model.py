@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from datagen.scenarios.distributions import Distribution
 from datagen.scenarios.model import Where
-from datagen.sinks.base import Column
+from datagen.tablespec import Column
 
 MERGE_RULES = ("replace", "max", "min", "sum", "keep")
 DIALECTS = ("postgresql", "mysql", "sqlite")

@@ -12,7 +12,7 @@ from datagen.formats import FORMATS
 from datagen.seeding import choose_seed
 from datagen.limits import QUANTITY
 from datagen.generator import DEFAULT_DOCUMENTS_DIR, generate_documents, validate_document_options
-from datagen.sinks.base import redact
+from datagen.sinks.urls import redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
     check_folder_target,

@@ -11,7 +11,7 @@ from datagen.generator import check_locale
 from datagen.journey_run import DEFAULT_JOURNEYS_DIR, generate_journeys
 from datagen.journeys import registry
 from datagen.seeding import choose_seed
-from datagen.sinks.base import redact
+from datagen.sinks.urls import redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
     check_folder_target,

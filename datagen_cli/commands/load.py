@@ -235,11 +235,11 @@ def load_command(
         python generate.py load workloads/usage.yaml --to sqlite:///output/usage.db --reset \\
             --speed max --duration 5m --report load.json --html load.html
     """
-    from datagen.sinks.dialects import parse_database_url
+    from datagen.sinks.urls import parse_database_url
     from datagen.workloads import describe_plan, load, plan_load
     from datagen.workloads.database import DIALECTS
 
-    options = {"seed": seed, "services": services, "runs_per_hour": runs_per_hour}
+    options: dict[str, Any] = {"seed": seed, "services": services, "runs_per_hour": runs_per_hour}
     if dry_run:
         dialect = None
         if to is not None:

@@ -8,7 +8,7 @@ import click
 
 from datagen.publish import check_target_outside, planned
 from datagen.publish import publish as publish_runs
-from datagen.sinks.base import redact
+from datagen.sinks.urls import redact
 from datagen_cli.app import cli
 from datagen_cli.options import database_options, describe_written
 from datagen_cli.options import Target, progress_bar, quiet_option, say

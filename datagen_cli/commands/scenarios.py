@@ -9,7 +9,7 @@ import click
 
 from datagen.limits import SCALE, SEED
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
-from datagen.sinks.base import is_database_url, redact
+from datagen.sinks.urls import is_database_url, redact
 from datagen_cli.app import cli
 from datagen_cli.options import (
     Bounded,

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from datagen.scenarios.digest import TableDigest, expected_digests, verify_target
 from datagen.scenarios.populate import populate, prepare
 from datagen.seeding import entity_key
-from datagen.sinks.database import count_rows, create_engine_for
+from datagen.sinks.connections import create_engine_for
+from datagen.sinks.reading import count_rows
 from datagen.sinks.dialects import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]

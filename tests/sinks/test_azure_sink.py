@@ -14,14 +14,10 @@ import pytest
 
 from datagen.errors import InputError, SinkError
 from datagen.formats import Chunk
-from datagen.sinks.azure import (
-    AzureBlobWriter,
-    block_id,
-    content_type,
-    open_blob_writer,
-    parse_blob_url,
-    upload_folder,
-)
+from datagen.sinks.azure import AzureBlobWriter, block_id, content_type
+from datagen.sinks.azure_client import open_blob_writer
+from datagen.sinks.azure_upload import upload_folder
+from datagen.sinks.urls import parse_blob_url
 
 from tests.azurite import ACCOUNT_KEY, REPO, Azurite, free_port
 

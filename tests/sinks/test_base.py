@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datagen.errors import InputError
-from datagen.sinks.base import Column, References, TableSpec, redact
+from datagen.sinks.base import Column, References, TableSpec
+from datagen.sinks.urls import redact
 from datagen.sinks.dialects import parse_database_url
 from datagen.tables import table_for
 

@@ -24,13 +24,10 @@ from datagen.documents import get_provider
 from datagen.errors import InputError, SinkError
 from datagen.schema import Runtime
 from datagen.sinks.base import Column, TableSpec
-from datagen.sinks.database import (
-    DatabaseSink,
-    count_rows,
-    in_key_order,
-    open_database_sink,
-    read_rows,
-)
+from datagen.sinks.backends import open_database_sink
+from datagen.sinks.database import DatabaseSink
+from datagen.sinks.rows import in_key_order
+from datagen.sinks.reading import count_rows, read_rows
 from datagen.sinks.dialects import parse_database_url, to_utc
 from datagen.tables import JOURNEY_COLUMNS, table_for
 

@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, inspect
 from datagen.errors import SinkError
 from datagen.sinks.base import Column, TableSpec
 from datagen.sinks.copy_text import NULL, copy_text_encoder, field
-from datagen.sinks.database import count_rows, open_database_sink, read_rows
+from datagen.sinks.backends import open_database_sink
+from datagen.sinks.reading import count_rows, read_rows
 from datagen.sinks.dialects import POSTGRESQL, parse_database_url, row_builder
 from datagen.sinks.pg_bulk import PostgresBulkLoad
 from tests.sinks.test_database_sinks import SAMPLE, UTC, samples

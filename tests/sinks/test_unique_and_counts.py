@@ -19,7 +19,9 @@ from sqlalchemy import create_engine, inspect
 
 from datagen.errors import SinkError
 from datagen.sinks.base import Column, TableSpec
-from datagen.sinks.database import DatabaseSink, count_rows, open_database_sink, read_rows
+from datagen.sinks.backends import open_database_sink
+from datagen.sinks.database import DatabaseSink
+from datagen.sinks.reading import count_rows, read_rows
 from datagen.sinks.dialects import parse_database_url
 
 PEOPLE = TableSpec(
