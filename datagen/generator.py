@@ -33,7 +33,6 @@ from datagen.types import Document, Progress
 
 if TYPE_CHECKING:
     from datagen.columns import RowsFactory
-from datagen.verify import register_regenerator
 
 DEFAULT_DOCUMENTS_DIR = Path("output/documents")
 
@@ -281,11 +280,8 @@ def regenerate_digests(
     return sink.digests()
 
 
-def _regenerate(
+def regenerate_run(
     manifest: Manifest, workers: int | None, progress: Progress | None = None
 ) -> dict[str, str]:
     job = document_job_from_manifest(manifest)
     return regenerate_digests(job, workers=workers, progress=progress)
-
-
-register_regenerator("documents", _regenerate)

@@ -30,7 +30,6 @@ from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.sinks.files import ChunkSink, FolderWriter
 from datagen.types import Progress
-from datagen.verify import register_regenerator
 
 DEFAULT_JOURNEYS_DIR = Path("output/journeys")
 METADATA_VERSION = 1
@@ -226,7 +225,7 @@ def generate_journeys(
     return JourneyRunResult(path=target, seed=job.seed, counts=counts)
 
 
-def _regenerate(
+def regenerate_run(
     manifest: Manifest, workers: int | None, progress: Progress | None = None
 ) -> dict[str, str]:
     job = JourneyJob(
@@ -239,6 +238,3 @@ def _regenerate(
     sink = ChunkSink()
     write_journeys(job, sink, workers=workers, progress=progress)
     return sink.digests()
-
-
-register_regenerator("journeys", _regenerate)

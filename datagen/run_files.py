@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from datagen.atomic import LEFTOVER, sha256_file
-from datagen.errors import InputError
+from datagen.errors import InputError, ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
-from datagen.verify import find_runs
 
 DATABASE_FORMATS = ("json", "jsonl")
 """Formats whose documents keep their types (``csv`` does not)."""
@@ -64,6 +63,27 @@ def load_runs(source: Path) -> list[Run]:
                 hint="generate the run again (the next run into its folder removes it)",
             )
     return [Run(path, read_manifest(path)) for path in find_runs(source)]
+
+
+def find_runs(path: Path) -> list[Path]:
+    """``path`` itself if it holds a manifest, else the folders below it that do.
+
+    Hidden folders (an interrupted run's ``.datagen-partial-NAME-*``) are not runs.
+    """
+    if (path / MANIFEST_NAME).is_file():
+        return [path]
+    if path.is_dir():
+        runs = sorted(
+            p.parent
+            for p in path.rglob(MANIFEST_NAME)
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if runs:
+            return runs
+    raise ManifestError(
+        f"no {MANIFEST_NAME} in {path} or its subfolders",
+        hint="point at a folder written by 'generate.py document' or 'journey'",
+    )
 
 
 def check_runs(runs: list[Run], *, database: bool) -> None:

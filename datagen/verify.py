@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from datagen import __version__
+from datagen import __version__, generator, journey_run
 from datagen.atomic import sha256_file
 from datagen.errors import ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
+from datagen.scenarios import populate
 from datagen.types import Progress
 
 
@@ -21,12 +22,12 @@ class Regenerator(Protocol):
     ) -> dict[str, str]: ...
 
 
-_regenerators: dict[str, Regenerator] = {}
-
-
-def register_regenerator(kind: str, function: Regenerator) -> None:
-    """Say how to recompute the file digests of runs of one ``kind``."""
-    _regenerators[kind] = function
+REGENERATORS: dict[str, Regenerator] = {
+    "documents": generator.regenerate_run,
+    "journeys": journey_run.regenerate_run,
+    "scenario": populate.regenerate_digests,
+}
+"""How to recompute the file digests of a run, by its manifest's ``kind``."""
 
 
 @dataclass
@@ -50,27 +51,6 @@ class VerifyResult:
         return (
             f"written by version {self.manifest.generator_version}, " f"checked with {__version__}"
         )
-
-
-def find_runs(path: Path) -> list[Path]:
-    """``path`` itself if it holds a manifest, else the folders below it that do.
-
-    Hidden folders (an interrupted run's ``.datagen-partial-NAME-*``) are not runs.
-    """
-    if (path / MANIFEST_NAME).is_file():
-        return [path]
-    if path.is_dir():
-        runs = sorted(
-            p.parent
-            for p in path.rglob(MANIFEST_NAME)
-            if not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        if runs:
-            return runs
-    raise ManifestError(
-        f"no {MANIFEST_NAME} in {path} or its subfolders",
-        hint="point at a folder written by 'generate.py document' or 'journey'",
-    )
 
 
 def verify_run(
@@ -99,12 +79,7 @@ def verify_run(
 
 
 def _load_regenerator(kind: str, path: Path) -> Regenerator:
-    # Importing the run modules registers their regenerators.
-    import datagen.generator  # noqa: F401
-    import datagen.journey_run  # noqa: F401
-    import datagen.scenarios.populate  # noqa: F401
-
     try:
-        return _regenerators[kind]
+        return REGENERATORS[kind]
     except KeyError:
         raise ManifestError(f"{path / MANIFEST_NAME}: unknown kind {kind!r}") from None

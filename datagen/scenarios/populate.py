@@ -39,7 +39,6 @@ from datagen.tablespec import TableSpec
 from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.types import Document, Progress
-from datagen.verify import register_regenerator
 
 BATCH = 5_000
 
@@ -226,9 +225,6 @@ def regenerate_digests(
         _regenerated[key] = {table: digest.hexdigest() for table, digest in hashes.items()}
     digest = _regenerated[key].get(manifest.provider)
     return {} if digest is None else {f"{manifest.provider}.jsonl": digest}
-
-
-register_regenerator("scenario", regenerate_digests)
 
 
 def describe_plan(plan: Plan) -> list[str]:
