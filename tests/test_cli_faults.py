@@ -169,3 +169,63 @@ def test_sqlite_on_a_full_disk_says_where_the_written_rows_wait(run, small_disk)
             ),
             line,
         ), line
+
+
+def _filled(folder: Path) -> Path:
+    """``folder`` on a small disk, filled up: nothing more can be written there."""
+    with open(folder / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+        except OSError:
+            pass
+    return folder
+
+
+WORKLOAD = """tables:
+  media_storage:
+    columns: {utc_date: date, site_id: text, bytes_stored: integer}
+    key: [utc_date, site_id]
+keys:
+  site_id: {template: "mlw_{n:03d}", count: 5}
+  utc_date: {date: 2017-11-29}
+writers:
+  bytes:
+    service: media_library
+    batch: {every: 2m, rows: 3}
+    upsert:
+      table: media_storage
+      values:
+        bytes_stored: {integer: [0, 100]}
+"""
+
+
+def test_a_report_on_a_full_disk_is_not_said_written(run, small_disk, tmp_path, monkeypatch):
+    """Was (replay): `Report: …/rep.json` in the summary, then `cannot write the report …`."""
+    from datagen.journey_run import generate_journeys
+    from tests.probes.probe_files import write_probe
+
+    monkeypatch.chdir(tmp_path)  # the replay's default checkpoint (if any) lands here
+    generate_journeys(journey="job_lifecycle", quantity=3, seed=7, to=tmp_path, workers=1)
+    workload = tmp_path / "w.yaml"
+    workload.write_text(WORKLOAD, encoding="utf-8")
+    probe = write_probe(tmp_path, "queries:\n  one:\n    sql: SELECT 1\n    repeat: 2\n")
+    with small_disk("64k") as disk:
+        report = _filled(disk) / "rep.json"
+        runs = {
+            "replay": ("replay", tmp_path / "job_lifecycle", "--speed", "max"),
+            "load": ("load", workload, "--reset", "--speed", "max", "--duration", "10m"),
+            "probe": ("probe", probe, "--scales", "0.05", "--workers", 1),
+        }
+        for name, args in runs.items():
+            url = f"sqlite:///{tmp_path / name}.db"
+            result = run(*args, "--to", url, "--report", report)
+            assert result.exit_code == 1, (name, result.output)
+            lines = result.output.splitlines()
+            assert f"Report: {report}" not in lines, name
+            assert lines[-1] == (
+                f"Error: cannot write the report {report}: No space left on device"
+            ), name
+            assert not report.exists()
+            summary = {"replay": "Replayed into ", "load": "Loaded: ", "probe": "Scale 0.05"}
+            assert any(line.startswith(summary[name]) for line in lines), (name, lines)
