@@ -86,6 +86,33 @@ def test_a_changed_file_is_refused_for_every_target(run, tmp_path, target):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]  # no zip, folder or db
 
 
+@pytest.mark.parametrize(
+    "command, target",
+    [
+        ("publish", "folder"),
+        ("publish", "all.zip"),
+        ("publish", "sqlite:///{tmp}/x.db"),
+        ("verify", None),
+    ],
+)
+def test_an_unknown_format_is_refused_as_such(run, tmp_path, command, target):
+    """Was: published (exit 0), 'xml runs to a database is not supported', or verify DIFFERS."""
+    run_folder = org_run(run, tmp_path / "runs")
+    manifest = run_folder / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": "jsonl"', '"format": "xml"'))
+    args = [command, tmp_path / "runs"]
+    if target is not None:
+        to = target.replace("{tmp}", str(tmp_path))
+        args += ["--to", to if "://" in to else tmp_path / to]
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"Error: {manifest}: unknown format 'xml'; known for a documents run: json, jsonl, csv "
+        "(correct the manifest's format, or generate the run again)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]  # no folder, zip or db
+
+
 def test_a_missing_file_is_named(run, tmp_path):
     run_folder = journey_run(run, tmp_path / "runs")
     gone = sorted(run_folder.glob("*.zip"))[1]
