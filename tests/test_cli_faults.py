@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -135,6 +136,52 @@ def test_sqlite_errors_do_not_mention_a_server(run, tmp_path):
         f"Error: cannot connect to SQLite at {tmp_path / 'folder.db'}: unable to open database "
         "file (check that the path names a database file (not a folder) you may write)"
     )
+
+
+LOCKED = (
+    "(another process holds a lock on the database: wait for it to finish or stop it, then run "
+    "the command again)"
+)
+HOLD = """
+import sqlite3, sys
+held = []
+for path in sys.argv[1:]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN EXCLUSIVE")
+    held.append(connection)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_locked_sqlite_database_says_another_process_holds_it(run, tmp_path):
+    """Was: `database is locked (check that the path names a database file (not a folder) …)`."""
+    fresh, wal = tmp_path / "fresh.db", tmp_path / "wal.db"
+    with sqlite3.connect(fresh) as connection:  # rollback journal: locked when we connect
+        connection.execute("CREATE TABLE t (x)")
+    connection.close()
+    assert run("document", "-p", "org", "-q", 2, "--to", f"sqlite:///{wal}").exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(fresh), str(wal)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        args = ("document", "-p", "org", "-q", 2, "--seed", 3, "--quiet", "--to")
+        at_connect = run(*args, f"sqlite:///{fresh}")
+        at_write = run(*args, f"sqlite:///{wal}")
+    finally:
+        holder.communicate("")
+    assert at_connect.exit_code == 1 and at_write.exit_code == 1
+    assert at_connect.output.splitlines() == [
+        f"Error: cannot connect to SQLite at {fresh}: database is locked {LOCKED}"
+    ]
+    assert at_write.output.splitlines() == [
+        f"Error: cannot write 'org' records to SQLite at {wal}: database is locked; nothing is "
+        f"committed (this batch was rolled back) {LOCKED}"
+    ]
 
 
 def test_a_full_disk_names_the_file(run, small_disk):
