@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 FOLDER = (
     "nothing was written: the folder populate was building is removed; run the same command "
@@ -106,3 +108,30 @@ def test_ctrl_c_of_populate_reset_into_sqlite_leaves_the_database_as_it_was(tmp_
         rows = connection.execute("SELECT * FROM org").fetchall()
     connection.close()
     assert tables == ["org"] and rows == [(1, "kept")]  # --reset's drop was rolled back too
+
+
+@pytest.mark.postgres
+def test_sigterm_of_populate_into_postgresql_says_nothing_was_written(postgres_db: str):
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(postgres_db, isolation_level="AUTOCOMMIT")
+    try:
+        process = start(postgres_db, "2")
+        deadline = time.monotonic() + 60
+        with engine.connect() as watch:
+            while not watch.exec_driver_sql(  # the run's transaction is open: it is writing
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            ).scalar_one():
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the run never began its transaction"
+                time.sleep(0.05)
+        code, err = stopped(process, signal.SIGTERM)
+        assert code == 143, err
+        assert err.splitlines() == [
+            "Terminated (SIGTERM): nothing was written: populate writes PostgreSQL in one "
+            "transaction, rolled back; run the same command again to write the population."
+        ]
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
