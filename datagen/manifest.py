@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import orjson
 
 from datagen.errors import InputError, ManifestError
+from datagen.formats import FORMATS
 from datagen.limits import MAX_ROWS, QUANTITY, SEED, check_date
 
 MANIFEST_NAME = "manifest.json"
@@ -45,10 +47,13 @@ def read_manifest(folder: Path) -> Manifest:
             f"no {MANIFEST_NAME} in {folder}",
             hint="point at a folder written by 'generate.py document' or 'journey'",
         )
+    raw = path.read_bytes()
     try:
-        data = orjson.loads(path.read_bytes())
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         raise ManifestError(f"{path} is not valid JSON: {err}") from None
+    if isinstance(data, dict) and any(isinstance(data.get(name), float) for name in WHOLE):
+        data = _exact(raw, path)
     if not isinstance(data, dict):
         raise ManifestError(f"{path} is not a JSON object")
     version = data.get("manifest_version")
@@ -68,6 +73,21 @@ def read_manifest(folder: Path) -> Manifest:
     _check_types(manifest, path)
     _check_values(manifest, path)
     return manifest
+
+
+WHOLE = ("seed", "quantity", "shard_size")
+
+
+def _exact(raw: bytes, path: Path) -> Any:
+    """The manifest with its integers exact: orjson reads one beyond 64 bits as a float.
+
+    A seed of 2**64 is then refused by its bound ("is out of range: give …"), as
+    written, rather than as "should be int, got 1.8446744073709552e+19".
+    """
+    try:
+        return json.loads(raw)
+    except ValueError as err:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise ManifestError(f"{path} is not valid JSON: {err}") from None
 
 
 def _check_types(manifest: Manifest, path: Path) -> None:
@@ -92,12 +112,21 @@ def _check_types(manifest: Manifest, path: Path) -> None:
 
 
 KINDS = ("documents", "journeys", "scenario")
+FORMATS_OF = {"documents": FORMATS, "journeys": ("zip",), "scenario": ("jsonl",)}
+"""The formats a run of each kind is written in: a reader knows no other."""
 
 
 def _check_values(manifest: Manifest, path: Path) -> None:
     """The run's inputs within the bounds a command would accept, its provider a known one."""
     if manifest.kind not in KINDS:
         raise ManifestError(f"{path}: unknown kind {manifest.kind!r}; known: {', '.join(KINDS)}")
+    formats = FORMATS_OF[manifest.kind]
+    if manifest.format not in formats:
+        raise ManifestError(
+            f"{path}: unknown format {manifest.format[:40]!r}; known for a {manifest.kind} "
+            f"run: {', '.join(formats)}",
+            hint="correct the manifest's format, or generate the run again",
+        )
     try:
         SEED.check(manifest.seed, "seed")
         if manifest.kind == "scenario":  # a table of a population: planning's bound

@@ -26,6 +26,11 @@ _AFTER = (
 )
 
 
+AFTER_INTERRUPT = "datagen.after_interrupt"
+"""``ctx.meta`` key: what holds after Ctrl-C or SIGTERM, set by a command that knows
+better for its target than the general ``_AFTER`` (removed again once it no longer holds)."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread as Ctrl-C is: every clean-up that Ctrl-C runs
     (a partial folder removed, a transaction rolled back) runs for it too."""
@@ -68,10 +73,11 @@ def _translate(ctx: click.Context, invoke: Callable[[click.Context], Any]) -> An
     except KeyboardInterrupt as err:
         if debug:
             raise
+        after = ctx.meta.get(AFTER_INTERRUPT) or _AFTER
         if isinstance(err, Terminated):
-            click.echo(f"Terminated (SIGTERM): {_AFTER}", err=True)
+            click.echo(f"Terminated (SIGTERM): {after}", err=True)
             raise click.exceptions.Exit(EXIT_TERMINATED) from None
-        click.echo(f"Interrupted: {_AFTER}", err=True)
+        click.echo(f"Interrupted: {after}", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except DataGenError as err:
         if debug:

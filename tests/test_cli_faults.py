@@ -8,6 +8,7 @@ import pty
 import re
 import select
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -137,6 +138,52 @@ def test_sqlite_errors_do_not_mention_a_server(run, tmp_path):
     )
 
 
+LOCKED = (
+    "(another process holds a lock on the database: wait for it to finish or stop it, then run "
+    "the command again)"
+)
+HOLD = """
+import sqlite3, sys
+held = []
+for path in sys.argv[1:]:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN EXCLUSIVE")
+    held.append(connection)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_locked_sqlite_database_says_another_process_holds_it(run, tmp_path):
+    """Was: `database is locked (check that the path names a database file (not a folder) …)`."""
+    fresh, wal = tmp_path / "fresh.db", tmp_path / "wal.db"
+    with sqlite3.connect(fresh) as connection:  # rollback journal: locked when we connect
+        connection.execute("CREATE TABLE t (x)")
+    connection.close()
+    assert run("document", "-p", "org", "-q", 2, "--to", f"sqlite:///{wal}").exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(fresh), str(wal)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        args = ("document", "-p", "org", "-q", 2, "--seed", 3, "--quiet", "--to")
+        at_connect = run(*args, f"sqlite:///{fresh}")
+        at_write = run(*args, f"sqlite:///{wal}")
+    finally:
+        holder.communicate("")
+    assert at_connect.exit_code == 1 and at_write.exit_code == 1
+    assert at_connect.output.splitlines() == [
+        f"Error: cannot connect to SQLite at {fresh}: database is locked {LOCKED}"
+    ]
+    assert at_write.output.splitlines() == [
+        f"Error: cannot write 'org' records to SQLite at {wal}: database is locked; nothing is "
+        f"committed (this batch was rolled back) {LOCKED}"
+    ]
+
+
 def test_a_full_disk_names_the_file(run, small_disk):
     """Was: `No space left on device`, without the path."""
     with small_disk("1m") as disk:
@@ -169,3 +216,63 @@ def test_sqlite_on_a_full_disk_says_where_the_written_rows_wait(run, small_disk)
             ),
             line,
         ), line
+
+
+def _filled(folder: Path) -> Path:
+    """``folder`` on a small disk, filled up: nothing more can be written there."""
+    with open(folder / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+        except OSError:
+            pass
+    return folder
+
+
+WORKLOAD = """tables:
+  media_storage:
+    columns: {utc_date: date, site_id: text, bytes_stored: integer}
+    key: [utc_date, site_id]
+keys:
+  site_id: {template: "mlw_{n:03d}", count: 5}
+  utc_date: {date: 2017-11-29}
+writers:
+  bytes:
+    service: media_library
+    batch: {every: 2m, rows: 3}
+    upsert:
+      table: media_storage
+      values:
+        bytes_stored: {integer: [0, 100]}
+"""
+
+
+def test_a_report_on_a_full_disk_is_not_said_written(run, small_disk, tmp_path, monkeypatch):
+    """Was (replay): `Report: …/rep.json` in the summary, then `cannot write the report …`."""
+    from datagen.journey_run import generate_journeys
+    from tests.probes.probe_files import write_probe
+
+    monkeypatch.chdir(tmp_path)  # the replay's default checkpoint (if any) lands here
+    generate_journeys(journey="job_lifecycle", quantity=3, seed=7, to=tmp_path, workers=1)
+    workload = tmp_path / "w.yaml"
+    workload.write_text(WORKLOAD, encoding="utf-8")
+    probe = write_probe(tmp_path, "queries:\n  one:\n    sql: SELECT 1\n    repeat: 2\n")
+    with small_disk("64k") as disk:
+        report = _filled(disk) / "rep.json"
+        runs = {
+            "replay": ("replay", tmp_path / "job_lifecycle", "--speed", "max"),
+            "load": ("load", workload, "--reset", "--speed", "max", "--duration", "10m"),
+            "probe": ("probe", probe, "--scales", "0.05", "--workers", 1),
+        }
+        for name, args in runs.items():
+            url = f"sqlite:///{tmp_path / name}.db"
+            result = run(*args, "--to", url, "--report", report)
+            assert result.exit_code == 1, (name, result.output)
+            lines = result.output.splitlines()
+            assert f"Report: {report}" not in lines, name
+            assert lines[-1] == (
+                f"Error: cannot write the report {report}: No space left on device"
+            ), name
+            assert not report.exists()
+            summary = {"replay": "Replayed into ", "load": "Loaded: ", "probe": "Scale 0.05"}
+            assert any(line.startswith(summary[name]) for line in lines), (name, lines)

@@ -30,6 +30,7 @@ def compose() -> dict:
 
 
 def test_node_is_new_enough_for_the_pinned_azurite():
+    """the `node` feature's version is at least the pinned Azurite's `engines`"""
     lock = json.loads((REPO / "package-lock.json").read_text())
     needed = lock["packages"]["node_modules/azurite"]["engines"]["node"]
     minimum = int(re.fullmatch(r">=(\d+)(\.\d+)*", needed).group(1))
@@ -38,6 +39,9 @@ def test_node_is_new_enough_for_the_pinned_azurite():
 
 
 def test_the_test_servers_run_beside_the_dev_container():
+    """the compose file runs postgres:15, mariadb:10.11 and the pinned Azurite's image beside
+    the dev container, which depends on them and whose test URLs name their services and
+    databases"""
     services = compose()["services"]
     assert services["postgres"]["image"] == "postgres:15"
     assert services["mariadb"]["image"] == "mariadb:10.11"
@@ -53,3 +57,16 @@ def test_the_test_servers_run_beside_the_dev_container():
         _, url = parse_database_url(dev["environment"][variable])
         assert url.host == service, variable
         assert url.database == services[service]["environment"][database], variable
+
+
+def test_the_readme_says_what_is_checked_here():
+    """The README lists these tests' checks, and no other (it once added azcopy and more)."""
+    readme = " ".join((REPO / "README.md").read_text().split())
+    checked = re.search(r"checked by `tests/test_devcontainer\.py` \(([^)]*)\)", readme)
+    assert checked, "the README no longer says what tests/test_devcontainer.py checks"
+    checks = [
+        " ".join(test.__doc__.split())
+        for name, test in sorted(globals().items())
+        if name.startswith("test_") and name != "test_the_readme_says_what_is_checked_here"
+    ]
+    assert checked.group(1) == "; ".join(checks)

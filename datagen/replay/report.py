@@ -46,6 +46,7 @@ class ReplayReport:
     interrupted: bool = False
     gave_up: str | None = None  # why the replay stopped itself (too many failures in a row)
     checkpoint: str | None = None
+    report_file: str | None = None  # the --report file, once written (not on a full disk)
     file_errors: list[str] = field(default_factory=list)  # a checkpoint or report not written
 
     @property

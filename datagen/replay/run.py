@@ -135,7 +135,8 @@ def replay(
         data = orjson.dumps(
             result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
         )
-        _saved(result, report, data, "report")
+        if _saved(result, report, data, "report"):
+            result.report_file = str(report)
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import orjson
 
@@ -94,8 +94,14 @@ def populate(
     dry_run: bool = False,  # same as --dry-run
     workers: int | None = None,  # same as --workers
     progress: Progress | None = None,
+    on_written: Callable[[], None] | None = None,  # called once the rows are all written
 ) -> PopulateResult:
-    """Build the scenario's population and write it to ``to``."""
+    """Build the scenario's population and write it to ``to``.
+
+    ``on_written`` tells a caller when the rows are committed (the scenario's
+    checks come after): an interruption before it left a database written in
+    one transaction (SQLite, PostgreSQL), or a folder, as it was.
+    """
     plan = prepare(scenario, seed=seed, scale=scale)
     target = str(to)
     if dry_run:
@@ -103,6 +109,8 @@ def populate(
     kind = target_kind(target)
     if kind == DATABASE:
         written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
+        if on_written is not None:
+            on_written()
         return PopulateResult(plan, target, written, checks=run_checks(plan, target))
     if kind in (BLOB, ZIP):
         from datagen.publish import publish
@@ -112,6 +120,8 @@ def populate(
             summary = publish(folder, to=target)
         return PopulateResult(plan, target, dict(summary.written))
     written = to_folder(plan, Path(target), workers=workers, progress=progress)
+    if on_written is not None:
+        on_written()
     return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
 
 

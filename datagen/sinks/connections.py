@@ -77,11 +77,26 @@ def connect(engine: Engine, label: str, where: str, password: str | None) -> Con
         raise SinkError(
             f"cannot connect to {label} at {where}: {reason(exc, password)}",
             hint=(
-                "check that the path names a database file (not a folder) you may write"
+                (LOCKED if locked(exc) else SQLITE_PATH)
                 if label == SQLITE.name
                 else "check that the server runs and the URL's host, port, user and database"
             ),
         ) from None
+
+
+SQLITE_PATH = "check that the path names a database file (not a folder) you may write"
+LOCKED = (
+    "another process holds a lock on the database: wait for it to finish or stop it, "
+    "then run the command again"
+)
+
+
+def locked(exc: BaseException) -> bool:
+    """Is ``exc`` SQLite's 'database is locked' (another connection holds the file)?"""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED") or (
+        "database is locked" in str(orig)
+    )
 
 
 def driver_errors(engine: Engine | None) -> tuple[type[Exception], type[Exception]]:

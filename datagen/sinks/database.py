@@ -60,7 +60,15 @@ from datagen.sinks.readback import (
 from datagen.sinks.urls import backend_label, Backend, location, parse_database_url
 from datagen.types import Document
 from datagen.sinks.rows import RowPlan, encoded_rows, in_key_order, last_of_each
-from datagen.sinks.connections import connect, create_engine_for, driver_errors, quote_name, reason
+from datagen.sinks.connections import (
+    LOCKED,
+    connect,
+    create_engine_for,
+    driver_errors,
+    locked,
+    quote_name,
+    reason,
+)
 
 
 class DatabaseSink(RecordSink):
@@ -322,6 +330,8 @@ class DatabaseSink(RecordSink):
             hint = "write the referenced records first, or create the tables without foreign keys"
         elif duplicate:
             hint = DISTINCT if self.commits_batches and self.says_committed else DISTINCT_AGAIN
+        elif locked(exc):
+            hint = LOCKED
         if not self.commits_batches:
             state = "; nothing was written"
         elif self.says_committed:

@@ -98,6 +98,8 @@ class LoadReport:
     elapsed: float = 0.0
     interrupted: bool = False
     check: CheckResult | None = None
+    written: dict[str, str] = field(default_factory=dict)  # "Report"/"HTML": the file written
+    file_errors: list[str] = field(default_factory=list)  # one that could not be (a full disk)
 
     @property
     def scheduled(self) -> float | None:

@@ -32,6 +32,8 @@ from datagen.workloads.values import RowMaker
 from datagen.workloads.process import run_in_process
 from datagen.workloads.writer import Statements
 
+REPORT_JSON = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 START_DELAY = 0.3  # seconds between "every writer is ready" and the common start
 MAX_PROCESSES = 4  # of one writer (pgbench's -j in the bench)
@@ -259,14 +261,26 @@ def load(
         statuses = {w.name: w.data.get("status", b"") for w in result.writers}
         result.check = checker.after(statuses)
         database.dispose()
-    if report is not None:
-        atomic_write_bytes(
-            report,
-            orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE),
-        )
-    if html is not None:
-        atomic_write_bytes(html, result.html().encode())
+    _write_reports(result, report, html)
     return result
+
+
+def _write_reports(result: LoadReport, report: Path | None, html: Path | None) -> None:
+    """Write ``--report`` and ``--html``; one that can't be (a full disk) is noted, not raised.
+
+    What the load did is worth more than the file: the CLI prints its summary either way.
+    """
+    for path, name, label, content in (
+        (report, "report", "Report", lambda: orjson.dumps(result.to_dict(), option=REPORT_JSON)),
+        (html, "HTML report", "HTML", lambda: result.html().encode()),
+    ):
+        if path is None:
+            continue
+        try:
+            atomic_write_bytes(path, content())
+            result.written[label] = str(path)
+        except OSError as err:  # named by the report's own path, not its temporary
+            result.file_errors.append(f"cannot write the {name} {path}: {err.strerror or err}")
 
 
 def processes_of(plan: WriterPlan, dialect: str) -> int:

@@ -79,7 +79,7 @@ class LiveLines:
             bar.close()
 
 
-def print_report(result: LoadReport, quiet: bool, report: Path | None, html: Path | None) -> None:
+def print_report(result: LoadReport, quiet: bool) -> None:
     outcome = "Interrupted" if result.interrupted else "Loaded"
     pace = "as fast as possible" if result.speed is None else f"at {result.speed:g}× speed"
     say(
@@ -113,9 +113,10 @@ def print_report(result: LoadReport, quiet: bool, report: Path | None, html: Pat
                         f"Lost inserts: {table} has {got:,} rows, the writes make {want:,}",
                         err=True,
                     )
-    for path, what in ((report, "Report"), (html, "HTML")):
-        if path is not None:
-            say(f"{what}: {path}", quiet=quiet)
+    for what, path in result.written.items():  # one not written (a full disk): under Error:
+        say(f"{what}: {path}", quiet=quiet)
+    for problem in result.file_errors:
+        click.echo(f"Error: {problem}", err=True)
 
 
 @cli.command("load")
@@ -270,7 +271,7 @@ def load_command(
             )
         finally:
             live.close()
-    print_report(result, quiet, report, html)
+    print_report(result, quiet)
     if result.interrupted:
         raise click.exceptions.Exit(exit_code(received))
     if result.check is not None and not result.check.ok:
@@ -280,6 +281,8 @@ def load_command(
         )
     if result.failed:
         raise click.ClickException(f"{result.failed} transactions failed after retries")
+    if result.file_errors:
+        raise click.exceptions.Exit(1)
 
 
 def _started(live: LiveLines, quiet: bool, speed: float | None) -> Callable[[LoadPlan], None]:

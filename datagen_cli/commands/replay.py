@@ -102,11 +102,11 @@ def live_line(quiet: bool) -> Any:
     return monitor
 
 
-def print_outcome(result: ReplayReport, report: Path | None, quiet: bool) -> None:
+def print_outcome(result: ReplayReport, quiet: bool) -> None:
     outcome = "Interrupted" if result.interrupted else "Replayed"
     say(f"{outcome} into {result.target}: {result.summary_line()}", quiet=quiet)
-    if report is not None:
-        say(f"Report: {report}", quiet=quiet)
+    if result.report_file is not None:  # written: a full disk is told under Error: below
+        say(f"Report: {result.report_file}", quiet=quiet)
     for failure in result.failures[:10]:
         click.echo(
             f"Failed: journey {failure.journey} step {failure.step} "
@@ -242,7 +242,7 @@ def replay(
             abandon=abandon,
             monitor=live_line(quiet),
         )
-    print_outcome(result, report, quiet)
+    print_outcome(result, quiet)
     if result.interrupted:
         raise click.exceptions.Exit(exit_code(received))
     if result.failures:

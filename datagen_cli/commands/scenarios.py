@@ -9,8 +9,8 @@ import click
 
 from datagen.limits import SCALE, SEED
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
-from datagen.sinks.urls import is_database_url, redact
-from datagen_cli.app import cli
+from datagen.sinks.urls import is_database_url, is_file_target_url, redact
+from datagen_cli.app import AFTER_INTERRUPT, cli
 from datagen_cli.options import (
     Bounded,
     Target,
@@ -99,21 +99,56 @@ def populate_command(
     """
     from datagen.scenarios.populate import describe_plan, populate, prepare
 
+    meta = click.get_current_context().meta
     if not dry_run:
         check_folder_target(to)
+        untouched = left_as_it_was(str(to))
+        if untouched:
+            meta[AFTER_INTERRUPT] = untouched  # until populate says its rows are written
     plan = prepare(scenario, seed=seed, scale=scale)
     if dry_run:
         click.echo("\n".join(describe_plan(plan)))
         click.echo("Dry run: nothing written.")
         return
     with progress_bar(plan.rows, "row", quiet=quiet) as progress:
-        result = populate(plan, to=str(to), reset=reset, workers=workers, progress=progress)
+        result = populate(
+            plan,
+            to=str(to),
+            reset=reset,
+            workers=workers,
+            progress=progress,
+            on_written=lambda: meta.pop(AFTER_INTERRUPT, None),
+        )
     say(
         f"Populated {redact(result.target)} with {plan.scenario.name} "
         f"(seed {result.seed}, --scale {scale:g}): {describe_written(result.written)}",
         quiet=quiet,
     )
     report_checks(result.checks, target=redact(result.target), quiet=quiet)
+
+
+def left_as_it_was(to: str) -> str | None:
+    """What holds when populate into ``to`` is interrupted before its rows are written.
+
+    None where the general words hold (MariaDB commits batch by batch; zip, blobs).
+    """
+    if is_file_target_url(to):
+        return None
+    if not is_database_url(to):
+        return (
+            "nothing was written: the folder populate was building is removed; run the same "
+            "command again to write the population."
+        )
+    from datagen.sinks.dialects import POSTGRESQL, SQLITE, parse_database_url  # SQLAlchemy
+
+    backend = parse_database_url(to)[0]
+    if backend not in (SQLITE, POSTGRESQL):
+        return None
+    made = " (a database file it made is removed)" if backend is SQLITE else ""
+    return (
+        f"nothing was written: populate writes {backend.name} in one transaction, rolled "
+        f"back{made}; run the same command again to write the population."
+    )
 
 
 def report_checks(results: list[Any], *, target: str, quiet: bool) -> None:

@@ -26,6 +26,7 @@ from datagen.replay.checkpoint import default_checkpoint, journeys_digest
 from datagen.replay.engine import Replayer
 from datagen.replay.run import target_identity
 from datagen.replay.source import load_journeys
+from tests.replay.conftest import Recorder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,6 +121,32 @@ def test_a_complete_replay_keeps_the_checkpoint_of_another_target(
     result = run("replay", journeys, "--to", f"sqlite:///{a}", "--resume", first, "--speed", "max")
     assert result.exit_code == 0, result.output
     assert not first.exists()
+
+
+def test_a_checkpoint_matches_its_target_with_the_secrets_hidden(
+    run, journeys: Path, tmp_path: Path, http_server: Recorder
+) -> None:
+    """Not storing secrets has this cost: another password or ?sig= is the same target."""
+    host = http_server.url.removeprefix("http://")
+    first = f"http://u:first-pw@{host}/api/{{type}}?sig=first"
+    report = interrupted(journeys, first, checkpoint=tmp_path / "c.json")
+    stored = Path(report.checkpoint).read_text()
+    assert "first-pw" not in stored and "sig=first" not in stored
+    before = len(http_server.received)
+    again = f"http://u:other-pw@{host}/api/{{type}}?sig=other"
+    result = run("replay", journeys, "--to", again, "--resume", report.checkpoint, "--speed", "max")
+    assert result.exit_code == 0, result.output  # accepted: nothing tells the two apart
+    assert {r.path.partition("?")[2] for r in http_server.received[before:]} == {"sig=other"}
+    assert len(http_server.received) == report.steps_total  # each step once
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert SAID in readme
+
+
+SAID = (
+    "the target is matched as recorded, with its secrets hidden, so a checkpoint also resumes "
+    "into the same host and path (or database) reached with another password, SAS token or "
+    "`sig=`."
+)
 
 
 def test_a_checkpoint_of_the_older_format_is_refused(run, journeys: Path, tmp_path: Path) -> None:
