@@ -19,6 +19,7 @@ from datagen.atomic import (
     atomic_write_bytes,
 )
 from datagen.documents import DocumentProvider, get_provider
+from datagen.engines import check_scheduler, using
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.limits import QUANTITY, check_inputs
@@ -165,6 +166,7 @@ def generate_documents(
     reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
     reset: bool = False,  # same as --reset (databases)
     foreign_keys: bool = False,  # same as --foreign-keys (databases)
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
 ) -> RunResult:
     """Write ``quantity`` documents of ``provider`` to ``to``.
@@ -178,6 +180,7 @@ def generate_documents(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     check_inputs(seed=seed, reference_date=reference_date)
+    check_scheduler(scheduler)
     for name, count in (ref_counts or {}).items():
         QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(
@@ -189,43 +192,44 @@ def generate_documents(
         reference_date=reference_date,
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
-    if is_database_url(str(to)):
-        written = documents_to_database(
-            job,
-            str(to),
-            reset=reset,
-            foreign_keys=foreign_keys,
-            workers=workers,
-            progress=progress,
-        )
-        return RunResult(str(to), job.seed, {provider: quantity}, written=written)
-    if is_file_target_url(str(to)):
-        from datagen.publish import publish
-
-        with scratch_directory() as folder:
-            result = generate_documents(
-                provider=provider,
-                quantity=quantity,
-                seed=job.seed,
-                to=folder,
-                fmt=fmt,
-                locale=locale,
+    with using(scheduler, workers=workers):
+        if is_database_url(str(to)):
+            written = documents_to_database(
+                job,
+                str(to),
+                reset=reset,
+                foreign_keys=foreign_keys,
                 workers=workers,
-                ref_counts=ref_counts,
-                reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(folder / provider, to=str(to))
-        return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
-    ensure_writable_folder(Path(to))
-    target = Path(to) / provider
-    with atomic_directory(target) as partial:
-        writer = FolderWriter(partial)
-        write_documents(job, writer, workers=workers, progress=progress)
-        files = writer.digests()
-        manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
-        atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
-    return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
+            return RunResult(str(to), job.seed, {provider: quantity}, written=written)
+        if is_file_target_url(str(to)):
+            from datagen.publish import publish
+
+            with scratch_directory() as folder:
+                result = generate_documents(
+                    provider=provider,
+                    quantity=quantity,
+                    seed=job.seed,
+                    to=folder,
+                    fmt=fmt,
+                    locale=locale,
+                    workers=workers,
+                    ref_counts=ref_counts,
+                    reference_date=reference_date,
+                    progress=progress,
+                )
+                summary = publish(folder / provider, to=str(to))
+            return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
+        ensure_writable_folder(Path(to))
+        target = Path(to) / provider
+        with atomic_directory(target) as partial:
+            writer = FolderWriter(partial)
+            write_documents(job, writer, workers=workers, progress=progress)
+            files = writer.digests()
+            manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
+            atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
+        return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
 
 
 def document_records_shard(job: DocumentJob, shard: Shard) -> list[Document]:

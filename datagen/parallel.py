@@ -1,4 +1,4 @@
-"""Run shard functions on local processes, results in shard order."""
+"""Run shard functions on the current engine, results in shard order; the local process pool."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
-from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
 from datagen.seeding import Shard
@@ -29,19 +28,16 @@ def run_shards(
     *,
     workers: int | None = None,
 ) -> Iterator[R]:
-    """Yield ``task(job, shard)`` for every shard, in order.
+    """Yield ``task(job, shard)`` for every shard, in order, on the current engine.
 
-    With one worker (or one shard) the shards run in this process; otherwise
-    on a pool of forked processes. The output is the same either way: a
-    shard's result depends on the job and the shard only.
+    Locally (the default) with one worker (or one shard) the shards run in
+    this process, otherwise on a pool of forked processes; on a Dask cluster
+    (:func:`datagen.engines.using`) as tasks. The output is the same either
+    way: a shard's result depends on the job and the shard only.
     """
-    count = min(workers or default_workers(), len(shards))
-    if count <= 1:
-        for shard in shards:
-            yield task(job, shard)
-        return
-    with forked_pool(count) as pool:
-        yield from pool.map(partial(task, job), shards)
+    from datagen.engines import current
+
+    return current().run_shards(task, job, shards, workers=workers)
 
 
 @contextmanager

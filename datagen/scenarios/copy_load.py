@@ -40,11 +40,17 @@ def encode_shard(task: tuple[str, Shard]) -> tuple[str, Chunk]:
     return table.name, (len(rows), text(rows).encode())
 
 
-def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
-    """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
+def install_encoding(plan: Plan) -> None:
+    """Make ``plan`` the one ``encode_shard`` uses in this process (with new encoders)."""
     install(plan)
     _encoders.clear()
-    return run_ordered(encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD)
+
+
+def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
+    """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
+    return run_ordered(
+        encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD, setup=(install_encoding, plan)
+    )
 
 
 def to_postgres(

@@ -23,6 +23,7 @@ from datagen.atomic import (
     ensure_writable_folder,
     sha256_file,
 )
+from datagen.engines import check_scheduler, using
 from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
@@ -79,8 +80,7 @@ def generate_rows(
     plan: Plan, *, workers: int | None = None
 ) -> Iterator[tuple[str, list[Document]]]:
     """``(entity, rows)`` for every shard of ``plan``, in dependency order."""
-    install(plan)
-    return run_ordered(build_shard, tasks_of(plan), workers=workers)
+    return run_ordered(build_shard, tasks_of(plan), workers=workers, setup=(install, plan))
 
 
 def populate(
@@ -92,25 +92,28 @@ def populate(
     reset: bool = False,  # same as --reset
     dry_run: bool = False,  # same as --dry-run
     workers: int | None = None,  # same as --workers
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
 ) -> PopulateResult:
     """Build the scenario's population and write it to ``to``."""
     plan = prepare(scenario, seed=seed, scale=scale)
+    check_scheduler(scheduler)
     target = str(to)
     if dry_run:
         return PopulateResult(plan, target, dry_run=True)
-    if is_database_url(target):
-        written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
-        return PopulateResult(plan, target, written, checks=run_checks(plan, target))
-    if is_file_target_url(target):
-        from datagen.publish import publish
+    with using(scheduler, workers=workers):
+        if is_database_url(target):
+            written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
+            return PopulateResult(plan, target, written, checks=run_checks(plan, target))
+        if is_file_target_url(target):
+            from datagen.publish import publish
 
-        with scratch_directory() as folder:
-            to_folder(plan, folder, workers=workers, progress=progress)
-            summary = publish(folder, to=target)
-        return PopulateResult(plan, target, dict(summary.written))
-    written = to_folder(plan, Path(target), workers=workers, progress=progress)
-    return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
+            with scratch_directory() as folder:
+                to_folder(plan, folder, workers=workers, progress=progress)
+                summary = publish(folder, to=target)
+            return PopulateResult(plan, target, dict(summary.written))
+        written = to_folder(plan, Path(target), workers=workers, progress=progress)
+        return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
 
 
 def to_database(

@@ -1,0 +1,204 @@
+"""The Dask engine: the same shard tasks on a Dask cluster (``--scheduler``).
+
+The client (this process) submits one task per shard, at most a few per
+worker thread ahead of the one it waits for, and takes the results in shard
+order, so memory stays flat and the output is the bytes the local engine
+makes. Dask reruns the tasks of a worker that dies on another one; a shard is
+a pure function of its inputs, so a rerun gives the same result.
+
+``distributed`` is imported here only: it is heavy, and only ``--scheduler`` needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+from datagen import __version__
+from datagen.engines import Setup
+from datagen.engines.tasks import call_item, call_shard
+from datagen.errors import DataGenError
+from datagen.parallel import default_workers
+from datagen.seeding import Shard
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+J = TypeVar("J")
+T = TypeVar("T")
+R = TypeVar("R")
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to reach the scheduler before giving up (an unreachable one fails fast)."""
+WORKERS_TIMEOUT = 10.0
+"""Seconds to wait for a first worker, and for one to come back when all are lost."""
+AHEAD = 2
+"""Shard tasks in flight per worker thread."""
+
+
+class EngineError(DataGenError):
+    """The Dask cluster can't run the work: unreachable, wrong workers, workers lost."""
+
+
+class DaskEngine:
+    """Shard tasks on the cluster behind ``client``."""
+
+    name = "dask"
+
+    def __init__(self, client: Client, address: str) -> None:
+        self.client = client
+        self.address = address
+
+    def threads(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def run_shards(
+        self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
+    ) -> Iterator[R]:
+        """Yield ``task(job, shard)`` for every shard, in order."""
+        return self._ordered(
+            lambda shard: self.client.submit(call_shard, task, job, shard, pure=False),
+            shards,
+            AHEAD,
+        )
+
+    def run_ordered(
+        self,
+        task: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        workers: int | None,
+        ahead: int,
+        setup: Setup | None,
+    ) -> Iterator[R]:
+        """Yield ``task(item)`` in order; ``setup``'s state is sent once to every worker."""
+        install, state = setup if setup is not None else (None, None)
+        if setup is not None:
+            state = self.client.scatter(state, broadcast=True, hash=False)
+        return self._ordered(
+            lambda item: self.client.submit(call_item, install, state, task, item, pure=False),
+            items,
+            max(ahead, AHEAD),
+        )
+
+    def _ordered(
+        self, submit: Callable[[Any], Future], items: Iterable[Any], ahead: int
+    ) -> Iterator[Any]:
+        pending: deque[Future] = deque()
+        try:
+            iterator = iter(items)
+            limit = ahead * self.threads()
+            for item in iterator:
+                pending.append(submit(item))
+                if len(pending) >= limit:
+                    break
+            while pending:
+                result = self._result(pending[0])
+                pending.popleft()
+                following = next(iterator, None)
+                if following is not None:
+                    pending.append(submit(following))
+                yield result
+        finally:
+            if pending:  # an error, Ctrl-C or a consumer that stopped: drop the rest
+                with suppress(Exception):
+                    self.client.cancel(list(pending))
+
+    def _result(self, future: Future) -> Any:
+        """The future's result; a one-line error if its worker died or none is left."""
+        from distributed import KilledWorker  # heavy: see the module's docstring
+
+        alone_since: float | None = None
+        while True:
+            try:
+                return future.result(timeout=1)
+            except TimeoutError:
+                pass
+            except KilledWorker as err:
+                raise EngineError(
+                    f"Dask workers died running one shard again and again ({err.last_worker})",
+                    hint="see the workers' logs (memory?); nothing was completed",
+                ) from None
+            if self.client.nthreads():
+                alone_since = None
+            elif alone_since is None:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since > WORKERS_TIMEOUT:
+                raise EngineError(
+                    f"the Dask cluster at {self.address} lost all its workers",
+                    hint="start workers again and run the same command; nothing was completed",
+                )
+
+
+@contextmanager
+def connect(address: str, *, workers: int | None) -> Iterator[DaskEngine]:
+    """A client on ``address`` (``local``: a new LocalCluster), its workers checked."""
+    from distributed import Client, LocalCluster  # heavy: see the module's docstring
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)  # our errors are one line
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=workers or default_workers(),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # its HTTP server, on a free port
+        )
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as err:
+            raise EngineError(
+                f"cannot reach the Dask scheduler at {address} in {CONNECT_TIMEOUT:g} s "
+                f"({type(err).__name__})",
+                hint="start it with 'dask scheduler', or check --scheduler / DATAGEN_SCHEDULER",
+            ) from None
+    try:
+        check_workers(client, address)
+        yield DaskEngine(client, address)
+    finally:
+        with suppress(Exception):
+            client.close()
+        if cluster is not None:
+            with suppress(Exception):
+                cluster.close()
+
+
+def check_workers(client: Client, address: str) -> None:
+    """Refuse a cluster without workers, or whose workers lack this version of the project."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+    except TimeoutError:
+        raise EngineError(
+            f"the Dask scheduler at {address} has no workers",
+            hint=f"start some: dask worker {address} --nthreads 1",
+        ) from None
+
+    def probe() -> str | None:  # defined here so that it is sent by value, not imported
+        try:
+            import datagen
+        except ImportError:
+            return None
+        return str(getattr(datagen, "__version__", None))
+
+    versions: dict[str, str | None] = client.run(probe)
+    missing = sorted(worker for worker, version in versions.items() if version is None)
+    if missing:
+        raise EngineError(
+            f"Dask workers without the project (cannot import datagen): {', '.join(missing)}",
+            hint="install it on every worker (pip install .) or run them from its folder",
+        )
+    other = {worker: v for worker, v in versions.items() if v != __version__}
+    if other:
+        worker, version = sorted(other.items())[0]
+        raise EngineError(
+            f"Dask worker {worker} runs generator_version {version}, this is {__version__}: "
+            f"{len(other)} of {len(versions)} workers differ",
+            hint="install the same version on every worker; shards must be made by one version",
+        )
+
