@@ -201,4 +201,3 @@ def check_workers(client: Client, address: str) -> None:
             f"{len(other)} of {len(versions)} workers differ",
             hint="install the same version on every worker; shards must be made by one version",
         )
-

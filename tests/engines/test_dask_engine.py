@@ -1,0 +1,168 @@
+"""The Dask engine against a real cluster: ``dask scheduler`` and two ``dask worker`` processes.
+
+Every run on the cluster is compared byte for byte with ``--workers 1``: a
+shard's result is the same whatever the engine, even when a worker dies.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from datagen.engines import dask as dask_engine
+from datagen.generator import generate_documents
+from tests.dask_cluster import Cluster, dask_cluster, free_port
+from tests.trees import digest_tree
+
+pytest.importorskip("distributed")
+
+SCENARIO = "scenarios/prod_like.yaml"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with dask_cluster(tmp_path_factory.mktemp("dask-logs"), workers=2) as started:
+        yield started
+
+
+def assert_same_tree(a: Path, b: Path) -> None:
+    found, expected = digest_tree(a), digest_tree(b)
+    assert found and found == expected
+
+
+@pytest.mark.parametrize("fmt, quantity", [("jsonl", 5500), ("json", 1200)])
+def test_documents_match_one_worker(run, cluster, tmp_path, fmt, quantity):
+    common = ("document", "-p", "org", "-q", quantity, "--seed", 7, "--format", fmt, "--quiet")
+    assert run(*common, "--to", tmp_path / "one", "--workers", 1).exit_code == 0
+    result = run(*common, "--to", tmp_path / "dask", "--scheduler", cluster.address)
+    assert result.exit_code == 0, result.output
+    assert_same_tree(tmp_path / "dask", tmp_path / "one")
+
+
+def test_journeys_match_one_worker(run, cluster, tmp_path, monkeypatch):
+    common = ("journey", "-p", "job_lifecycle", "-q", 1100, "--seed", 3, "--quiet")
+    assert run(*common, "--to", tmp_path / "one", "--workers", 1).exit_code == 0
+    monkeypatch.setenv("DATAGEN_SCHEDULER", cluster.address)  # the option's environment
+    result = run(*common, "--to", tmp_path / "dask")
+    assert result.exit_code == 0, result.output
+    assert_same_tree(tmp_path / "dask", tmp_path / "one")
+
+
+def test_scenario_folder_matches_one_worker(run, cluster, tmp_path):
+    common = ("populate", SCENARIO, "--seed", 5, "--scale", 0.2, "--quiet")
+    assert run(*common, "--to", tmp_path / "one", "--workers", 1).exit_code == 0
+    result = run(*common, "--to", tmp_path / "dask", "--scheduler", cluster.address)
+    assert result.exit_code == 0, result.output
+    assert_same_tree(tmp_path / "dask", tmp_path / "one")
+    result = run("verify", tmp_path / "dask", "--scheduler", cluster.address)
+    assert result.exit_code == 0 and result.output.count("OK ") == 6, result.output
+
+
+@pytest.mark.postgres
+def test_scenario_into_postgres_holds(run, cluster, postgres_url):
+    common = (SCENARIO, "--seed", 5, "--scale", 0.2, "--scheduler", cluster.address)
+    result = run("populate", *common, "--to", postgres_url, "--reset", "--quiet")
+    assert result.exit_code == 0, result.output
+    result = run("verify-target", *common, "--to", postgres_url)
+    assert result.exit_code == 0, result.output
+    assert "holds exactly prod_like (seed 5, --scale 0.2)" in result.output
+
+
+def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
+    """The worker that holds shards in flight is SIGKILLed; Dask reruns them elsewhere."""
+    from distributed import Client
+
+    victim = cluster.add_worker("victim")
+    address = cluster.worker_address("victim")
+    killed: list[int] = []
+
+    with Client(cluster.address, timeout=10) as watcher:
+
+        def progress(count: int) -> None:
+            if not killed and watcher.processing(workers=[address]).get(address):
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+                killed.append(count)
+
+        options = dict(provider="org", quantity=24_000, seed=11, fmt="jsonl")
+        generate_documents(
+            **options, to=tmp_path / "dask", scheduler=cluster.address, progress=progress
+        )
+    assert killed, "the victim never held a shard in flight"
+    generate_documents(**options, to=tmp_path / "one", workers=1)
+    assert_same_tree(tmp_path / "dask", tmp_path / "one")
+
+
+def test_unreachable_scheduler_is_one_line(run, tmp_path):
+    address = f"tcp://127.0.0.1:{free_port()}"
+    result = run(
+        "document", "-p", "org", "-q", 10, "--seed", 1, "--to", tmp_path, "--scheduler", address
+    )
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: cannot reach the Dask scheduler at {address} in 5 s (OSError) "
+        "(start it with 'dask scheduler', or check --scheduler / DATAGEN_SCHEDULER)"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "package, message",
+    [
+        ('__version__ = "0.0.1"\n', "runs generator_version 0.0.1, this is"),
+        ('raise ImportError("not installed")\n', "Dask workers without the project"),
+    ],
+    ids=["another-version", "no-project"],
+)
+def test_workers_of_another_version_are_refused(run, tmp_path, package, message):
+    other = tmp_path / "other" / "datagen"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text(package)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with dask_cluster(logs, workers=1, pythonpath=str(other.parent)) as elsewhere:
+        result = run(
+            "document",
+            "-p",
+            "org",
+            "-q",
+            10,
+            "--seed",
+            1,
+            "--to",
+            tmp_path / "out",
+            "--scheduler",
+            elsewhere.address,
+        )
+    assert result.exit_code == 1
+    assert len(result.output.splitlines()) == 1 and message in result.output, result.output
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_all_workers_lost_is_one_line(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(dask_engine, "WORKERS_TIMEOUT", 2.0)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with dask_cluster(logs, workers=1) as alone:
+        only = alone.workers[0]
+
+        def progress(count: int) -> None:
+            if only.poll() is None:
+                os.kill(only.pid, signal.SIGKILL)
+                only.wait()
+
+        with pytest.raises(dask_engine.EngineError, match="lost all its workers"):
+            generate_documents(
+                provider="org",
+                quantity=20_000,
+                seed=2,
+                fmt="jsonl",
+                to=tmp_path / "out",
+                scheduler=alone.address,
+                progress=progress,
+            )
+    assert list((tmp_path / "out").iterdir()) == []
