@@ -53,7 +53,7 @@ class DaskEngine:
         self.address = address
 
     def threads(self) -> int:
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, int(sum(self.client.nthreads().values())))
 
     def run_shards(
         self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None

@@ -23,7 +23,7 @@ from datagen.atomic import (
     ensure_writable_folder,
     sha256_file,
 )
-from datagen.engines import check_scheduler, using
+from datagen.engines import check_scheduler, current, using
 from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
@@ -124,6 +124,10 @@ def to_database(
     from datagen.sinks.dialects import POSTGRESQL, SQLITE, parse_database_url
     from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
 
+    if parse_database_url(url)[0] is POSTGRESQL and current().name == "dask":
+        from datagen.scenarios.cluster_load import to_postgres_from_workers
+
+        return to_postgres_from_workers(plan, url, reset=reset, progress=progress)
     if parse_database_url(url)[0] is POSTGRESQL:
         from datagen.scenarios.copy_load import to_postgres
 

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from sqlalchemy import inspect
 
 from datagen.engines import dask as dask_engine
 from datagen.generator import generate_documents
+from datagen.sinks.database import create_engine_for
+from datagen.sinks.dialects import parse_database_url
 from tests.dask_cluster import Cluster, dask_cluster, free_port
 from tests.trees import digest_tree
 
@@ -70,6 +73,15 @@ def test_scenario_into_postgres_holds(run, cluster, postgres_url):
     result = run("verify-target", *common, "--to", postgres_url)
     assert result.exit_code == 0, result.output
     assert "holds exactly prod_like (seed 5, --scale 0.2)" in result.output
+    engine = create_engine_for(*parse_database_url(postgres_url), "PostgreSQL", "test")
+    with engine.connect() as conn:  # the workers' ledger of shards is gone
+        assert "datagen_shards" not in inspect(conn).get_table_names()
+    engine.dispose()
+    result = run("populate", *common, "--to", postgres_url)  # without --reset
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith(
+        "Error: populate --scheduler loads new tables from the workers; engine, job, job_run"
+    )
 
 
 def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):

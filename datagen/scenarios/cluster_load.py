@@ -1,0 +1,142 @@
+"""Populating PostgreSQL from a Dask cluster: each worker COPYs its shards over its own connection.
+
+The client does what must happen once: it creates the tables bare (``--reset``
+drops them first) with a ledger of loaded shards, ``datagen_shards``, and
+commits them. Each worker builds a shard, encodes it as COPY text and, in one
+transaction of its own, claims the shard in the ledger and COPYs its rows: a
+shard that Dask reruns (its worker died after committing) finds its claim and
+is not loaded twice. When every shard is in, the client adds the primary,
+unique and foreign keys (PostgreSQL checks every row), counts each table's
+rows against the plan's, drops the ledger and commits. If the run fails, the
+client drops the tables it made; if the client itself is killed, the tables
+are left without keys and with ``datagen_shards`` beside them: populate again
+with ``--reset``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datagen.errors import InputError, SinkError
+from datagen.scenarios.copy_load import encode_shard, install_encoding
+from datagen.scenarios.planning import Plan
+from datagen.scenarios.rows import installed_plan, tasks_of
+from datagen.scenarios.runner import run_ordered
+from datagen.seeding import Shard
+from datagen.sinks.pg_bulk import SHARDS_TABLE, PostgresBulkLoad
+from datagen.types import Progress
+
+AHEAD = 2
+"""Shards in flight per worker: each worker writes its own, nothing waits on the client."""
+
+_worker: dict[str, Any] = {"url": None, "connection": None, "held": None}
+
+
+def to_postgres_from_workers(
+    plan: Plan, url: str, *, reset: bool, progress: Progress | None
+) -> dict[str, int]:
+    """Write every row of ``plan`` into PostgreSQL at ``url`` from the cluster's workers."""
+    sink = PostgresBulkLoad(url)
+    try:
+        sink.open(list(plan.tables.values()), reset=reset)
+        if sink.kept:
+            raise InputError(
+                f"populate --scheduler loads new tables from the workers; {', '.join(sink.kept)} "
+                f"already exist in {sink.label} at {sink.where}",
+                hint="pass --reset to drop them first, or populate without --scheduler",
+            )
+        sink.share_tables()
+        try:
+            for table, rows in run_ordered(
+                write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
+            ):
+                sink.loaded(table, rows)
+                if progress:
+                    progress(rows)
+            sink.commit()
+        except BaseException:
+            try:
+                sink.drop_shared()
+            except Exception:  # the error that stopped the run is the one to tell
+                pass
+            raise
+    finally:
+        summary = sink.close()
+    return dict(summary.written)
+
+
+def install_writer(state: tuple[Plan, str]) -> None:
+    """On a worker: the plan to build, and the database its shards go to."""
+    plan, url = state
+    install_encoding(plan)
+    if _worker["url"] != url:
+        _close()
+        _worker["url"] = url
+
+
+def write_shard(task: tuple[str, Shard]) -> tuple[str, int]:
+    """On a worker: build, encode and COPY one shard in one transaction; its table and rows."""
+    table, (rows, data) = encode_shard(task)
+    entity, shard = task
+    connection = _connection()
+    columns = installed_plan().tables[table].columns
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {SHARDS_TABLE} (entity, shard) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (entity, shard.index),
+            )
+            if cursor.rowcount:  # else a run of this task before committed the same rows
+                names = ", ".join(_quote(column.name) for column in columns)
+                with cursor.copy(f"COPY {_quote(table)} ({names}) FROM STDIN") as copy:
+                    copy.write(data)
+        connection.commit()
+    except Exception as exc:
+        _close()
+        raise SinkError(
+            f"a Dask worker cannot write {table!r} shard {shard.index} to PostgreSQL: "
+            f"{_reason(exc)}"
+        ) from None
+    return table, rows
+
+
+def _connection() -> Any:
+    if _worker["connection"] is None:
+        from datagen.sinks.dialects import parse_database_url
+        from datagen.sinks.database import create_engine_for
+
+        backend, parsed = parse_database_url(_worker["url"])
+        engine = create_engine_for(backend, parsed, "PostgreSQL", str(parsed.host))
+        pooled = engine.raw_connection()  # kept: dropping it would return the connection
+        _worker["held"] = (engine, pooled)
+        connection: Any = pooled.driver_connection
+        # A shard's commit need not wait for its WAL on disk: the client's last commit (the
+        # keys) does, and a crash before it leaves tables without keys, populated again.
+        connection.execute("SET synchronous_commit = off")
+        connection.commit()
+        _worker["connection"] = connection
+    return _worker["connection"]
+
+
+def _close() -> None:
+    held, _worker["held"], _worker["connection"] = _worker.get("held"), None, None
+    if held is not None:
+        engine, pooled = held
+        try:
+            pooled.invalidate()  # closed, not returned to the pool
+        except Exception:
+            pass
+        engine.dispose()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _reason(exc: BaseException) -> str:
+    from datagen.sinks.database import reason
+    from datagen.sinks.dialects import parse_database_url
+
+    password = parse_database_url(_worker["url"])[1].password if _worker["url"] else None
+    return reason(exc, password, full=True)
