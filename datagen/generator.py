@@ -19,7 +19,7 @@ from datagen.atomic import (
     atomic_write_bytes,
 )
 from datagen.documents import DocumentProvider, get_provider
-from datagen.engines import check_scheduler, using
+from datagen.engines import check_target, using
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.limits import QUANTITY, check_inputs
@@ -180,7 +180,7 @@ def generate_documents(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     check_inputs(seed=seed, reference_date=reference_date)
-    check_scheduler(scheduler)
+    check_target(scheduler, to)
     for name, count in (ref_counts or {}).items():
         QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(

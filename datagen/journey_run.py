@@ -20,7 +20,7 @@ from datagen import __version__
 from datagen.atomic import ChunkSink, FolderWriter, atomic_directory, atomic_write_bytes
 from datagen.atomic import ensure_writable_folder, scratch_directory
 from datagen.formats import Chunk, dumps_pretty
-from datagen.engines import check_scheduler, using
+from datagen.engines import check_target, using
 from datagen.generator import check_locale
 from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -183,7 +183,7 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    check_scheduler(scheduler)
+    check_target(scheduler, to)
     with using(scheduler, workers=workers):
         if is_database_url(str(to)) or is_file_target_url(str(to)):
             from datagen.publish import publish

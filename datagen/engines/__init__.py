@@ -77,6 +77,19 @@ def check_scheduler(scheduler: str | None) -> str | None:
     return text
 
 
+def check_target(scheduler: str | None, to: object) -> None:
+    """Refuse a blob container as the target of a run on a cluster (not built yet).
+
+    Workers would upload their own shards there; until they do, a run on a
+    cluster goes to a folder and ``publish`` takes it to the container.
+    """
+    if check_scheduler(scheduler) and str(to).startswith(("azure://", "http://", "https://")):
+        raise InputError(
+            "--scheduler does not write to blob containers yet",
+            hint="write to a folder with --scheduler, then 'publish FOLDER --to URL'",
+        )
+
+
 def scheduler_from_env() -> str | None:
     """``DATAGEN_SCHEDULER``, as ``--scheduler`` reads it."""
     return os.environ.get(SCHEDULER_ENV) or None

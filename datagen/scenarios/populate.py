@@ -23,7 +23,7 @@ from datagen.atomic import (
     ensure_writable_folder,
     sha256_file,
 )
-from datagen.engines import check_scheduler, current, using
+from datagen.engines import check_target, current, using
 from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
@@ -97,7 +97,7 @@ def populate(
 ) -> PopulateResult:
     """Build the scenario's population and write it to ``to``."""
     plan = prepare(scenario, seed=seed, scale=scale)
-    check_scheduler(scheduler)
+    check_target(scheduler, to)
     target = str(to)
     if dry_run:
         return PopulateResult(plan, target, dry_run=True)
