@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from datagen.seeding import Shard
 
@@ -31,20 +31,21 @@ def _tune() -> None:
         _tuned.append(True)
 
 
-def call_shard(task: Callable[[J, Shard], R], job: J, shard: Shard) -> R:
-    """``task(job, shard)`` on a worker."""
+def call_shards(task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard]) -> list[R]:
+    """``task(job, shard)`` for each of ``shards`` on a worker (a task runs a few shards)."""
     with _lock:
         _tune()
-        return task(job, shard)
+        return [task(job, shard) for shard in shards]
 
 
-def call_item(
-    install: Callable[[Any], None] | None, state: Any, task: Callable[[T], R], item: T
-) -> R:
-    """``task(item)`` on a worker, after ``install(state)`` if this process has not done it."""
+def call_items(
+    install: Callable[[Any], None] | None, state: Any, task: Callable[[T], R], items: Sequence[T]
+) -> list[R]:
+    """``task(item)`` for each item on a worker, after ``install(state)`` if this process
+    has not done it."""
     with _lock:
         _tune()
         if install is not None and _installed.get(install) is not state:
             install(state)
             _installed[install] = state
-        return task(item)
+        return [task(item) for item in items]

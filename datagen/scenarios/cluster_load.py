@@ -5,9 +5,10 @@ drops them first) with a ledger of loaded shards, ``datagen_shards``, and
 commits them. Each worker builds a shard, encodes it as COPY text and, in one
 transaction of its own, claims the shard in the ledger and COPYs its rows: a
 shard that Dask reruns (its worker died after committing) finds its claim and
-is not loaded twice. When every shard is in, the client adds the primary,
-unique and foreign keys (PostgreSQL checks every row), counts each table's
-rows against the plan's, drops the ledger and commits. If the run fails, the
+is not loaded twice. When a table's last shard is in, the client adds its
+primary, unique and foreign keys (PostgreSQL checks every row) and counts its
+rows against the plan's, while the workers go on; after the last table it
+drops the ledger and commits. If the run fails, the
 client drops the tables it made; if the client itself is killed, the tables
 are left without keys and with ``datagen_shards`` beside them: populate again
 with ``--reset``.
@@ -15,10 +16,13 @@ with ``--reset``.
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from datagen.errors import InputError, SinkError
-from datagen.scenarios.copy_load import encode_shard, install_encoding
+from datagen.scenarios.copy_load import encode_shard, install_encoding, tables_in_order
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import installed_plan, tasks_of
 from datagen.scenarios.runner import run_ordered
@@ -26,8 +30,8 @@ from datagen.seeding import Shard
 from datagen.sinks.pg_bulk import SHARDS_TABLE, PostgresBulkLoad
 from datagen.types import Progress
 
-AHEAD = 2
-"""Shards in flight per worker: each worker writes its own, nothing waits on the client."""
+AHEAD = 4
+"""Shards in flight per worker thread: each writes its own; the client only counts them."""
 
 _worker: dict[str, Any] = {"url": None, "connection": None, "held": None}
 
@@ -46,13 +50,21 @@ def to_postgres_from_workers(
                 hint="pass --reset to drop them first, or populate without --scheduler",
             )
         sink.share_tables()
+        # As into PostgreSQL from local processes: a table's keys are added (and its rows
+        # counted) once its last shard is in, while the workers go on with the next tables.
+        runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
+        loaded = run_ordered(
+            write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
+        )
         try:
-            for table, rows in run_ordered(
-                write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
-            ):
-                sink.loaded(table, rows)
-                if progress:
-                    progress(rows)
+            for table, shards in groupby(loaded, key=itemgetter(0)):
+                for _, rows in shards:
+                    sink.loaded(table, rows)
+                    if progress:
+                        progress(rows)
+                runs[table] -= 1
+                if not runs[table]:
+                    sink.finish(plan.tables[table])
             sink.commit()
         except BaseException:
             try:

@@ -59,7 +59,7 @@ def to_postgres(
     """Write every row of ``plan`` into the PostgreSQL database at ``url``, all or nothing."""
     # A table's rows come in runs (one per run of its entities in the plan's order): its keys
     # are added after its last run, while the next table's rows are made.
-    runs = Counter(table for table, _ in groupby(_tables_in_order(plan)))
+    runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
     sink = PostgresBulkLoad(url)
     try:
         sink.open(list(plan.tables.values()), reset=reset)
@@ -77,7 +77,7 @@ def to_postgres(
     return dict(summary.written)
 
 
-def _tables_in_order(plan: Plan) -> Iterator[str]:
+def tables_in_order(plan: Plan) -> Iterator[str]:
     """The table of each entity that has rows, in the order their shards come."""
     for entity in plan.entities.values():
         if entity.total:

@@ -136,7 +136,10 @@ def test_blob_containers_are_refused_before_connecting(run, tmp_path):
     "package, message",
     [
         ('__version__ = "0.0.1"\n', "runs generator_version 0.0.1, this is"),
-        ('raise ImportError("not installed")\n', "Dask workers without the project"),
+        (
+            'raise ImportError("not installed")\n',
+            "without the project (cannot import datagen): the scheduler, worker tcp://",
+        ),
     ],
     ids=["another-version", "no-project"],
 )
