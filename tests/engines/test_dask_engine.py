@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -107,6 +108,27 @@ def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
     assert killed, "the victim never held a shard in flight"
     generate_documents(**options, to=tmp_path / "one", workers=1)
     assert_same_tree(tmp_path / "dask", tmp_path / "one")
+
+
+def test_ctrl_c_cancels_the_tasks_and_leaves_nothing(cluster, tmp_path):
+    from distributed import Client
+
+    from tests.test_signals import start, wait_for_partial
+
+    out = tmp_path / "out"
+    process = start("document", "-p", "org", "-q", 2_000_000, "--seed", 7, "--format", "jsonl",
+                    "--to", out, "--scheduler", cluster.address)  # fmt: skip
+    wait_for_partial(out, process, "org.jsonl")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.startswith("Interrupted: the target may hold part of the run") and "Trace" not in err
+    assert list(out.iterdir()) == []
+    with Client(cluster.address, timeout=10) as client:  # its tasks were cancelled
+        deadline = time.monotonic() + 30
+        while any(client.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(client.processing().values())
 
 
 def test_unreachable_scheduler_is_one_line(run, tmp_path):
