@@ -53,10 +53,10 @@ def to_postgres_from_workers(
         # As into PostgreSQL from local processes: a table's keys are added (and its rows
         # counted) once its last shard is in, while the workers go on with the next tables.
         runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
-        loaded = run_ordered(
-            write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
-        )
         try:
+            loaded = run_ordered(
+                write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
+            )
             for table, shards in groupby(loaded, key=itemgetter(0)):
                 for _, rows in shards:
                     sink.loaded(table, rows)
