@@ -110,6 +110,31 @@ def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
     assert_same_tree(tmp_path / "dask", tmp_path / "one")
 
 
+@pytest.mark.postgres
+def test_a_worker_killed_while_writing_to_postgres_changes_nothing(run, cluster, postgres_db):
+    """Shards its batch committed before it died are claimed in datagen_shards: not loaded twice."""
+    from distributed import Client
+
+    from datagen.scenarios.populate import populate, prepare
+
+    victim = cluster.add_worker("victim-pg")
+    address = cluster.worker_address("victim-pg")
+    killed: list[int] = []
+    with Client(cluster.address, timeout=10) as watcher:
+
+        def progress(count: int) -> None:
+            if not killed and watcher.processing(workers=[address]).get(address):
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+                killed.append(count)
+
+        plan = prepare(SCENARIO, seed=9, scale=0.3)
+        populate(plan, to=postgres_db, reset=True, scheduler=cluster.address, progress=progress)
+    assert killed, "the victim never held a shard in flight"
+    result = run("verify-target", SCENARIO, "--seed", 9, "--scale", 0.3, "--to", postgres_db)
+    assert result.exit_code == 0, result.output
+
+
 def test_ctrl_c_cancels_the_tasks_and_leaves_nothing(cluster, tmp_path):
     from distributed import Client
 
