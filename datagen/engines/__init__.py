@@ -48,6 +48,9 @@ class Engine(Protocol):
         setup: Setup | None,
     ) -> Iterator[R]: ...
 
+    def everywhere(self, function: Callable[[], None]) -> None:
+        """Call ``function()`` in every process that ran tasks and is still there."""
+
 
 _current: ContextVar[Engine | None] = ContextVar("datagen_engine", default=None)
 

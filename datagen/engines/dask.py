@@ -116,6 +116,11 @@ class DaskEngine:
                 with suppress(Exception):
                     self.client.cancel(list(pending))
 
+    def everywhere(self, function: Callable[[], None]) -> None:
+        """Call ``function()`` on every worker (best effort: a lost worker has nothing left)."""
+        with suppress(Exception):
+            self.client.run(function)
+
     def _result(self, future: Future) -> Any:
         """The future's result; a one-line error if its worker died or none is left."""
         from distributed import KilledWorker  # heavy: see the module's docstring

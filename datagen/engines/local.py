@@ -68,5 +68,8 @@ class LocalEngine:
                     pending.append(pool.submit(task, following))
                 yield result
 
+    def everywhere(self, function: Callable[[], None]) -> None:
+        """Nothing to do: the forked workers of a run end with it."""
+
 
 LOCAL = LocalEngine()

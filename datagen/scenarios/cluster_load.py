@@ -21,6 +21,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from datagen.engines import current
 from datagen.errors import InputError, SinkError
 from datagen.scenarios.copy_load import encode_shard, install_encoding, tables_in_order
 from datagen.scenarios.planning import Plan
@@ -74,6 +75,7 @@ def to_postgres_from_workers(
             raise
     finally:
         summary = sink.close()
+        current().everywhere(close_connection)  # no idle connection left on the workers
     return dict(summary.written)
 
 
@@ -82,7 +84,7 @@ def install_writer(state: tuple[Plan, str]) -> None:
     plan, url = state
     install_encoding(plan)
     if _worker["url"] != url:
-        _close()
+        close_connection()
         _worker["url"] = url
 
 
@@ -105,7 +107,7 @@ def write_shard(task: tuple[str, Shard]) -> tuple[str, int]:
                     copy.write(data)
         connection.commit()
     except Exception as exc:
-        _close()
+        close_connection()
         raise SinkError(
             f"a Dask worker cannot write {table!r} shard {shard.index} to PostgreSQL: "
             f"{_reason(exc)}"
@@ -131,7 +133,8 @@ def _connection() -> Any:
     return _worker["connection"]
 
 
-def _close() -> None:
+def close_connection() -> None:
+    """On a worker: close its connection to the database, if it has one."""
     held, _worker["held"], _worker["connection"] = _worker.get("held"), None, None
     if held is not None:
         engine, pooled = held

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from datagen.engines import dask as dask_engine
 from datagen.generator import generate_documents
@@ -71,6 +71,7 @@ def test_scenario_into_postgres_holds(run, cluster, postgres_url):
     common = (SCENARIO, "--seed", 5, "--scale", 0.2, "--scheduler", cluster.address)
     result = run("populate", *common, "--to", postgres_url, "--reset", "--quiet")
     assert result.exit_code == 0, result.output
+    assert connections_left(postgres_url) == 0  # the workers closed theirs
     result = run("verify-target", *common, "--to", postgres_url)
     assert result.exit_code == 0, result.output
     assert "holds exactly prod_like (seed 5, --scale 0.2)" in result.output
@@ -83,6 +84,25 @@ def test_scenario_into_postgres_holds(run, cluster, postgres_url):
     assert result.output.splitlines()[-1].startswith(
         "Error: populate --scheduler loads new tables from the workers; engine, job, job_run"
     )
+
+
+def connections_left(url: str) -> int:
+    """Other connections to ``url``'s database, once those closing have gone (10 s at most)."""
+    engine = create_engine_for(*parse_database_url(url), "PostgreSQL", "test")
+    sql = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with engine.connect() as conn:
+                count = int(conn.execute(sql).scalar_one())
+            if count == 0 or time.monotonic() > deadline:
+                return count
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
 
 
 def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
