@@ -19,7 +19,7 @@ from datagen.atomic import (
     atomic_write_bytes,
 )
 from datagen.documents import DocumentProvider, get_provider
-from datagen.engines import check_target, using
+from datagen.engines import check_target, current, using
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.limits import QUANTITY, check_inputs
@@ -250,7 +250,14 @@ def documents_to_database(
 ) -> dict[str, int]:
     """Upsert the documents of ``job`` into their table, shard by shard."""
     from datagen.sinks.database import open_database_sink
+    from datagen.sinks.dialects import SQLITE, parse_database_url
 
+    if current().name == "dask" and parse_database_url(url)[0] is not SQLITE:
+        from datagen.cluster_documents import documents_from_workers
+
+        return documents_from_workers(
+            job, url, reset=reset, foreign_keys=foreign_keys, progress=progress
+        )
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
     sink = open_database_sink(url, foreign_keys=foreign_keys)

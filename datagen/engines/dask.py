@@ -143,7 +143,8 @@ class DaskEngine:
                 raise EngineError(
                     f"the Dask cluster at {self.address} failed a task: "
                     f"{type(err).__name__}: {_first_line(err)}",
-                    hint="the scheduler and the workers need this version of the project",
+                    hint="--debug shows its traceback; the scheduler and the workers must run "
+                    "this version of the project",
                 ) from err
             if self.client.nthreads():
                 alone_since = None

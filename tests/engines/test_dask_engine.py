@@ -20,6 +20,7 @@ from datagen.generator import generate_documents
 from datagen.sinks.database import create_engine_for
 from datagen.sinks.dialects import parse_database_url
 from tests.dask_cluster import Cluster, dask_cluster, free_port
+from tests.servers import scratch_mariadb, scratch_postgres
 from tests.trees import digest_tree
 
 pytest.importorskip("distributed")
@@ -103,6 +104,32 @@ def connections_left(url: str) -> int:
             time.sleep(0.1)
     finally:
         engine.dispose()
+
+
+def table_rows(url: str, table: str) -> list[tuple]:
+    engine = create_engine_for(*parse_database_url(url), "database", "test")
+    try:
+        with engine.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote_identifier(table)
+            return [tuple(row) for row in conn.execute(text(f"SELECT * FROM {quoted} ORDER BY id"))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["postgres", "mariadb"])
+def test_documents_into_a_database_match_one_worker(run, cluster, server):
+    """Each worker upserts its own shards; the client made the table and counts it."""
+    scratch = scratch_postgres if server == "postgres" else scratch_mariadb
+    with scratch() as one, scratch() as dask:
+        common = ("document", "-p", "user", "-q", 3500, "--seed", 4, "--refs", "org=50")
+        assert run(*common, "--to", one, "--workers", 1, "--quiet").exit_code == 0
+        result = run(*common, "--to", dask, "--scheduler", cluster.address)
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[-1] == "Written: user: 3500"
+        assert len(table_rows(one, "user")) == 3500
+        assert table_rows(dask, "user") == table_rows(one, "user")
+        if server == "postgres":
+            assert connections_left(dask) == 0  # the workers closed theirs
 
 
 def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
