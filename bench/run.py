@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import (  # noqa: E402
+    bench_dask,
     bench_documents,
     bench_journeys,
     bench_load,
@@ -28,6 +29,7 @@ def main() -> None:
     bench_unique.main([])
     bench_probe.main([])
     bench_load.main()
+    bench_dask.main([])
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ Data flows one way, from producers through one target protocol to targets
   a fixed size (:data:`datagen.seeding.SHARD_SIZE`) whose random state derives
   from (seed, provider, shard index) only, so the output never depends on the
   workers (:mod:`datagen.parallel`, :mod:`datagen.runs`,
-  :mod:`datagen.scenarios.runner`).
+  :mod:`datagen.scenarios.runner`), nor where they run: local processes or a
+  Dask cluster (:mod:`datagen.engines`, ``--scheduler``).
 - Targets (:mod:`datagen.sinks`): :mod:`datagen.sinks.urls` reads every
   ``--to``, :func:`datagen.sinks.open.open_target` gives a
   :class:`datagen.sinks.base.Target` (databases, folders, zips, blobs).

@@ -16,14 +16,16 @@ from datagen.atomic import (
     atomic_directory,
     atomic_write_bytes,
 )
+from datagen.cluster_documents import documents_from_workers
 from datagen.documents import DocumentProvider, get_provider
+from datagen.engines import check_target, current, using
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.limits import QUANTITY, check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.parallel import run_shards
 from datagen.runs import ShardResult, execute
-from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, is_sqlite_url, target_kind
 from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.tables import table_for
@@ -164,6 +166,7 @@ def generate_documents(
     reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
     reset: bool = False,  # same as --reset (databases)
     foreign_keys: bool = False,  # same as --foreign-keys (databases)
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
 ) -> RunResult:
     """Write ``quantity`` documents of ``provider`` to ``to``.
@@ -177,6 +180,7 @@ def generate_documents(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     check_inputs(seed=seed, reference_date=reference_date)
+    check_target(scheduler, to)
     for name, count in (ref_counts or {}).items():
         QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(
@@ -188,44 +192,45 @@ def generate_documents(
         reference_date=reference_date,
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
-    kind = target_kind(to)
-    if kind == DATABASE:
-        written = documents_to_database(
-            job,
-            str(to),
-            reset=reset,
-            foreign_keys=foreign_keys,
-            workers=workers,
-            progress=progress,
-        )
-        return RunResult(str(to), job.seed, {provider: quantity}, written=written)
-    if kind in (BLOB, ZIP):
-        from datagen.publish import publish
-
-        with scratch_directory() as folder:
-            result = generate_documents(
-                provider=provider,
-                quantity=quantity,
-                seed=job.seed,
-                to=folder,
-                fmt=fmt,
-                locale=locale,
+    with using(scheduler, workers=workers):
+        kind = target_kind(to)
+        if kind == DATABASE:
+            written = documents_to_database(
+                job,
+                str(to),
+                reset=reset,
+                foreign_keys=foreign_keys,
                 workers=workers,
-                ref_counts=ref_counts,
-                reference_date=reference_date,
                 progress=progress,
             )
-            summary = publish(folder / provider, to=str(to))
-        return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
-    ensure_writable_folder(Path(to))
-    target = Path(to) / provider
-    with atomic_directory(target) as partial:
-        writer = FolderWriter(partial)
-        write_documents(job, writer, workers=workers, progress=progress)
-        files = writer.digests()
-        manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
-        atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
-    return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
+            return RunResult(str(to), job.seed, {provider: quantity}, written=written)
+        if kind in (BLOB, ZIP):
+            from datagen.publish import publish
+
+            with scratch_directory() as folder:
+                result = generate_documents(
+                    provider=provider,
+                    quantity=quantity,
+                    seed=job.seed,
+                    to=folder,
+                    fmt=fmt,
+                    locale=locale,
+                    workers=workers,
+                    ref_counts=ref_counts,
+                    reference_date=reference_date,
+                    progress=progress,
+                )
+                summary = publish(folder / provider, to=str(to))
+            return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
+        ensure_writable_folder(Path(to))
+        target = Path(to) / provider
+        with atomic_directory(target) as partial:
+            writer = FolderWriter(partial)
+            write_documents(job, writer, workers=workers, progress=progress)
+            files = writer.digests()
+            manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
+            atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
+        return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
 
 
 def document_records_shard(job: DocumentJob, shard: Shard) -> list[Document]:
@@ -245,6 +250,15 @@ def documents_to_database(
     progress: Progress | None,
 ) -> dict[str, int]:
     """Upsert the documents of ``job`` into their table, shard by shard."""
+    if current().name == "dask" and not is_sqlite_url(url):  # workers write their own shards
+        return documents_from_workers(
+            job,
+            document_records_shard,
+            url,
+            reset=reset,
+            foreign_keys=foreign_keys,
+            progress=progress,
+        )
     table = table_for(job.provider)
     shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
     with open_target(url, foreign_keys=foreign_keys) as sink:

@@ -20,6 +20,7 @@ from datagen import __version__
 from datagen.atomic import atomic_directory, atomic_write_bytes
 from datagen.atomic import ensure_writable_folder, scratch_directory
 from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
+from datagen.engines import check_target, using
 from datagen.generator import check_locale
 from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -169,6 +170,7 @@ def generate_journeys(
     reference_date: datetime = REFERENCE_DATE,  # same as --reference-date
     reset: bool = False,  # same as --reset (databases)
     foreign_keys: bool = False,  # same as --foreign-keys (databases)
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
 ) -> JourneyRunResult:
     """Write ``quantity`` journeys of ``journey`` to ``to``.
@@ -179,50 +181,54 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    if target_kind(to) in (DATABASE, BLOB, ZIP):
-        from datagen.publish import publish
+    check_target(scheduler, to)
+    with using(scheduler, workers=workers):
+        if target_kind(to) in (DATABASE, BLOB, ZIP):
+            from datagen.publish import publish
 
-        with scratch_directory() as folder:
-            result = generate_journeys(
-                journey=journey,
-                quantity=quantity,
-                seed=seed,
-                to=folder,
-                locale=locale,
-                workers=workers,
-                reference_date=reference_date,
-                progress=progress,
-            )
-            summary = publish(folder / journey, to=str(to), reset=reset, foreign_keys=foreign_keys)
-        return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
-    ensure_writable_folder(Path(to))
-    job = JourneyJob(
-        journey=journey,
-        quantity=quantity,
-        seed=choose_seed() if seed is None else seed,
-        locale=locale,
-        reference_date=reference_date,
-    )
-    target = Path(to) / journey
-    with atomic_directory(target) as partial:
-        writer = FolderWriter(partial)
-        counts = write_journeys(job, writer, workers=workers, progress=progress)
-        manifest = Manifest(
-            kind="journeys",
-            provider=journey,
-            seed=job.seed,
+            with scratch_directory() as folder:
+                result = generate_journeys(
+                    journey=journey,
+                    quantity=quantity,
+                    seed=seed,
+                    to=folder,
+                    locale=locale,
+                    workers=workers,
+                    reference_date=reference_date,
+                    progress=progress,
+                )
+                summary = publish(
+                    folder / journey, to=str(to), reset=reset, foreign_keys=foreign_keys
+                )
+            return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
+        ensure_writable_folder(Path(to))
+        job = JourneyJob(
+            journey=journey,
             quantity=quantity,
-            shard_size=SHARD_SIZE,
+            seed=choose_seed() if seed is None else seed,
             locale=locale,
-            format="zip",
-            reference_date=reference_date.isoformat(),
-            generator_version=__version__,
-            counts=counts,
-            files=writer.digests(),
-            options={"metadata_version": METADATA_VERSION},
+            reference_date=reference_date,
         )
-        atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
-    return JourneyRunResult(path=target, seed=job.seed, counts=counts)
+        target = Path(to) / journey
+        with atomic_directory(target) as partial:
+            writer = FolderWriter(partial)
+            counts = write_journeys(job, writer, workers=workers, progress=progress)
+            manifest = Manifest(
+                kind="journeys",
+                provider=journey,
+                seed=job.seed,
+                quantity=quantity,
+                shard_size=SHARD_SIZE,
+                locale=locale,
+                format="zip",
+                reference_date=reference_date.isoformat(),
+                generator_version=__version__,
+                counts=counts,
+                files=writer.digests(),
+                options={"metadata_version": METADATA_VERSION},
+            )
+            atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
+        return JourneyRunResult(path=target, seed=job.seed, counts=counts)
 
 
 def regenerate_run(

@@ -1,25 +1,14 @@
-"""Run shard functions on local processes, results in shard order."""
+"""Run shard functions on the current engine (:mod:`datagen.engines`), results in shard order."""
 
 from __future__ import annotations
 
-import ctypes
-import gc
-import multiprocessing
-import os
-import signal
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, suppress
-from functools import partial
 from typing import Callable, Iterator, Sequence, TypeVar
 
+from datagen.engines import current
 from datagen.seeding import Shard
 
 J = TypeVar("J")
 R = TypeVar("R")
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def run_shards(
@@ -29,62 +18,11 @@ def run_shards(
     *,
     workers: int | None = None,
 ) -> Iterator[R]:
-    """Yield ``task(job, shard)`` for every shard, in order.
+    """Yield ``task(job, shard)`` for every shard, in order, on the current engine.
 
-    With one worker (or one shard) the shards run in this process; otherwise
-    on a pool of forked processes. The output is the same either way: a
-    shard's result depends on the job and the shard only.
+    Locally (the default) with one worker (or one shard) the shards run in
+    this process, otherwise on a pool of forked processes; on a Dask cluster
+    (:func:`datagen.engines.using`) as tasks. The output is the same either
+    way: a shard's result depends on the job and the shard only.
     """
-    count = min(workers or default_workers(), len(shards))
-    if count <= 1:
-        for shard in shards:
-            yield task(job, shard)
-        return
-    with forked_pool(count) as pool:
-        yield from pool.map(partial(task, job), shards)
-
-
-@contextmanager
-def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``workers`` forked processes that leave Ctrl-C and SIGTERM to this one.
-
-    The workers ignore SIGINT and SIGTERM (the terminal, or a ``kill`` of the
-    process group, sends them to the workers too), so an interrupt is one
-    KeyboardInterrupt here, not a traceback per worker; on any error the work
-    not yet started is cancelled before the pool closes.
-    """
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker)
-    try:
-        yield pool
-    except BaseException:
-        with suppress(OSError):  # interrupted, CPython's pool may close its queue twice
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _worker() -> None:
-    """Set up a forked worker: Ctrl-C and SIGTERM are the parent's; the collector runs less.
-
-    What the worker inherits (modules, the plan) is frozen out of the collector's
-    sight, and it collects after 50,000 allocations instead of 700: shards make
-    hundreds of thousands of short-lived dicts that reference counting frees
-    anyway (7 % less CPU per row building a population).
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-
-
-def _die_with_parent() -> None:
-    """On Linux, SIGKILL the worker when its parent dies (killed: it can't clean up).
-
-    A worker ignoring Ctrl-C and SIGTERM would otherwise wait for work forever.
-    """
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own checks are all there is
-        pass
+    return current().run_shards(task, job, shards, workers=workers)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from datagen import __version__, generator, journey_run
 from datagen.atomic import sha256_file
+from datagen.engines import using
 from datagen.errors import ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
 from datagen.scenarios import populate
@@ -54,7 +55,11 @@ class VerifyResult:
 
 
 def verify_run(
-    path: Path, *, workers: int | None = None, progress: Progress | None = None
+    path: Path,
+    *,
+    workers: int | None = None,  # same as --workers
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
+    progress: Progress | None = None,
 ) -> VerifyResult:
     """Compare the run at ``path`` with what its manifest's inputs produce.
 
@@ -62,7 +67,8 @@ def verify_run(
     """
     manifest = read_manifest(path)
     regenerate = _load_regenerator(manifest.kind, path)
-    expected = regenerate(manifest, workers, progress)
+    with using(scheduler, workers=workers):
+        expected = regenerate(manifest, workers, progress)
     actual = {
         str(p.relative_to(path)): p
         for p in path.rglob("*")

@@ -13,6 +13,8 @@ import click
 from tqdm import tqdm
 
 from datagen.atomic import ensure_writable_folder
+from datagen.engines import SCHEDULER_ENV, check_scheduler
+from datagen.errors import InputError
 from datagen.limits import DURATION, EARLIEST_DATE, LATEST_DATE, QUANTITY, SEED, SPEED, WORKERS
 from datagen.limits import Bound, parse_date
 from datagen.sinks.urls import check_target
@@ -114,6 +116,29 @@ def workers_option(fn: F) -> F:
         type=Bounded(WORKERS),
         default=None,
         help="Local processes to use (default: all cores). Output does not depend on it.",
+    )(fn)
+
+
+class Scheduler(click.ParamType):
+    """A Dask scheduler address (``tcp://HOST:PORT``) or ``local``."""
+
+    name = "ADDRESS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return check_scheduler(None if value is None else str(value))
+        except InputError as err:
+            self.fail(str(err), param, ctx)
+
+
+def scheduler_option(fn: F) -> F:
+    return click.option(
+        "--scheduler",
+        type=Scheduler(),
+        envvar=SCHEDULER_ENV,
+        default=None,
+        help="Run the shards on a Dask cluster: tcp://HOST:PORT of its scheduler, or 'local' "
+        f"for one on this machine (env {SCHEDULER_ENV}). Same output as local processes.",
     )(fn)
 
 

@@ -1,7 +1,7 @@
 """Start-up stays light: the CLI imports its heavy machinery only in the commands that use it.
 
 ``generate.py --help`` (and every command's parsing) runs in about 0.3 s
-because SQLAlchemy, numpy, matplotlib and the Azure SDK are imported by the
+because SQLAlchemy, numpy, matplotlib, Dask and the Azure SDK are imported by the
 code that draws, writes or plots, not when the command group is built.
 """
 
@@ -10,7 +10,16 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("sqlalchemy", "numpy", "matplotlib", "azure.storage.blob", "psycopg", "pymysql")
+HEAVY = (
+    "sqlalchemy",
+    "numpy",
+    "matplotlib",
+    "azure.storage.blob",
+    "psycopg",
+    "pymysql",
+    "distributed",
+    "dask",
+)
 
 
 def test_building_the_cli_imports_no_heavy_library() -> None:

@@ -41,11 +41,17 @@ def encode_shard(task: tuple[str, Shard]) -> tuple[str, Chunk]:
     return table.name, (len(rows), text(rows).encode())
 
 
-def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
-    """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
+def install_encoding(plan: Plan) -> None:
+    """Make ``plan`` the one ``encode_shard`` uses in this process (with new encoders)."""
     install(plan)
     _encoders.clear()
-    return run_ordered(encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD)
+
+
+def encoded_shards(plan: Plan, *, workers: int | None) -> Iterator[tuple[str, Chunk]]:
+    """``(table, (rows, COPY text))`` for every shard of ``plan``, in dependency order."""
+    return run_ordered(
+        encode_shard, tasks_of(plan), workers=workers, ahead=AHEAD, setup=(install_encoding, plan)
+    )
 
 
 def copy_plan(
@@ -55,7 +61,7 @@ def copy_plan(
     sink = cast(PostgresBulkLoad, target)  # (takes_copy_text)
     # A table's rows come in runs (one per run of its entities in the plan's order): its keys
     # are added after its last run, while the next table's rows are made.
-    runs = Counter(table for table, _ in groupby(_tables_in_order(plan)))
+    runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
     for table, shards in groupby(encoded_shards(plan, workers=workers), key=itemgetter(0)):
         chunks: Iterator[Chunk] = (chunk for _, chunk in shards)
         if progress:
@@ -66,7 +72,7 @@ def copy_plan(
             sink.finish(plan.tables[table])
 
 
-def _tables_in_order(plan: Plan) -> Iterator[str]:
+def tables_in_order(plan: Plan) -> Iterator[str]:
     """The table of each entity that has rows, in the order their shards come."""
     for entity in plan.entities.values():
         if entity.total:

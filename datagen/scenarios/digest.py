@@ -161,12 +161,21 @@ def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDiges
     return found
 
 
-def verify_target(plan: Plan, url: str, *, workers: int | None = None) -> VerifyTargetResult:
+def verify_target(
+    plan: Plan,
+    url: str,
+    *,
+    workers: int | None = None,  # same as --workers
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
+) -> VerifyTargetResult:
     """Compare the database at ``url`` with ``plan``'s population, table by table."""
+    from datagen.engines import check_scheduler, using
     from datagen.sinks.urls import redact
 
+    check_scheduler(scheduler)
     found = found_digests(url, list(plan.tables.values()))
-    expected = expected_digests(plan, workers=workers)
+    with using(scheduler, workers=workers):
+        expected = expected_digests(plan, workers=workers)
     result = VerifyTargetResult(redact(url), plan.seed)
     for name, digest in expected.items():
         actual = found.get(name)

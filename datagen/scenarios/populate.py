@@ -23,6 +23,7 @@ from datagen.atomic import (
     ensure_writable_folder,
     sha256_file,
 )
+from datagen.engines import check_target, current, using
 from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest
@@ -37,7 +38,7 @@ from datagen.scenarios.runner import run_ordered
 from datagen.seeding import SHARD_SIZE, choose_seed
 from datagen.tablespec import TableSpec
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, ZIP, is_postgresql_url, target_kind
 from datagen.types import Document, Progress
 
 BATCH = 5_000
@@ -80,8 +81,7 @@ def generate_rows(
     plan: Plan, *, workers: int | None = None
 ) -> Iterator[tuple[str, list[Document]]]:
     """``(entity, rows)`` for every shard of ``plan``, in dependency order."""
-    install(plan)
-    return run_ordered(build_shard, tasks_of(plan), workers=workers)
+    return run_ordered(build_shard, tasks_of(plan), workers=workers, setup=(install, plan))
 
 
 def populate(
@@ -93,6 +93,7 @@ def populate(
     reset: bool = False,  # same as --reset
     dry_run: bool = False,  # same as --dry-run
     workers: int | None = None,  # same as --workers
+    scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
     on_written: Callable[[], None] | None = None,  # called once the rows are all written
 ) -> PopulateResult:
@@ -103,32 +104,38 @@ def populate(
     one transaction (SQLite, PostgreSQL), or a folder, as it was.
     """
     plan = prepare(scenario, seed=seed, scale=scale)
+    check_target(scheduler, to)
     target = str(to)
     if dry_run:
         return PopulateResult(plan, target, dry_run=True)
-    kind = target_kind(target)
-    if kind == DATABASE:
-        written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
+    with using(scheduler, workers=workers):
+        kind = target_kind(target)
+        if kind == DATABASE:
+            written = to_database(plan, target, reset=reset, workers=workers, progress=progress)
+            if on_written is not None:
+                on_written()
+            return PopulateResult(plan, target, written, checks=run_checks(plan, target))
+        if kind in (BLOB, ZIP):
+            from datagen.publish import publish
+
+            with scratch_directory() as folder:
+                to_folder(plan, folder, workers=workers, progress=progress)
+                summary = publish(folder, to=target)
+            return PopulateResult(plan, target, dict(summary.written))
+        written = to_folder(plan, Path(target), workers=workers, progress=progress)
         if on_written is not None:
             on_written()
-        return PopulateResult(plan, target, written, checks=run_checks(plan, target))
-    if kind in (BLOB, ZIP):
-        from datagen.publish import publish
-
-        with scratch_directory() as folder:
-            to_folder(plan, folder, workers=workers, progress=progress)
-            summary = publish(folder, to=target)
-        return PopulateResult(plan, target, dict(summary.written))
-    written = to_folder(plan, Path(target), workers=workers, progress=progress)
-    if on_written is not None:
-        on_written()
-    return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
+        return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
 
 
 def to_database(
     plan: Plan, url: str, *, reset: bool, workers: int | None, progress: Progress | None
 ) -> dict[str, int]:
     """Write every row of ``plan`` into the database at ``url`` (tables with keys)."""
+    if current().name == "dask" and is_postgresql_url(url):  # workers COPY their own shards
+        from datagen.scenarios.cluster_load import to_postgres_from_workers  # psycopg: heavy
+
+        return to_postgres_from_workers(plan, url, reset=reset, progress=progress)
     # PostgreSQL and SQLite: one transaction (keys after rows on PostgreSQL);
     # MySQL: foreign keys checked as the rows come, each batch committed.
     with open_target(url, foreign_keys=True, bulk=True) as sink:

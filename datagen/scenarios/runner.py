@@ -2,16 +2,15 @@
 
 ``concurrent.futures``' ``map`` submits every task at once and keeps every
 result until it is consumed; a slow database would let results pile up. Here
-at most ``ahead × workers`` shards (two per worker unless told) are pending at any time.
+at most ``ahead × workers`` shards (two per worker unless told) are pending at any time,
+on the current engine (local processes, or a Dask cluster: :mod:`datagen.engines`).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from datagen.parallel import default_workers, forked_pool
+from datagen.engines import Setup, current
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,26 +22,12 @@ def run_ordered(
     *,
     workers: int | None = None,
     ahead: int = 2,
+    setup: Setup | None = None,
 ) -> Iterator[R]:
     """Yield ``task(item)`` for every item, in order; forked workers when more than one.
 
     At most ``ahead`` results per worker are made before they are used.
+    ``setup`` (``(install, state)``) is called as ``install(state)`` in every
+    process that runs tasks, before its first.
     """
-    count = workers or default_workers()
-    if count <= 1:
-        for item in items:
-            yield task(item)
-        return
-    with forked_pool(count) as pool:
-        pending: deque[Future[R]] = deque()
-        iterator = iter(items)
-        for item in iterator:
-            pending.append(pool.submit(task, item))
-            if len(pending) >= ahead * count:
-                break
-        while pending:
-            result = pending.popleft().result()
-            following = next(iterator, None)
-            if following is not None:
-                pending.append(pool.submit(task, following))
-            yield result
+    return current().run_ordered(task, items, workers=workers, ahead=ahead, setup=setup)

@@ -44,6 +44,8 @@ from datagen.sinks.readback import DISTINCT_AGAIN, Miscount, check_batch
 from datagen.types import Document
 
 Chunk = tuple[int, bytes]  # rows, and their lines in COPY text format
+SHARDS_TABLE = "datagen_shards"
+"""The shards other connections loaded (see share_tables): a rerun shard is not loaded twice."""
 
 
 class PostgresBulkLoad(PostgresSink):
@@ -66,6 +68,7 @@ class PostgresBulkLoad(PostgresSink):
         self._foreign: list[ForeignKeyConstraint] = []
         self._finished: set[str] = set()
         self._staged: set[str] = set()  # existing tables whose staging table is made
+        self._tracking = False  # share_tables() made the shards' ledger
 
     def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
         conn = self._connection()
@@ -184,7 +187,44 @@ class PostgresBulkLoad(PostgresSink):
         """Finish every table (each key checked over all rows, its rows counted) and commit."""
         self._finished.update(self._fresh)
         self._add_keys()
+        if self._tracking:
+            self._connection().exec_driver_sql(f"DROP TABLE {SHARDS_TABLE}")
         self._commit()
+
+    # Rows loaded by other connections (Dask workers) ------------------------------------
+
+    @property
+    def kept(self) -> list[str]:
+        """The opened tables that already existed (the others were created bare)."""
+        return sorted(set(self._plans) - self._fresh)
+
+    def share_tables(self) -> None:
+        """Commit the bare tables made so far, with a ledger of the shards loaded
+        (``datagen_shards``), so that other connections can COPY into them; ``commit()``
+        adds their keys and counts their rows later."""
+        self._connection().exec_driver_sql(
+            f"DROP TABLE IF EXISTS {SHARDS_TABLE}; CREATE TABLE {SHARDS_TABLE} "
+            "(entity text, shard integer, PRIMARY KEY (entity, shard))"
+        )
+        self._tracking = True
+        self._commit()
+
+    def loaded(self, table: str, rows: int) -> None:
+        """``rows`` were copied into ``table`` by another connection (counted by commit())."""
+        self.ledger.record(table, rows, 0)
+        self.summary.add(table, rows)
+
+    def drop_shared(self, lock_timeout: str = "10s") -> None:
+        """Best effort, after a failure: drop the tables ``share_tables`` committed."""
+        if not self._tracking:
+            return
+        conn = self._connection()
+        conn.rollback()
+        conn.exec_driver_sql(f"SET lock_timeout = '{lock_timeout}'")
+        for name in [*sorted(self._fresh), SHARDS_TABLE]:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.quote(name)} CASCADE")
+        conn.commit()
+        self._tracking = False
 
     def open(self, tables: Sequence[TableSpec], *, reset: bool = False) -> None:
         self._fresh.clear()

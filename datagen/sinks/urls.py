@@ -69,6 +69,16 @@ def is_database_url(url: str) -> bool:
     return url_scheme(url).split("+")[0] in DATABASE_SCHEMES
 
 
+def is_postgresql_url(url: str) -> bool:
+    """A PostgreSQL server (``postgresql://…``, ``postgres://…``, any driver)."""
+    return url_scheme(url).split("+")[0] in ("postgresql", "postgres")
+
+
+def is_sqlite_url(url: str) -> bool:
+    """An SQLite file (``sqlite:///FILE.db``): a file on this machine, not a server."""
+    return url_scheme(url).split("+")[0] == "sqlite"
+
+
 def is_blob_url(url: str) -> bool:
     """A blob container: ``azure://…`` or an ``http(s)://`` container URL."""
     return url.startswith(BLOB_PREFIXES)

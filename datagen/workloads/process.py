@@ -35,10 +35,10 @@ def run_in_process(
     messages: Any,  # multiprocessing.Queue: ("ready"|"status"|"done"|"error", name, data)
 ) -> None:
     """A writer process: connect, say ready, wait for the start, run, send the stats."""
-    from datagen.parallel import _die_with_parent  # the workers' PR_SET_PDEATHSIG
+    from datagen.engines.processes import die_with_parent  # the workers' PR_SET_PDEATHSIG
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with_parent()
+    die_with_parent()
     if plan.writer.affinity and plan.writer.connections > 1:
         # A connection whose answer came back takes the GIL from the scheduler thread
         # within 0.2 ms, not the default 5 ms: the wait would count in the latency.

@@ -26,6 +26,7 @@ from datagen_cli.options import (
     reference_date_option,
     say,
     seed_option,
+    scheduler_option,
     workers_option,
 )
 
@@ -71,6 +72,7 @@ def parse_refs(values: tuple[str, ...]) -> dict[str, int]:
 @seed_option
 @locale_option
 @workers_option
+@scheduler_option
 @reference_date_option
 @click.option(
     "--refs",
@@ -90,6 +92,7 @@ def document(
     seed: int | None,
     locale: str,
     workers: int | None,
+    scheduler: str | None,
     reference_date: datetime,
     refs: tuple[str, ...],
     reset: bool,
@@ -106,6 +109,7 @@ def document(
         python generate.py document -p org -q 1000 --seed 7
         python generate.py document -p user -q 5000 --format jsonl --refs org=1000
         python generate.py document -o ./my_dir --document_provider starfleet_application -q 10
+        python generate.py document -p org -q 1000000 --scheduler tcp://10.0.0.5:8786
     """
     validate_document_options(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
@@ -128,6 +132,7 @@ def document(
             reference_date=reference_date,
             reset=reset,
             foreign_keys=foreign_keys,
+            scheduler=scheduler,
             progress=progress,
         )
     say(

@@ -25,6 +25,7 @@ from datagen_cli.options import (
     reference_date_option,
     say,
     seed_option,
+    scheduler_option,
     workers_option,
 )
 
@@ -44,6 +45,7 @@ from datagen_cli.options import (
 @seed_option
 @locale_option
 @workers_option
+@scheduler_option
 @reference_date_option
 @database_options
 @quiet_option
@@ -54,6 +56,7 @@ def journey(
     seed: int | None,
     locale: str,
     workers: int | None,
+    scheduler: str | None,
     reference_date: datetime,
     reset: bool,
     foreign_keys: bool,
@@ -86,6 +89,7 @@ def journey(
             reference_date=reference_date,
             reset=reset,
             foreign_keys=foreign_keys,
+            scheduler=scheduler,
             progress=progress,
         )
     say(

@@ -19,6 +19,7 @@ from datagen_cli.options import (
     progress_bar,
     quiet_option,
     say,
+    scheduler_option,
     workers_option,
 )
 
@@ -70,6 +71,7 @@ def scale_option(fn: F) -> F:
 )
 @click.option("--dry-run", is_flag=True, help="Print the plan (entities, counts, distributions).")
 @workers_option
+@scheduler_option
 @quiet_option
 def populate_command(
     scenario: Path,
@@ -79,6 +81,7 @@ def populate_command(
     reset: bool,
     dry_run: bool,
     workers: int | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Build a scenario's population (YAML) and write it to a database or files.
@@ -96,6 +99,8 @@ def populate_command(
         python generate.py populate scenarios/dev/dev.yaml --to postgresql://postgres@127.0.0.1/test
         python generate.py populate scenarios/resource_1k_shared_compute.yaml --scale 10 \\
             --to mysql+pymysql://root@127.0.0.1/test --reset
+        python generate.py populate scenarios/prod_like.yaml --scale 100 \\
+            --to postgresql://postgres@10.0.0.9/staging --scheduler tcp://10.0.0.5:8786
     """
     from datagen.scenarios.populate import describe_plan, populate, prepare
 
@@ -116,6 +121,7 @@ def populate_command(
             to=str(to),
             reset=reset,
             workers=workers,
+            scheduler=scheduler,
             progress=progress,
             on_written=lambda: meta.pop(AFTER_INTERRUPT, None),
         )
@@ -177,9 +183,16 @@ def report_checks(results: list[Any], *, target: str, quiet: bool) -> None:
 @seed_option("the scenario's 'seed:' (one of the two is needed)")
 @scale_option
 @workers_option
+@scheduler_option
 @quiet_option
 def verify_target_command(
-    scenario: Path, to: str, seed: int | None, scale: float, workers: int | None, quiet: bool
+    scenario: Path,
+    to: str,
+    seed: int | None,
+    scale: float,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
 ) -> None:
     """Check that a database holds exactly what a scenario produces.
 
@@ -206,7 +219,7 @@ def verify_target_command(
             "(populate printed it)"
         )
     plan = prepare(loaded, seed=seed, scale=scale)
-    result = verify_target(plan, to, workers=workers)
+    result = verify_target(plan, to, workers=workers, scheduler=scheduler)
     for table in result.tables:
         state = "ok" if table.ok else f"DIFFERS: {table.problem()}"
         say(f"{table.table:<24} {table.expected_rows:>10,} rows  {state}", quiet=quiet)

@@ -1,0 +1,75 @@
+"""The local engine: shards on forked processes of this machine (``--workers``)."""
+
+from __future__ import annotations
+
+from collections import deque
+from concurrent.futures import Future
+from functools import partial
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+from datagen.engines import Setup
+from datagen.engines.processes import default_workers, forked_pool
+from datagen.seeding import Shard
+
+J = TypeVar("J")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LocalEngine:
+    """Forked worker processes; one worker (or one shard) runs in this process."""
+
+    name = "local"
+
+    def run_shards(
+        self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
+    ) -> Iterator[R]:
+        """Yield ``task(job, shard)`` for every shard, in order."""
+        count = min(workers or default_workers(), len(shards))
+        if count <= 1:
+            for shard in shards:
+                yield task(job, shard)
+            return
+        with forked_pool(count) as pool:
+            yield from pool.map(partial(task, job), shards)
+
+    def run_ordered(
+        self,
+        task: Callable[[T], R],
+        items: Iterable[T],
+        *,
+        workers: int | None,
+        ahead: int,
+        setup: Setup | None,
+    ) -> Iterator[R]:
+        """Yield ``task(item)`` in order, at most ``ahead`` results per worker made ahead.
+
+        ``setup`` is installed here before the workers are forked: they inherit it.
+        """
+        if setup is not None:
+            install, state = setup
+            install(state)
+        count = workers or default_workers()
+        if count <= 1:
+            for item in items:
+                yield task(item)
+            return
+        with forked_pool(count) as pool:
+            pending: deque[Future[R]] = deque()
+            iterator = iter(items)
+            for item in iterator:
+                pending.append(pool.submit(task, item))
+                if len(pending) >= ahead * count:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                following = next(iterator, None)
+                if following is not None:
+                    pending.append(pool.submit(task, following))
+                yield result
+
+    def everywhere(self, function: Callable[[], None]) -> None:
+        """Nothing to do: the forked workers of a run end with it."""
+
+
+LOCAL = LocalEngine()

@@ -1,0 +1,133 @@
+"""A real Dask cluster for tests: ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1.
+
+Each process is started from the repository with this virtualenv's ``dask``
+(``PYTHONPATH`` names the repository, so the workers import this project),
+on a free port, and stopped by its PID. Workers run without a nanny and with
+one thread, so killing a worker's PID kills the worker for good.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+DASK = Path(sys.executable).with_name("dask")
+START_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    address: str
+    logs: Path
+    pythonpath: str
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    def add_worker(self, name: str, *, pythonpath: str | None = None) -> subprocess.Popen[bytes]:
+        """Start ``dask worker NAME`` and wait until the scheduler has it."""
+        log = open(self.logs / f"{name}.log", "wb")
+        self.stack.callback(log.close)
+        process = subprocess.Popen(
+            [
+                str(DASK),
+                "worker",
+                self.address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--name",
+                name,
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": pythonpath or self.pythonpath},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.stack.callback(stop, process)
+        self.workers.append(process)
+        self.wait_for(name)
+        return process
+
+    def worker_address(self, name: str) -> str | None:
+        from distributed import Client
+
+        with Client(self.address, timeout=10) as client:
+            for address, info in client.scheduler_info(n_workers=-1)["workers"].items():
+                if info.get("name") == name:
+                    return str(address)
+        return None
+
+    def wait_for(self, name: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.worker_address(name) is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"dask worker {name} did not join {self.address}")
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process by its PID, SIGKILL it if it lingers."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def dask_cluster(logs: Path, *, workers: int = 2, pythonpath: str = str(REPO)) -> Iterator[Cluster]:
+    """A scheduler and ``workers`` workers, stopped by PID on the way out."""
+    port = free_port()
+    cluster = Cluster(f"tcp://127.0.0.1:{port}", logs, pythonpath)
+    with cluster.stack:
+        log = open(logs / "scheduler.log", "wb")
+        cluster.stack.callback(log.close)
+        scheduler = subprocess.Popen(
+            [
+                str(DASK),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                "127.0.0.1:0",
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": pythonpath},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        cluster.stack.callback(stop, scheduler)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if scheduler.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"dask scheduler did not start: see {logs}/scheduler.log")
+                time.sleep(0.2)
+        for index in range(workers):
+            cluster.add_worker(f"worker-{index + 1}")
+        yield cluster
