@@ -16,6 +16,10 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+HELD = {signal.SIGINT, signal.SIGTERM}
+"""Held while the workers are forked: an interrupt then would be lost in a fork handler."""
+
+
 @contextmanager
 def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` forked processes that leave Ctrl-C and SIGTERM to this one.
@@ -23,11 +27,19 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     The workers ignore SIGINT and SIGTERM (the terminal, or a ``kill`` of the
     process group, sends them to the workers too), so an interrupt is one
     KeyboardInterrupt here, not a traceback per worker; on any error the work
-    not yet started is cancelled before the pool closes.
+    not yet started is cancelled before the pool closes. The workers are forked
+    at once with SIGINT and SIGTERM held: one arriving meanwhile would be
+    raised inside a fork handler, where Python ignores it (the run went on and
+    ended with exit 0), so it is raised here once they exist.
     """
     context = multiprocessing.get_context("fork")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker)
     try:
+        try:
+            pool.submit(int).result()  # forks every worker (the fork context starts them all)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a held interrupt is raised here
         yield pool
     except BaseException:
         with suppress(OSError):  # interrupted, CPython's pool may close its queue twice
@@ -46,6 +58,7 @@ def _worker() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # forked while the parent held them
     die_with_parent()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
