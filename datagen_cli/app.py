@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -117,6 +118,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
         python generate.py providers
     """
     ctx.meta["datagen.debug"] = debug
+    if not debug:
+        # psycopg logs "error ignored in rollback of <Transaction … (host=…)>" when an
+        # interrupt stops a COPY mid-stream: noise beside our one line saying what holds.
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
     handle_sigterm(ctx)
 
 

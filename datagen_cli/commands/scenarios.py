@@ -9,7 +9,13 @@ import click
 
 from datagen.limits import SCALE, SEED
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
-from datagen.sinks.urls import is_database_url, is_file_target_url, redact
+from datagen.sinks.urls import (
+    is_database_url,
+    is_file_target_url,
+    is_postgresql_url,
+    is_sqlite_url,
+    redact,
+)
 from datagen_cli.app import AFTER_INTERRUPT, cli
 from datagen_cli.options import (
     Bounded,
@@ -107,7 +113,7 @@ def populate_command(
     meta = click.get_current_context().meta
     if not dry_run:
         check_folder_target(to)
-        untouched = left_as_it_was(str(to))
+        untouched = left_as_it_was(str(to), cluster=bool(scheduler))
         if untouched:
             meta[AFTER_INTERRUPT] = untouched  # until populate says its rows are written
     plan = prepare(scenario, seed=seed, scale=scale)
@@ -133,10 +139,11 @@ def populate_command(
     report_checks(result.checks, target=redact(result.target), quiet=quiet)
 
 
-def left_as_it_was(to: str) -> str | None:
+def left_as_it_was(to: str, *, cluster: bool = False) -> str | None:
     """What holds when populate into ``to`` is interrupted before its rows are written.
 
-    None where the general words hold (MariaDB commits batch by batch; zip, blobs).
+    None where the general words hold (MariaDB commits batch by batch; zip, blobs;
+    PostgreSQL written by a cluster's workers, where ``--reset`` is committed first).
     """
     if is_file_target_url(to):
         return None
@@ -145,14 +152,14 @@ def left_as_it_was(to: str) -> str | None:
             "nothing was written: the folder populate was building is removed; run the same "
             "command again to write the population."
         )
-    from datagen.sinks.dialects import POSTGRESQL, SQLITE, parse_database_url  # SQLAlchemy
-
-    backend = parse_database_url(to)[0]
-    if backend not in (SQLITE, POSTGRESQL):
+    if is_postgresql_url(to) and not cluster:
+        name, made = "PostgreSQL", ""
+    elif is_sqlite_url(to):  # written by this process, with or without a cluster
+        name, made = "SQLite", " (a database file it made is removed)"
+    else:
         return None
-    made = " (a database file it made is removed)" if backend is SQLITE else ""
     return (
-        f"nothing was written: populate writes {backend.name} in one transaction, rolled "
+        f"nothing was written: populate writes {name} in one transaction, rolled "
         f"back{made}; run the same command again to write the population."
     )
 
