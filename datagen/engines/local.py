@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from datagen.engines import Setup
 from datagen.engines.processes import default_workers, forked_pool
@@ -14,6 +14,9 @@ from datagen.seeding import Shard
 J = TypeVar("J")
 T = TypeVar("T")
 R = TypeVar("R")
+
+SHARDS_AHEAD = 4
+"""Shards in flight per worker: the run's memory is a few shards, however long it is."""
 
 
 class LocalEngine:
@@ -31,7 +34,7 @@ class LocalEngine:
                 yield task(job, shard)
             return
         with forked_pool(count) as pool:
-            yield from pool.map(partial(task, job), shards)
+            yield from in_order(pool, partial(task, job), shards, limit=SHARDS_AHEAD * count)
 
     def run_ordered(
         self,
@@ -55,21 +58,31 @@ class LocalEngine:
                 yield task(item)
             return
         with forked_pool(count) as pool:
-            pending: deque[Future[R]] = deque()
-            iterator = iter(items)
-            for item in iterator:
-                pending.append(pool.submit(task, item))
-                if len(pending) >= ahead * count:
-                    break
-            while pending:
-                result = pending.popleft().result()
-                following = next(iterator, None)
-                if following is not None:
-                    pending.append(pool.submit(task, following))
-                yield result
+            yield from in_order(pool, task, items, limit=ahead * count)
 
     def everywhere(self, function: Callable[[], None]) -> None:
         """Nothing to do: the forked workers of a run end with it."""
 
 
 LOCAL = LocalEngine()
+
+
+def in_order(
+    pool: ProcessPoolExecutor, task: Callable[[T], R], items: Iterable[T], *, limit: int
+) -> Iterator[R]:
+    """Yield ``task(item)`` for every item, in order, with at most ``limit`` submitted ahead."""
+    pending: deque[Future[R]] = deque()
+    iterator = iter(items)
+    for item in iterator:
+        pending.append(pool.submit(task, item))
+        if len(pending) >= limit:
+            break
+    while pending:
+        result = pending.popleft().result()
+        following = next(iterator, _END)
+        if following is not _END:
+            pending.append(pool.submit(task, following))
+        yield result
+
+
+_END: Any = object()
