@@ -171,6 +171,7 @@ def connect(address: str, *, workers: int | None) -> Iterator[DaskEngine]:
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",  # its HTTP server, on a free port
+            silence_logs=logging.CRITICAL,  # its workers' warnings too: our errors are one line
         )
         client = Client(cluster, direct_to_workers=True)
     else:

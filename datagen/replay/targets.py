@@ -22,7 +22,7 @@ from datagen.atomic import atomic_write_bytes
 from datagen.errors import DataGenError, InputError, SinkError
 from datagen.replay.source import ReplayStep
 from datagen.tablespec import TableSpec
-from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind, url_scheme
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind, is_sqlite_url
 
 TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}  # connection exception, insufficient resources
@@ -128,7 +128,7 @@ class DatabaseTarget(StepTarget):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        if url_scheme(url).startswith("sqlite"):
+        if is_sqlite_url(url):
             self.max_workers = 1
         self.tables: dict[str, TableSpec] = {}
         self._local = threading.local()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, Iterator
 
 from datagen.engines import current
 from datagen.errors import InputError, SinkError
@@ -50,11 +50,12 @@ def to_postgres_from_workers(
                 f"already exist in {sink.label} at {sink.where}",
                 hint="pass --reset to drop them first, or populate without --scheduler",
             )
-        sink.share_tables()
-        # As into PostgreSQL from local processes: a table's keys are added (and its rows
-        # counted) once its last shard is in, while the workers go on with the next tables.
-        runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
+        loaded: Iterator[tuple[str, int]] | None = None
         try:
+            sink.share_tables()
+            # As into PostgreSQL from local processes: a table's keys are added (and its rows
+            # counted) once its last shard is in, while the workers go on with the next tables.
+            runs = Counter(table for table, _ in groupby(tables_in_order(plan)))
             loaded = run_ordered(
                 write_shard, tasks_of(plan), ahead=AHEAD, setup=(install_writer, (plan, url))
             )
@@ -68,10 +69,13 @@ def to_postgres_from_workers(
                     sink.finish(plan.tables[table])
             sink.commit()
         except BaseException:
-            try:
-                sink.drop_shared()
-            except Exception:  # the error that stopped the run is the one to tell
-                pass
+            try:  # the tasks still running are cancelled before their tables are dropped
+                getattr(loaded, "close", lambda: None)()
+            finally:
+                try:
+                    sink.drop_shared()
+                except Exception:  # the error that stopped the run is the one to tell
+                    pass
             raise
     finally:
         summary = sink.close()
@@ -92,8 +96,15 @@ def write_shard(task: tuple[str, Shard]) -> tuple[str, int]:
     """On a worker: build, encode and COPY one shard in one transaction; its table and rows."""
     table, (rows, data) = encode_shard(task)
     entity, shard = task
-    connection = _connection()
     columns = installed_plan().tables[table].columns
+    try:
+        connection = _connection()
+    except Exception as exc:
+        close_connection()
+        raise SinkError(
+            f"a Dask worker cannot connect to PostgreSQL: {_reason(exc)}",
+            hint="every worker must reach the database (host, pg_hba.conf, a password file)",
+        ) from None
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -118,11 +129,16 @@ def write_shard(task: tuple[str, Shard]) -> tuple[str, int]:
 def _connection() -> Any:
     if _worker["connection"] is None:
         from datagen.sinks.connections import create_engine_for
-        from datagen.sinks.urls import parse_database_url
+        from datagen.sinks.urls import backend_label, location, parse_database_url
 
         backend, parsed = parse_database_url(_worker["url"])
-        engine = create_engine_for(backend, parsed, "PostgreSQL", str(parsed.host))
-        pooled = engine.raw_connection()  # kept: dropping it would return the connection
+        label, where = backend_label(_worker["url"], backend), location(backend, parsed)
+        engine = create_engine_for(backend, parsed, label, where)
+        try:
+            pooled = engine.raw_connection()  # kept: dropping it would return the connection
+        except BaseException:
+            engine.dispose()
+            raise
         _worker["held"] = (engine, pooled)
         connection: Any = pooled.driver_connection
         # A shard's commit need not wait for its WAL on disk: the client's last commit (the

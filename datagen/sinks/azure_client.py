@@ -108,5 +108,9 @@ def open_blob_writer(
         client, prefix=target.prefix, target=url, secrets=secrets, credential=credential
     )
     if prepare:
-        writer.prepare()
+        try:
+            writer.prepare()
+        except BaseException:
+            writer.abort()  # closes its client and connections: the check failed
+            raise
     return writer

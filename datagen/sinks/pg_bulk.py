@@ -10,7 +10,10 @@ population spends about half its time in those triggers otherwise). Once a
 table has its keys, its rows are counted (one ``COUNT(*)``): they must be
 the rows its COPYs reported. All of it, the ``--reset`` drops included, is
 one transaction: a duplicate, an orphan row, a count that is off, any error
-or Ctrl-C leaves the database as it was.
+or Ctrl-C leaves the database as it was. Except after ``share_tables()`` (a
+Dask cluster's load, :mod:`datagen.scenarios.cluster_load`): the drops and
+the bare tables are committed first, so the workers can COPY into them, and
+a failed run drops them.
 
 Tables that already exist (no ``--reset``) keep their constraints; their
 rows go through a staging table and ``INSERT … ON CONFLICT (key) DO UPDATE``,

@@ -113,7 +113,7 @@ def populate_command(
     meta = click.get_current_context().meta
     if not dry_run:
         check_folder_target(to)
-        untouched = left_as_it_was(str(to), cluster=bool(scheduler))
+        untouched = left_as_it_was(str(to), cluster=bool(scheduler), reset=reset)
         if untouched:
             meta[AFTER_INTERRUPT] = untouched  # until populate says its rows are written
     plan = prepare(scenario, seed=seed, scale=scale)
@@ -139,11 +139,12 @@ def populate_command(
     report_checks(result.checks, target=redact(result.target), quiet=quiet)
 
 
-def left_as_it_was(to: str, *, cluster: bool = False) -> str | None:
+def left_as_it_was(to: str, *, cluster: bool = False, reset: bool = False) -> str | None:
     """What holds when populate into ``to`` is interrupted before its rows are written.
 
-    None where the general words hold (MariaDB commits batch by batch; zip, blobs;
-    PostgreSQL written by a cluster's workers, where ``--reset`` is committed first).
+    None where the general words hold (MariaDB commits batch by batch; zip, blobs).
+    PostgreSQL written by a cluster's workers: the tables are committed bare (after
+    ``--reset``'s drops) before the workers load, and dropped when the run stops.
     """
     if is_file_target_url(to):
         return None
@@ -152,7 +153,16 @@ def left_as_it_was(to: str, *, cluster: bool = False) -> str | None:
             "nothing was written: the folder populate was building is removed; run the same "
             "command again to write the population."
         )
-    if is_postgresql_url(to) and not cluster:
+    if is_postgresql_url(to) and cluster:
+        dropped = (
+            "; --reset had dropped the previous ones before the workers loaded" if reset else ""
+        )
+        return (
+            f"the tables this run made are dropped{dropped}; run the same command again with "
+            "--reset to write the population (it also drops tables a stopped run left "
+            "without keys)."
+        )
+    if is_postgresql_url(to):
         name, made = "PostgreSQL", ""
     elif is_sqlite_url(to):  # written by this process, with or without a cluster
         name, made = "SQLite", " (a database file it made is removed)"

@@ -285,3 +285,35 @@ def test_all_workers_lost_is_one_line(run, tmp_path, monkeypatch):
                 progress=progress,
             )
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.postgres
+def test_sigterm_of_a_cluster_populate_says_the_tables_are_dropped(cluster, postgres_db):
+    """Its --reset is committed before the workers load: say so, not 'rolled back'."""
+    from sqlalchemy import create_engine
+
+    from tests.test_signals import start
+
+    engine = create_engine(postgres_db, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE org (id text PRIMARY KEY)")  # a population before
+        process = start("populate", SCENARIO, "--seed", 3, "--scale", 3, "--reset", "--to",
+                        postgres_db, "--scheduler", cluster.address)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "datagen_shards" not in inspect(engine).get_table_names():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the workers never began to load"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=90)
+        assert process.returncode == 143, err
+        assert err.splitlines() == [
+            "Terminated (SIGTERM): the tables this run made are dropped; --reset had dropped "
+            "the previous ones before the workers loaded; run the same command again with "
+            "--reset to write the population (it also drops tables a stopped run left without "
+            "keys)."
+        ]
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
