@@ -12,6 +12,7 @@ many rows break it and up to :data:`EXAMPLES` of them.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from datagen.errors import DataGenError
 from datagen.scenarios.model import CheckDef
 from datagen.scenarios.planning import Plan
+from datagen.sinks.urls import url_scheme
 
 EXAMPLES = 5
 FETCH = 10_000  # rows read at a time: a check that many rows break is counted, not held
@@ -86,18 +88,63 @@ def validate(plan: Plan) -> None:
                     )
 
 
+CONNECTIONS = 2
+"""Connections the checks share on a database server (SQLite: one): each scans tables."""
+
+
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
-    """Run every check of ``plan``'s scenario on the database at ``url``."""
+    """Run every check of ``plan``'s scenario on the database at ``url``, in their order.
+
+    On PostgreSQL and MySQL the checks are spread over :data:`CONNECTIONS`
+    connections (the server scans tables for two at once); a check that fails
+    to run raises, the first in the scenario's order if several do.
+    """
+    checks = list(plan.scenario.checks.values())
+    lanes = 1 if url_scheme(url).startswith("sqlite") else min(CONNECTIONS, len(checks))
+    results: list[CheckResult | BaseException | None] = [None] * len(checks)
+
+    failures: list[BaseException] = []  # a lane that could not connect, or crashed
+
+    def lane(first: int) -> None:
+        try:
+            _run_lane(plan, url, checks, range(first, len(checks), lanes), results)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failures.append(exc)
+
+    if lanes <= 1:
+        _run_lane(plan, url, checks, range(len(checks)), results)
+    else:
+        threads = [threading.Thread(target=lane, args=(first,)) for first in range(lanes)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    if failures:
+        raise failures[0]
+    return [result for result in results if isinstance(result, CheckResult)]
+
+
+def _run_lane(
+    plan: Plan,
+    url: str,
+    checks: list[CheckDef],
+    indexes: range,
+    results: list[CheckResult | BaseException | None],
+) -> None:
+    """Run ``checks[i]`` for each i of ``indexes`` on one connection, into ``results[i]``."""
     from datagen.sinks.connections import connected  # SQLAlchemy: only when checks run
 
-    results = []
     with connected(url) as (backend, conn, where):
         dialect = DIALECTS[backend.name]
         quote = conn.dialect.identifier_preparer.quote_identifier
-        for check in plan.scenario.checks.values():
+        for i in indexes:
+            check = checks[i]
             sql = sql_for(check, dialect, set(plan.tables), quote)
             if sql is None:
-                results.append(CheckResult(check.name, check.description, None))
+                results[i] = CheckResult(check.name, check.description, None)
                 continue
             if conn.dialect.paramstyle in ("format", "pyformat"):
                 sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
@@ -112,12 +159,12 @@ def run_checks(plan: Plan, url: str) -> list[CheckResult]:
                 cause = getattr(exc, "orig", None) or exc
                 message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
                 conn.rollback()
-                raise check.where.error(
+                results[i] = check.where.error(
                     f"check {check.name!r} failed on {backend.name} at {where}: {message}"
-                ) from None
+                )
+                return
             conn.rollback()
-            results.append(CheckResult(check.name, check.description, violations, examples))
-    return results
+            results[i] = CheckResult(check.name, check.description, violations, examples)
 
 
 class ChecksFailed(DataGenError):

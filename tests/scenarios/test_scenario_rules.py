@@ -155,3 +155,31 @@ def test_a_failed_check_exits_1_naming_it_with_examples(run, tmp_path: Path) -> 
     assert lines[-2].endswith(" (the rows are written):")
     assert lines[-1].startswith("  users_within_seats: ") and " rows break it, e.g. " in lines[-1]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_checks_on_two_connections_keep_their_order_and_the_first_error(
+    postgres_db: str, tmp_path: Path
+) -> None:
+    """The checks run on two connections: results in the scenario's order, and of two
+    checks that cannot run, the first in that order is the one named."""
+    from datagen.errors import InputError
+    from datagen.scenarios.checks import CONNECTIONS, run_checks
+
+    assert CONNECTIONS > 1
+    plan = prepare(SCENARIOS / "prod_like.yaml", seed=5, scale=0.05)
+    populate(plan, to=postgres_db, reset=True)
+    names = [result.name for result in run_checks(plan, postgres_db)]
+    assert names == list(plan.scenario.checks) and len(names) == 32
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        f"include: [{SCENARIOS / 'prod_like.yaml'}]\n"
+        "checks:\n"
+        "  zz_first_bad: SELECT no_such_column FROM {org}\n"
+        "  zz_second_bad: SELECT other_missing FROM {user}\n"
+    )
+    bad = prepare(path, seed=5, scale=0.05)
+    assert list(bad.scenario.checks)[-2:] == ["zz_first_bad", "zz_second_bad"]
+    with pytest.raises(InputError, match="check 'zz_first_bad' failed on PostgreSQL"):
+        run_checks(bad, postgres_db)
