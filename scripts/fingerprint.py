@@ -9,17 +9,21 @@ psql dumps it in key order, hashed: read by psql, not by the code under test).
     .venv/bin/python scripts/fingerprint.py > before.txt
     … the change …
     .venv/bin/python scripts/fingerprint.py | diff before.txt -
+
+``FP_ROOT=DIR`` fingerprints the checkout in DIR instead (e.g. a ``git archive``
+export of the commit before a change), so both sides come from one script.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(os.environ.get("FP_ROOT") or Path(__file__).resolve().parents[1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 from datagen.atomic import sha256_file  # noqa: E402
