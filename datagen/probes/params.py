@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
 import numpy as np
 
@@ -134,27 +134,42 @@ class Pool:
         return [self.values[i] for i in picks.tolist()]
 
 
+T = TypeVar("T")
+
+
+class Blocks(Generic[T]):
+    """Blocks of ``BLOCK`` items made by ``make(number)`` on first use, the last
+    ``_KEPT_BLOCKS`` kept; the clients' threads share it (each block made once)."""
+
+    def __init__(self, make: Callable[[int], list[T]]) -> None:
+        self._make = make
+        self._kept: dict[int, list[T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, number: int) -> list[T]:
+        block = self._kept.get(number)
+        if block is None:
+            with self._lock:
+                block = self._kept.get(number)
+                if block is None:
+                    block = self._make(number)
+                    if len(self._kept) >= _KEPT_BLOCKS:
+                        self._kept.pop(min(self._kept))
+                    self._kept[number] = block
+        return block
+
+
 class Parameters:
     """The parameter values of each execution of one query or transaction at one scale."""
 
     def __init__(self, sources: Mapping[str, Source]) -> None:
         self.sources = dict(sources)
-        self._blocks: dict[int, list[dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._blocks: Blocks[dict[str, Any]] = Blocks(self._make)
 
     def values(self, execution: int) -> dict[str, Any]:
         """``name -> value`` of execution ``execution`` (0-based)."""
         number, position = divmod(execution, BLOCK)
-        block = self._blocks.get(number)
-        if block is None:
-            with self._lock:
-                block = self._blocks.get(number)
-                if block is None:
-                    block = self._make(number)
-                    if len(self._blocks) >= _KEPT_BLOCKS:
-                        self._blocks.pop(min(self._blocks))
-                    self._blocks[number] = block
-        return block[position]
+        return self._blocks.get(number)[position]
 
     def _make(self, number: int) -> list[dict[str, Any]]:
         columns = {name: source.block(number) for name, source in self.sources.items()}
@@ -172,21 +187,11 @@ class Arguments:
         self, params: Parameters, names: tuple[str, ...], encode: Callable[[Any], Any]
     ) -> None:
         self.params, self.names, self.encode = params, names, encode
-        self._blocks: dict[int, list[tuple[Any, ...]]] = {}
-        self._lock = threading.Lock()
+        self._blocks: Blocks[tuple[Any, ...]] = Blocks(self._make)
 
     def get(self, execution: int) -> tuple[Any, ...]:
         number, position = divmod(execution, BLOCK)
-        block = self._blocks.get(number)
-        if block is None:
-            with self._lock:
-                block = self._blocks.get(number)
-                if block is None:
-                    block = self._make(number)
-                    if len(self._blocks) >= _KEPT_BLOCKS:
-                        self._blocks.pop(min(self._blocks))
-                    self._blocks[number] = block
-        return block[position]
+        return self._blocks.get(number)[position]
 
     def warm(self, executions: int | None) -> None:
         """Make the blocks of the first ``executions`` (as many as are kept) ahead of time."""
