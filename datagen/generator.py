@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from mimesis.locales import Locale
 
-from datagen import __version__
-from datagen.atomic import (
-    scratch_directory,
-    ensure_writable_folder,
-    atomic_directory,
-    atomic_write_bytes,
-)
 from datagen.cluster_documents import documents_from_workers
 from datagen.documents import DocumentProvider, get_provider
+from datagen.driver import Batch, Files, Prepare, Rows, on_engine, write
 from datagen.engines import check_target, current, using
 from datagen.errors import InputError
 from datagen.formats import FORMATS, Encoder
 from datagen.limits import QUANTITY, check_inputs
-from datagen.manifest import MANIFEST_NAME, Manifest
-from datagen.parallel import run_shards
-from datagen.runs import ShardResult, execute
-from datagen.sinks.urls import BLOB, DATABASE, ZIP, is_sqlite_url, target_kind
+from datagen.manifest import MANIFEST_NAME, Manifest, build_manifest
+from datagen.runs import RunResult, ShardResult, write_run
 from datagen.schema import Runtime, walk_specs
-from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
-from datagen.tables import table_for
-from datagen.sinks.files import ChunkSink, FolderWriter
+from datagen.seeding import REFERENCE_DATE, Shard, choose_seed, plan_shards
+from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
+from datagen.sinks.urls import DATABASE, is_sqlite_url, target_kind
+from datagen.tables import table_for
+from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
 if TYPE_CHECKING:
@@ -50,17 +44,6 @@ class DocumentJob:
     format: str = "json"
     reference_date: datetime = REFERENCE_DATE
     ref_counts: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass
-class RunResult:
-    """What a run wrote: its folder or target, seed, counts and file digests."""
-
-    path: Path | str
-    seed: int
-    counts: dict[str, int]
-    files: dict[str, str] = field(default_factory=dict)
-    written: dict[str, int] = field(default_factory=dict)  # per table or container
 
 
 _compiled: dict[DocumentJob, tuple[Runtime, RowsFactory, Encoder]] = {}
@@ -95,25 +78,36 @@ def document_shard(job: DocumentJob, shard: Shard) -> ShardResult:
     return ShardResult(encoder.encode(documents, shard.start), {job.provider: shard.size})
 
 
-def write_documents(
-    job: DocumentJob,
-    sink: ChunkSink,
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, int]:
-    """Run every shard of ``job`` into ``sink``; returns documents per provider."""
-    _, _, encoder = _prepare(job)
-    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    return execute(
-        document_shard,
-        job,
-        shards,
-        sink,
-        header=encoder.header(),
-        workers=workers,
-        progress=progress,
-    )
+class DocumentFiles:
+    """The producer of a documents run's files: each shard's documents, encoded."""
+
+    def __init__(self, job: DocumentJob) -> None:
+        self.job = job
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        job = self.job
+        _, _, encoder = _prepare(job)
+        shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
+        yield Prepare()
+        yield Files(encoder.header())
+        for shard, result in zip(shards, on_engine(document_shard, job, shards, workers=workers)):
+            yield Files(result.chunks, done=shard.size, counts=result.counts)
+
+
+class DocumentRows:
+    """The producer of a documents run's rows: one batch per shard (one transaction each)."""
+
+    def __init__(self, job: DocumentJob, table: TableSpec) -> None:
+        self.job = job
+        self.table = table
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        job = self.job
+        shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
+        yield Prepare([self.table])
+        records = on_engine(document_records_shard, job, shards, workers=workers)
+        for shard, documents in zip(shards, records):
+            yield Rows(self.table, documents, done=shard.size)
 
 
 def validate_document_options(
@@ -135,22 +129,22 @@ def check_locale(locale: str) -> None:
 
 
 def manifest_for(
-    job: DocumentJob, *, kind: str, files: Mapping[str, str], **options: Any
-) -> Manifest:
-    return Manifest(
-        kind=kind,
+    job: DocumentJob, *, files: Mapping[str, str], **options: Any
+) -> dict[str, Manifest]:
+    """The manifest of a documents run of ``job`` (by its path in the run)."""
+    manifest = build_manifest(
+        kind="documents",
         provider=job.provider,
         seed=job.seed,
         quantity=job.quantity,
-        shard_size=SHARD_SIZE,
         locale=job.locale,
         format=job.format,
-        reference_date=job.reference_date.isoformat(),
-        generator_version=__version__,
+        reference_date=job.reference_date,
         counts={job.provider: job.quantity},
-        files=dict(files),
+        files=files,
         options={k: v for k, v in options.items() if v},
     )
+    return {MANIFEST_NAME: manifest}
 
 
 def generate_documents(
@@ -193,8 +187,7 @@ def generate_documents(
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
     with using(scheduler, workers=workers):
-        kind = target_kind(to)
-        if kind == DATABASE:
+        if target_kind(to) == DATABASE:
             written = documents_to_database(
                 job,
                 str(to),
@@ -204,33 +197,15 @@ def generate_documents(
                 progress=progress,
             )
             return RunResult(str(to), job.seed, {provider: quantity}, written=written)
-        if kind in (BLOB, ZIP):
-            from datagen.publish import publish
-
-            with scratch_directory() as folder:
-                result = generate_documents(
-                    provider=provider,
-                    quantity=quantity,
-                    seed=job.seed,
-                    to=folder,
-                    fmt=fmt,
-                    locale=locale,
-                    workers=workers,
-                    ref_counts=ref_counts,
-                    reference_date=reference_date,
-                    progress=progress,
-                )
-                summary = publish(folder / provider, to=str(to))
-            return RunResult(str(to), job.seed, result.counts, result.files, summary.written)
-        ensure_writable_folder(Path(to))
-        target = Path(to) / provider
-        with atomic_directory(target) as partial:
-            writer = FolderWriter(partial)
-            write_documents(job, writer, workers=workers, progress=progress)
-            files = writer.digests()
-            manifest = manifest_for(job, kind="documents", files=files, refs=dict(job.ref_counts))
-            atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
-        return RunResult(path=target, seed=job.seed, counts=dict(manifest.counts), files=files)
+        run = write_run(
+            DocumentFiles(job),
+            to,
+            name=provider,
+            manifests=lambda _, files: manifest_for(job, files=files, refs=dict(job.ref_counts)),
+            workers=workers,
+            progress=progress,
+        )
+        return RunResult(run.path, job.seed, {provider: quantity}, run.files, run.summary.written)
 
 
 def document_records_shard(job: DocumentJob, shard: Shard) -> list[Document]:
@@ -259,18 +234,15 @@ def documents_to_database(
             foreign_keys=foreign_keys,
             progress=progress,
         )
-    table = table_for(job.provider)
-    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider)
-    with open_target(url, foreign_keys=foreign_keys) as sink:
-        sink.prepare([table], reset=reset)
-        for shard, documents in zip(
-            shards, run_shards(document_records_shard, job, shards, workers=workers)
-        ):
-            sink.write(table, documents)
-            if progress:
-                progress(shard.size)
-        sink.commit()  # a table this run made is counted in the database
-    return dict(sink.summary.written)
+    with open_target(url, foreign_keys=foreign_keys) as target:
+        written = write(
+            DocumentRows(job, table_for(job.provider)),
+            target,
+            workers=workers,
+            progress=progress,
+            reset=reset,
+        )
+    return dict(written.summary.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:
@@ -289,8 +261,8 @@ def regenerate_digests(
     job: DocumentJob, *, workers: int | None = None, progress: Progress | None = None
 ) -> dict[str, str]:
     """The digests a run of ``job`` would write, computed without writing."""
-    sink = ChunkSink()
-    write_documents(job, sink, workers=workers, progress=progress)
+    with ChunkSink() as sink:
+        write(DocumentFiles(job), sink, workers=workers, progress=progress)
     return sink.digests()
 
 

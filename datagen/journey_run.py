@@ -11,26 +11,30 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
+
+import orjson
 
 from datagen import __version__
-from datagen.atomic import atomic_directory, atomic_write_bytes
-from datagen.atomic import ensure_writable_folder, scratch_directory
-from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
+from datagen.driver import Batch, Done, Files, Prepare, on_engine, step_batches, write
 from datagen.engines import check_target, using
+from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
 from datagen.generator import check_locale
-from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
-from datagen.manifest import MANIFEST_NAME, Manifest
-from datagen.runs import ShardResult, execute
-from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
+from datagen.limits import check_inputs
+from datagen.manifest import MANIFEST_NAME, Manifest, build_manifest
+from datagen.runs import RunResult, ShardResult, write_run
 from datagen.schema import Runtime
-from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
-from datagen.sinks.files import ChunkSink, FolderWriter
-from datagen.types import Progress
+from datagen.seeding import REFERENCE_DATE, Shard, choose_seed, plan_shards
+from datagen.sinks.files import ChunkSink
+from datagen.sinks.open import open_target
+from datagen.sinks.urls import DATABASE, target_kind
+from datagen.tables import table_for
+from datagen.tablespec import TableSpec
+from datagen.types import Document, Progress
 
 DEFAULT_JOURNEYS_DIR = Path("output/journeys")
 METADATA_VERSION = 1
@@ -48,14 +52,6 @@ class JourneyJob:
     seed: int
     locale: str = "en"
     reference_date: datetime = REFERENCE_DATE
-
-
-@dataclass
-class JourneyRunResult:
-    path: Path | str
-    seed: int
-    counts: dict[str, int]
-    written: dict[str, int] = field(default_factory=dict)  # per table or container
 
 
 _contexts: dict[JourneyJob, JourneyContext] = {}
@@ -148,15 +144,96 @@ def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
     return ShardResult(chunks, counts)
 
 
-def write_journeys(
-    job: JourneyJob,
-    sink: ChunkSink,
-    *,
-    workers: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, int]:
-    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
-    return execute(journey_shard, job, shards, sink, workers=workers, progress=progress)
+def journey_rows_shard(
+    job: JourneyJob, shard: Shard
+) -> tuple[list[tuple[str, Document]], dict[str, int]]:
+    """``(document type, row)`` of every step of one shard of journeys, and its counts.
+
+    The rows a database gets from the shard's journey zips (as ``publish``
+    reads them): each step's document as its JSON reads back, with the
+    journey's ``journey_id`` (its user) and the step's ``step_index``, in step order.
+    """
+    journey_context(job).runtime.reseed(shard.seed)
+    loads = orjson.loads
+    rows: list[tuple[str, Document]] = []
+    counts: dict[str, int] = {"journeys": 0, "steps": 0}
+    for index in range(shard.start, shard.stop):
+        journey = build_journey(job, index)
+        for step in journey.steps:
+            record = loads(orjson.dumps(step.document))
+            record["journey_id"] = journey.user_id
+            record["step_index"] = step.index
+            rows.append((step.document_type, record))
+            counts[step.document_type] = counts.get(step.document_type, 0) + 1
+        counts["journeys"] += 1
+        counts["steps"] += len(journey.steps)
+    return rows, counts
+
+
+def journey_shards(job: JourneyJob) -> list[Shard]:
+    return plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
+
+
+class JourneyFiles:
+    """The producer of a journeys run's files: a zip and its metadata per journey."""
+
+    def __init__(self, job: JourneyJob) -> None:
+        self.job = job
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        shards = journey_shards(self.job)
+        yield Prepare()
+        for shard, result in zip(
+            shards, on_engine(journey_shard, self.job, shards, workers=workers)
+        ):
+            yield Files(result.chunks, done=shard.size, counts=result.counts)
+
+
+class JourneyRows:
+    """The producer of a journeys run's rows: every step in its document type's table.
+
+    Streamed shard by shard, batched as ``publish`` batches a journeys run
+    (:func:`datagen.driver.step_batches`); each table is prepared before its
+    first rows (the connection is checked first).
+    """
+
+    def __init__(self, job: JourneyJob) -> None:
+        self.job = job
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        yield Prepare()
+        yield from step_batches(self._rows(workers), count_rows=False)
+
+    def _rows(self, workers: int | None) -> Iterator[tuple[TableSpec, Document] | Done]:
+        tables: dict[str, TableSpec] = {}
+        shards = journey_shards(self.job)
+        made = on_engine(journey_rows_shard, self.job, shards, workers=workers)
+        for shard, (rows, counts) in zip(shards, made):
+            for kind, record in rows:
+                table = tables.get(kind)
+                if table is None:
+                    table = tables[kind] = table_for(kind, journeys=True)
+                yield table, record
+            yield Done(shard.size, counts)
+
+
+def manifest_for(
+    job: JourneyJob, counts: Mapping[str, int], files: Mapping[str, str]
+) -> dict[str, Manifest]:
+    """The manifest of a journeys run of ``job`` (by its path in the run)."""
+    manifest = build_manifest(
+        kind="journeys",
+        provider=job.journey,
+        seed=job.seed,
+        quantity=job.quantity,
+        locale=job.locale,
+        format="zip",
+        reference_date=job.reference_date,
+        counts=counts,
+        files=files,
+        options={"metadata_version": METADATA_VERSION},
+    )
+    return {MANIFEST_NAME: manifest}
 
 
 def generate_journeys(
@@ -172,63 +249,40 @@ def generate_journeys(
     foreign_keys: bool = False,  # same as --foreign-keys (databases)
     scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
     progress: Progress | None = None,
-) -> JourneyRunResult:
+) -> RunResult:
     """Write ``quantity`` journeys of ``journey`` to ``to``.
 
-    A folder gets ``to/<journey>/`` (zips, metadata, manifest). Any other
-    target (database, blob container, zip) gets that run published to it.
+    A folder gets ``to/<journey>/`` (zips, metadata, manifest); a blob
+    container or ``NAME.zip`` gets the same files. A database gets every step
+    in its document type's table, streamed (no files).
     """
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
     check_target(scheduler, to)
+    job = JourneyJob(
+        journey=journey,
+        quantity=quantity,
+        seed=choose_seed() if seed is None else seed,
+        locale=locale,
+        reference_date=reference_date,
+    )
     with using(scheduler, workers=workers):
-        if target_kind(to) in (DATABASE, BLOB, ZIP):
-            from datagen.publish import publish
-
-            with scratch_directory() as folder:
-                result = generate_journeys(
-                    journey=journey,
-                    quantity=quantity,
-                    seed=seed,
-                    to=folder,
-                    locale=locale,
-                    workers=workers,
-                    reference_date=reference_date,
-                    progress=progress,
+        if target_kind(to) == DATABASE:
+            with open_target(str(to), foreign_keys=foreign_keys) as target:
+                written = write(
+                    JourneyRows(job), target, workers=workers, progress=progress, reset=reset
                 )
-                summary = publish(
-                    folder / journey, to=str(to), reset=reset, foreign_keys=foreign_keys
-                )
-            return JourneyRunResult(str(to), result.seed, result.counts, summary.written)
-        ensure_writable_folder(Path(to))
-        job = JourneyJob(
-            journey=journey,
-            quantity=quantity,
-            seed=choose_seed() if seed is None else seed,
-            locale=locale,
-            reference_date=reference_date,
+            return RunResult(str(to), job.seed, written.counts, written=written.summary.written)
+        run = write_run(
+            JourneyFiles(job),
+            to,
+            name=journey,
+            manifests=lambda counts, files: manifest_for(job, counts, files),
+            workers=workers,
+            progress=progress,
         )
-        target = Path(to) / journey
-        with atomic_directory(target) as partial:
-            writer = FolderWriter(partial)
-            counts = write_journeys(job, writer, workers=workers, progress=progress)
-            manifest = Manifest(
-                kind="journeys",
-                provider=journey,
-                seed=job.seed,
-                quantity=quantity,
-                shard_size=SHARD_SIZE,
-                locale=locale,
-                format="zip",
-                reference_date=reference_date.isoformat(),
-                generator_version=__version__,
-                counts=counts,
-                files=writer.digests(),
-                options={"metadata_version": METADATA_VERSION},
-            )
-            atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
-        return JourneyRunResult(path=target, seed=job.seed, counts=counts)
+        return RunResult(run.path, job.seed, run.counts, run.files, run.summary.written)
 
 
 def regenerate_run(
@@ -241,6 +295,6 @@ def regenerate_run(
         locale=manifest.locale,
         reference_date=datetime.fromisoformat(manifest.reference_date),
     )
-    sink = ChunkSink()
-    write_journeys(job, sink, workers=workers, progress=progress)
+    with ChunkSink() as sink:
+        write(JourneyFiles(job), sink, workers=workers, progress=progress)
     return sink.digests()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import orjson
 
+from datagen import __version__
 from datagen.errors import InputError, ManifestError
 from datagen.formats import FORMATS
 from datagen.limits import MAX_ROWS, QUANTITY, SEED, check_date
+from datagen.seeding import SHARD_SIZE
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -37,6 +40,36 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def build_manifest(
+    *,
+    kind: str,  # documents, journeys or scenario
+    provider: str,  # the document provider, journey or table
+    seed: int,
+    quantity: int,
+    locale: str,
+    format: str,
+    reference_date: datetime,
+    counts: Mapping[str, int],
+    files: Mapping[str, str],  # name in the run -> SHA-256
+    options: Mapping[str, Any],
+) -> Manifest:
+    """The manifest of a run this version made (the one way every run's is built)."""
+    return Manifest(
+        kind=kind,
+        provider=provider,
+        seed=seed,
+        quantity=quantity,
+        shard_size=SHARD_SIZE,
+        locale=locale,
+        format=format,
+        reference_date=reference_date.isoformat(),
+        generator_version=__version__,
+        counts=dict(counts),
+        files=dict(files),
+        options=dict(options),
+    )
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -13,15 +13,17 @@ import gc
 from contextlib import contextmanager
 from pathlib import Path
 from itertools import chain, islice
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import orjson
 
+from datagen.driver import STEP_BATCH, Batch, Done, Files, OnDisk, Prepare, Rows, Tally
+from datagen.driver import order_by_references, step_batches, write
 from datagen.errors import InputError
 from datagen.manifest import Manifest
-from datagen.ordering import depth_first
+from datagen.replay.source import read_journey, read_zip_file
 from datagen.run_files import Run, check_destinations, check_runs, destination_name, load_runs
-from datagen.sinks.base import Summary, TableSpec, Target
+from datagen.sinks.base import Summary, TableSpec
 from datagen.sinks.files import check_zip_target
 from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, DATABASE, FOLDER, OTHER, ZIP, is_url, target_kind
@@ -29,7 +31,7 @@ from datagen.sinks.urls import unsupported_target
 from datagen.tables import table_for
 from datagen.types import Document, Progress
 
-BATCH = 50_000  # records per write: one transaction each
+BATCH = STEP_BATCH  # records per write: one transaction each
 CHUNK_BYTES = 1 << 18  # JSONL read and parsed at a time
 
 
@@ -79,8 +81,6 @@ def journey_records(run: Path, manifest: Manifest) -> Iterator[tuple[str, Docume
     Each zip is read and checked as ``replay`` reads it (bounded sizes, a known
     metadata version, every step's file a JSON object).
     """
-    from datagen.replay.source import read_journey, read_zip_file
-
     for file in sorted(manifest.files):
         if not file.endswith(".zip"):
             continue
@@ -96,82 +96,6 @@ def tables_of(manifest: Manifest) -> list[TableSpec]:
     journeys = manifest.kind == "journeys"
     names = [k for k in manifest.counts if k not in ("journeys", "steps")]
     return order_by_references([table_for(n, journeys=journeys) for n in names])
-
-
-def order_by_references(tables: list[TableSpec]) -> list[TableSpec]:
-    """Parents before children, so foreign keys can be created and satisfied."""
-    by_name = {t.name: t for t in tables}
-
-    def parents(name: str) -> list[str]:
-        return [p for p, _ in by_name[name].foreign_keys.values() if p in by_name]
-
-    return [by_name[name] for name in depth_first(sorted(by_name), parents)]
-
-
-def write_records(
-    sink: Target,
-    records: Iterable[tuple[str, Document]],
-    tables: dict[str, TableSpec],
-    *,
-    progress: Progress | None = None,
-) -> None:
-    """Batch ``(type, record)`` pairs by type and write them.
-
-    When a batch is full, every pending batch is written, in the order of
-    ``tables`` (parents first): a child's rows never reach the database
-    before the rows they refer to, which came earlier in ``records``. That
-    happens between two journeys (records with another ``journey_id``), so
-    a row a journey writes twice (a ``job_run`` started, then finished) is
-    in one batch, and the database counts it once.
-    """
-    batches: dict[str, list[Document]] = {name: [] for name in tables}
-    full, journey = False, None
-    for kind, record in records:
-        if full and (record.get("journey_id") is None or record["journey_id"] != journey):
-            _flush(sink, batches, tables, progress)
-            full = False
-        journey = record.get("journey_id")
-        batch = batches[kind]
-        batch.append(record)
-        full = full or len(batch) >= BATCH
-    _flush(sink, batches, tables, progress)
-
-
-def _flush(
-    sink: Target,
-    batches: dict[str, list[Document]],
-    tables: dict[str, TableSpec],
-    progress: Progress | None,
-) -> None:
-    for kind, batch in batches.items():
-        if batch:
-            _write(sink, tables[kind], batch, progress)
-            batches[kind] = []
-
-
-def stream_records(
-    sink: Target,
-    chunks: Iterable[list[Document]],
-    table: TableSpec,
-    *,
-    progress: Progress | None = None,
-) -> None:
-    """Write one type's records as they are read, ``BATCH`` to a write.
-
-    The sink reads each batch while it is being parsed, so a database works
-    on the first rows while the next are read.
-    """
-    records = chain.from_iterable(chunks)
-    for first in records:
-        _write(sink, table, chain((first,), islice(records, BATCH - 1)), progress)
-
-
-def _write(
-    sink: Target, table: TableSpec, batch: Iterable[Document], progress: Progress | None
-) -> None:
-    written = sink.write(table, batch)
-    if progress:
-        progress(written)
 
 
 @contextmanager
@@ -258,63 +182,92 @@ def _publish_to_database(
     foreign_keys: bool,
     progress: Progress | None,
 ) -> Summary:
-    specs: dict[str, TableSpec] = {}
-    for _, manifest in runs:
-        for spec in tables_of(manifest):
-            known = specs.get(spec.name)
-            if known is None or len(spec.columns) > len(known.columns):
-                specs[spec.name] = spec  # a journeys run's table also has journey_id, step_index
-    all_tables = order_by_references(list(specs.values()))
-    tables = {t.name: t for t in all_tables}
-    order = {t.name: n for n, t in enumerate(all_tables)}
-    # Parents' runs first, so that their rows exist when a child's foreign keys are checked.
-    runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
     with open_target(url, foreign_keys=foreign_keys) as sink:
-        sink.prepare(all_tables, reset=reset)
+        written = write(RunRows(runs), sink, progress=progress, reset=reset)
+    return written.summary
+
+
+class RunRows:
+    """The producer of runs' rows: each run's documents or journey steps, as read from disk.
+
+    Parents' runs first, so that their rows exist when a child's foreign keys
+    are checked. A documents run's records go ``BATCH`` to a write, read while
+    the target writes (a database works on the first rows while the next are
+    parsed); a journeys run's steps are batched by table
+    (:func:`datagen.driver.step_batches`).
+    """
+
+    def __init__(self, runs: list[tuple[Path, Manifest]]) -> None:
+        specs: dict[str, TableSpec] = {}
+        for _, manifest in runs:
+            for spec in tables_of(manifest):
+                known = specs.get(spec.name)
+                if known is None or len(spec.columns) > len(known.columns):
+                    specs[spec.name] = (
+                        spec  # a journeys run's table also has journey_id, step_index
+                    )
+        self.tables = order_by_references(specs.values())
+        order = {t.name: n for n, t in enumerate(self.tables)}
+        self.runs = sorted(runs, key=lambda run: min(order[t.name] for t in tables_of(run[1])))
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        yield Prepare(self.tables)
+        tables = {t.name: t for t in self.tables}
         with collector_paused():
-            for run, manifest in runs:
+            for run, manifest in self.runs:
                 if manifest.kind == "journeys":
-                    steps = journey_records(run, manifest)
-                    write_records(sink, steps, tables, progress=progress)
+                    steps = (
+                        (tables[kind], record) for kind, record in journey_records(run, manifest)
+                    )
+                    yield from step_batches(steps, tables=self.tables)
                 else:
-                    documents = document_records(run, manifest)
-                    stream_records(sink, documents, tables[manifest.provider], progress=progress)
-        sink.commit()  # the tables this run made are counted in the database
-    return sink.summary
+                    records = chain.from_iterable(document_records(run, manifest))
+                    table = tables[manifest.provider]
+                    for first in records:
+                        yield Rows(table, chain((first,), islice(records, BATCH - 1)))
 
 
 def _publish_files(
     source: Path, runs: list[Run], to: str, kind: str, *, progress: Progress | None
 ) -> Summary:
-    """The runs' files (each run's manifest and the files it lists) to a file target.
-
-    A zip and blobs name each file by its path under SOURCE; a folder puts each
-    run at its own path under SOURCE (its name if it is SOURCE).
-    """
+    """The runs' files (each run's manifest and the files it lists) to a file target."""
     if kind == BLOB and not source.is_dir():  # (as upload_folder says it)
         raise InputError(
             f"{str(source)!r} is not a folder",
             hint="generate data first (e.g. make demo), or name the folder to upload",
         )
     with open_target(to) as target:
-        target.prepare()
-        if kind == FOLDER:
-            for run in runs:
-                destination = destination_name(run, source)
+        written = write(RunFiles(source, runs, kind), target, progress=progress)
+    return written.summary
+
+
+class RunFiles:
+    """The producer of runs' files, as they are on disk: each run's manifest and its files.
+
+    A zip and blobs name each file by its path under SOURCE; a folder puts each
+    run at its own path under SOURCE (its name if it is SOURCE).
+    """
+
+    def __init__(self, source: Path, runs: list[Run], kind: str) -> None:
+        self.source = source
+        self.runs = runs
+        self.kind = kind
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        yield Prepare()
+        if self.kind == FOLDER:
+            for run in self.runs:
+                destination = destination_name(run, self.source)
                 for path, name in run.files():
-                    target.add_file(path, (destination / name).as_posix())
-                    if progress:
-                        progress(1)
-                target.summary.add(run.manifest.provider, len(run.manifest.files) + 1)
-        else:
-            for path, name in _named_files(source, runs):
-                if progress and kind == BLOB:
-                    progress(1)  # (counted as it starts: an upload may take a while)
-                target.add_file(path, name)
-                if progress and kind != BLOB:
-                    progress(1)
-        target.commit()
-    return target.summary
+                    yield Files([OnDisk(path, (destination / name).as_posix())], done=1)
+                yield Tally(run.manifest.provider, len(run.manifest.files) + 1)
+            return
+        for path, name in _named_files(self.source, self.runs):
+            if self.kind == BLOB:
+                yield Done(1)  # (counted as it starts: an upload may take a while)
+                yield Files([OnDisk(path, name)])
+            else:
+                yield Files([OnDisk(path, name)], done=1)
 
 
 def _named_files(source: Path, runs: list[Run]) -> list[tuple[Path, str]]:

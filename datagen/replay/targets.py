@@ -19,8 +19,11 @@ from typing import Any, Collection, Mapping, Sequence
 import orjson
 
 from datagen.atomic import atomic_write_bytes
+from datagen.documents import registry
+from datagen.driver import order_by_references
 from datagen.errors import DataGenError, InputError, SinkError
 from datagen.replay.source import ReplayStep
+from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind, is_sqlite_url
 
@@ -136,10 +139,6 @@ class DatabaseTarget(StepTarget):
         self._lock = threading.Lock()
 
     def open(self, document_types: Collection[str]) -> None:
-        from datagen.documents import registry
-        from datagen.publish import order_by_references
-        from datagen.tables import table_for
-
         known = set(registry.names())
         for kind in sorted(document_types):
             if kind not in known:

@@ -4,29 +4,26 @@ Databases get one table per provider with primary and foreign keys (the
 database enforces integrity), created parents first and filled entity by
 entity in dependency order, in batches as shards come back from the workers.
 Folders get ``TO/<scenario>/<table>/<table>.jsonl`` with a manifest that
-``publish`` reads; zips and blob containers get that folder's files.
+``publish`` reads; zips and blob containers get those files under
+``<scenario>/``. Every target is written by the driver (:mod:`datagen.driver`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import orjson
 
-from datagen import __version__
-from datagen.atomic import (
-    scratch_directory,
-    atomic_directory,
-    atomic_write_bytes,
-    ensure_writable_folder,
-    sha256_file,
-)
+from datagen.driver import Batch, Files, Load, Prepare, Rows, write
 from datagen.engines import check_target, current, using
 from datagen.errors import InputError
+from datagen.formats import Chunk
 from datagen.limits import check_inputs
-from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.manifest import MANIFEST_NAME, Manifest, build_manifest
+from datagen.runs import write_run
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.checks import CheckResult, run_checks
 from datagen.scenarios.checks import validate as validate_checks
@@ -35,10 +32,10 @@ from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
 from datagen.scenarios.rows import build_shard, install, tasks_of
 from datagen.scenarios.runner import run_ordered
-from datagen.seeding import SHARD_SIZE, choose_seed
-from datagen.tablespec import TableSpec
+from datagen.seeding import choose_seed
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import BLOB, DATABASE, ZIP, is_postgresql_url, target_kind
+from datagen.sinks.urls import DATABASE, FOLDER, is_postgresql_url, target_kind
+from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
 BATCH = 5_000
@@ -115,14 +112,9 @@ def populate(
             if on_written is not None:
                 on_written()
             return PopulateResult(plan, target, written, checks=run_checks(plan, target))
-        if kind in (BLOB, ZIP):
-            from datagen.publish import publish
-
-            with scratch_directory() as folder:
-                to_folder(plan, folder, workers=workers, progress=progress)
-                summary = publish(folder, to=target)
-            return PopulateResult(plan, target, dict(summary.written))
-        written = to_folder(plan, Path(target), workers=workers, progress=progress)
+        written = to_files(plan, target, workers=workers, progress=progress)
+        if kind != FOLDER:
+            return PopulateResult(plan, target, written)
         if on_written is not None:
             on_written()
         return PopulateResult(plan, str(Path(target) / plan.scenario.name), written)
@@ -139,18 +131,34 @@ def to_database(
     # PostgreSQL and SQLite: one transaction (keys after rows on PostgreSQL);
     # MySQL: foreign keys checked as the rows come, each batch committed.
     with open_target(url, foreign_keys=True, bulk=True) as sink:
-        sink.prepare(list(plan.tables.values()), reset=reset)
-        if sink.takes_copy_text:  # rows encoded in the workers, one COPY per table
+        producer = ScenarioRows(plan, copy_text=sink.takes_copy_text)
+        written = write(producer, sink, workers=workers, progress=progress, reset=reset)
+    return dict(written.summary.written)
+
+
+class ScenarioRows:
+    """The producer of a population's rows: every table, parents first, in batches.
+
+    ``copy_text``: the target takes rows encoded in the workers as COPY text
+    (PostgreSQL's bulk load), one COPY per table (:mod:`datagen.scenarios.copy_load`).
+    """
+
+    def __init__(self, plan: Plan, *, copy_text: bool = False) -> None:
+        self.plan = plan
+        self.copy_text = copy_text
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        plan = self.plan
+        yield Prepare(list(plan.tables.values()))
+        if self.copy_text:
             from datagen.scenarios.copy_load import copy_plan  # psycopg: only for PostgreSQL
 
-            copy_plan(plan, sink, workers=workers, progress=progress)
-        else:
-            for table, batch in batches(plan, workers=workers):
-                sink.write(table, batch)
-                if progress:
-                    progress(len(batch))
-        sink.commit()  # the tables this run made are counted in the database, then committed
-    return dict(sink.summary.written)
+            yield Load(
+                lambda sink, progress: copy_plan(plan, sink, workers=workers, progress=progress)
+            )
+            return
+        for table, batch in batches(plan, workers=workers):
+            yield Rows(table, batch, done=len(batch))
 
 
 def batches(plan: Plan, *, workers: int | None) -> Iterator[tuple[TableSpec, list[Document]]]:
@@ -170,44 +178,65 @@ def batches(plan: Plan, *, workers: int | None) -> Iterator[tuple[TableSpec, lis
         yield plan.table_of(current), batch
 
 
-def to_folder(
-    plan: Plan, folder: Path, *, workers: int | None, progress: Progress | None
-) -> dict[str, int]:
-    """``folder/<scenario>/<table>/<table>.jsonl`` plus a manifest per table."""
-    ensure_writable_folder(folder)
-    target = folder / plan.scenario.name
-    counts = plan.counts()
-    with atomic_directory(target) as partial:
-        handles = {}
-        try:
-            for table in plan.tables:
-                (partial / table).mkdir()
-                handles[table] = open(partial / table / f"{table}.jsonl", "wb")
-            for name, rows in generate_rows(plan, workers=workers):
-                handles[plan.entities[name].provider].write(jsonl_chunk(rows))
-                if progress:
-                    progress(len(rows))
-        finally:
-            for handle in handles.values():
-                handle.close()
-        for table in plan.tables:
-            name = f"{table}.jsonl"
-            manifest = Manifest(
+class ScenarioFiles:
+    """The producer of a population's files: ``<table>/<table>.jsonl`` each, under ``prefix``."""
+
+    def __init__(self, plan: Plan, *, prefix: str = "") -> None:
+        self.plan = plan
+        self.prefix = prefix
+
+    def path(self, table: str, name: str) -> str:
+        return f"{self.prefix}{table}/{name}"
+
+    def batches(self, *, workers: int | None) -> Iterator[Batch]:
+        plan = self.plan
+        yield Prepare()
+        yield Files([Chunk(self.path(t, f"{t}.jsonl"), b"") for t in plan.tables])  # (every file)
+        for name, rows in generate_rows(plan, workers=workers):
+            table = plan.entities[name].provider
+            yield Files([Chunk(self.path(table, f"{table}.jsonl"), jsonl_chunk(rows))], len(rows))
+
+    def manifests(self, _: Mapping[str, int], digests: Mapping[str, str]) -> dict[str, Manifest]:
+        """A manifest per table (each table is a run ``publish`` reads)."""
+        plan = self.plan
+        counts = plan.counts()
+        return {
+            self.path(table, MANIFEST_NAME): build_manifest(
                 kind="scenario",
                 provider=table,
                 seed=plan.seed,
                 quantity=counts[table],
-                shard_size=SHARD_SIZE,
                 locale=plan.locale,
                 format="jsonl",
-                reference_date=plan.reference_date.isoformat(),
-                generator_version=__version__,
+                reference_date=plan.reference_date,
                 counts={table: counts[table]},
-                files={name: sha256_file(partial / table / name)},
+                files={f"{table}.jsonl": digests[self.path(table, f"{table}.jsonl")]},
                 options={"scenario": plan.scenario.path, "scale": plan.scale},
             )
-            atomic_write_bytes(partial / table / MANIFEST_NAME, manifest.to_bytes())
-    return counts
+            for table in plan.tables
+        }
+
+
+def to_files(
+    plan: Plan, to: str, *, workers: int | None, progress: Progress | None
+) -> dict[str, int]:
+    """A folder gets ``TO/<scenario>/<table>/``, a zip or blobs ``<scenario>/<table>/…``.
+
+    Returns rows per table (a folder) or what the target counted (files per zip or container).
+    """
+    folder = target_kind(to) == FOLDER
+    name = plan.scenario.name
+    producer = ScenarioFiles(plan, prefix="" if folder else f"{name}/")
+    run = write_run(
+        producer,
+        to,
+        name=name,
+        manifests=producer.manifests,
+        folders=list(plan.tables),
+        workers=workers,
+        progress=progress,
+    )
+    return plan.counts() if folder else dict(run.summary.written)
 
 
 def jsonl_chunk(rows: list[Document]) -> bytes:
@@ -222,8 +251,6 @@ def regenerate_digests(
     manifest: Manifest, workers: int | None, progress: Progress | None = None
 ) -> dict[str, str]:
     """For ``verify``: the SHA-256 a table's JSONL file of a scenario run should have."""
-    import hashlib
-
     options = manifest.options
     key = (str(options.get("scenario")), manifest.seed, float(options.get("scale", 1.0)))
     if key not in _regenerated:
