@@ -41,6 +41,17 @@ in versions before 0.4 (and no other hidden name: a user's ``.bashrc.old`` or ``
 beside a target is theirs)."""
 
 
+def hidden(relative: Path) -> bool:
+    """Is ``relative`` (a path under a run or a folder of runs) hidden, so never a run's?
+
+    The one run-files rule: an entry whose name, or a folder's on its way, starts
+    with a dot is not output: an interrupted run's ``.datagen-partial-NAME-*``
+    folder, a file being written, ``.gitkeep``. No command reads, verifies,
+    replays or publishes it, whatever the target.
+    """
+    return any(part.startswith(".") for part in relative.parts)
+
+
 def _temp_prefix(kind: str, target: Path) -> str:
     """The prefix of a temporary entry for ``target``; mkdtemp/mkstemp add 8 random characters."""
     return f"{kind}{target.name}-"

@@ -5,7 +5,8 @@ Every command that writes (``document``, ``journey``, ``populate``,
 (:func:`datagen.sinks.open.open_target`) and calls :func:`write`. A producer
 runs its shards on the current engine (:func:`on_engine`: the bounded,
 ordered pool of :mod:`datagen.engines`, local processes or a Dask cluster)
-and yields what they made, in shard order, as *batches*:
+and yields what they made, in shard order, as *batches*
+(``on_engine`` is :func:`datagen.parallel.run_shards`):
 
 - :class:`Prepare`: prepare the target for these tables (none: check the
   place, connect) before the rows that follow;
@@ -27,18 +28,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence, TypeVar, Union
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union
 
-from datagen.engines import current
+from datagen.parallel import run_shards
 from datagen.formats import Chunk
 from datagen.ordering import depth_first
-from datagen.seeding import Shard
 from datagen.sinks.base import Summary, Target
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
-J = TypeVar("J")
-R = TypeVar("R")
+on_engine = run_shards
+"""``on_engine(task, job, shards, workers=…)``: ``task(job, shard)`` for every shard, in
+order, on the current engine (at most a few shards per worker in flight)."""
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,6 @@ class Written:
 
     counts: dict[str, int]
     summary: Summary
-
-
-def on_engine(
-    task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
-) -> Iterator[R]:
-    """``task(job, shard)`` for every shard, in order, on the current engine.
-
-    At most a few shards per worker are in flight (:mod:`datagen.engines`),
-    so a run's memory is a few shards however long it is.
-    """
-    return current().run_shards(task, job, shards, workers=workers)
 
 
 def write(

@@ -23,6 +23,7 @@ def run_shards(
     Locally (the default) with one worker (or one shard) the shards run in
     this process, otherwise on a pool of forked processes; on a Dask cluster
     (:func:`datagen.engines.using`) as tasks. The output is the same either
-    way: a shard's result depends on the job and the shard only.
+    way: a shard's result depends on the job and the shard only. Producers
+    reach it as :func:`datagen.driver.on_engine`.
     """
     return current().run_shards(task, job, shards, workers=workers)

@@ -20,7 +20,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from datagen.atomic import LEFTOVER, sha256_file
+from datagen.atomic import LEFTOVER, hidden, sha256_file
 from datagen.errors import InputError, ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
 from datagen.replay.source import read_journey, read_zip_file
@@ -69,15 +69,14 @@ def load_runs(source: Path) -> list[Run]:
 def find_runs(path: Path) -> list[Path]:
     """``path`` itself if it holds a manifest, else the folders below it that do.
 
-    Hidden folders (an interrupted run's ``.datagen-partial-NAME-*``) are not runs.
+    Hidden folders (an interrupted run's ``.datagen-partial-NAME-*``) are not runs
+    (:func:`datagen.atomic.hidden`).
     """
     if (path / MANIFEST_NAME).is_file():
         return [path]
     if path.is_dir():
         runs = sorted(
-            p.parent
-            for p in path.rglob(MANIFEST_NAME)
-            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+            p.parent for p in path.rglob(MANIFEST_NAME) if not hidden(p.relative_to(path))
         )
         if runs:
             return runs

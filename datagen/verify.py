@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from datagen import __version__, generator, journey_run
-from datagen.atomic import sha256_file
+from datagen.atomic import hidden, sha256_file
 from datagen.engines import using
 from datagen.errors import ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
@@ -72,7 +72,7 @@ def verify_run(
     actual = {
         str(p.relative_to(path)): p
         for p in path.rglob("*")
-        if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
+        if p.is_file() and p.name != MANIFEST_NAME and not hidden(p.relative_to(path))
     }
     result = VerifyResult(path=path, manifest=manifest)
     for name, digest in expected.items():

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import orjson
 
+from datagen.atomic import hidden
 from datagen.errors import InputError
 from datagen.journey_run import METADATA_NAME, METADATA_VERSION
 from datagen.limits import MAX_ENTRY_BYTES, MAX_JOURNEY_BYTES
@@ -88,7 +89,7 @@ def _zips(source: str) -> Iterator[tuple[str, bytes]]:
         yield str(path), read_zip_file(path)
     elif path.is_dir():
         for file in sorted(path.rglob("*.zip")):
-            if not any(part.startswith(".") for part in file.relative_to(path).parts):
+            if not hidden(file.relative_to(path)):
                 yield str(file), read_zip_file(file)
     else:
         raise InputError(
