@@ -1,4 +1,10 @@
-"""Generate documents of one provider into a folder: the ``document`` command."""
+"""Generate documents of one provider: the ``document`` command.
+
+Two producers (:mod:`datagen.driver`): :class:`DocumentFiles` (each shard's
+documents encoded as files, a run with its manifest: a folder, a zip, blobs)
+and :class:`DocumentRows` (each shard's documents as rows of the provider's
+table, one transaction a shard).
+"""
 
 from __future__ import annotations
 

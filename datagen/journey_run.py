@@ -5,6 +5,10 @@ named so that sorting gives step order, and ``metadata.json``) with the same
 metadata beside it as ``<journey>-<n>-<user_id>.metadata.json``. The zips are
 byte-identical for the same inputs: entries are stored (not deflated, whose
 output may differ between zlib builds) with fixed timestamps and order.
+
+Two producers (:mod:`datagen.driver`): :class:`JourneyFiles` (those files, a
+run with its manifest: a folder, a zip, blobs) and :class:`JourneyRows` (every
+step as a row of its document type's table, streamed into a database).
 """
 
 from __future__ import annotations
