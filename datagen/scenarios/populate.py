@@ -10,7 +10,6 @@ Folders get ``TO/<scenario>/<table>/<table>.jsonl`` with a manifest that
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -33,6 +32,7 @@ from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
 from datagen.scenarios.rows import build_shard, install, tasks_of
 from datagen.scenarios.runner import run_ordered
 from datagen.seeding import choose_seed
+from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
 from datagen.sinks.urls import DATABASE, FOLDER, is_postgresql_url, target_kind
 from datagen.tablespec import TableSpec
@@ -260,13 +260,11 @@ def regenerate_digests(
                 hint="run verify from the folder populate ran in",
             )
         plan = prepare(key[0], seed=key[1], scale=key[2])
-        hashes = {table: hashlib.sha256() for table in plan.tables}
-        for name, rows in generate_rows(plan, workers=workers):
-            hashes[plan.entities[name].provider].update(jsonl_chunk(rows))
-            if progress:
-                progress(len(rows))
+        with ChunkSink() as sink:  # the files a folder would get, hashed and not written
+            write(ScenarioFiles(plan), sink, workers=workers, progress=progress)
+        digests = sink.digests()
         _regenerated.clear()
-        _regenerated[key] = {table: digest.hexdigest() for table, digest in hashes.items()}
+        _regenerated[key] = {table: digests[f"{table}/{table}.jsonl"] for table in plan.tables}
     digest = _regenerated[key].get(manifest.provider)
     return {} if digest is None else {f"{manifest.provider}.jsonl": digest}
 
