@@ -57,7 +57,7 @@ from datagen.sinks.readback import (
     committed,
     read_back,
 )
-from datagen.sinks.urls import backend_label, Backend, location, parse_database_url
+from datagen.sinks.database_urls import backend_label, Backend, location, parse_database_url
 from datagen.types import Document
 from datagen.sinks.rows import RowPlan, encoded_rows, in_key_order, last_of_each
 from datagen.sinks.connections import (
