@@ -9,7 +9,8 @@ Data flows one way, from producers through one target protocol to targets
   chain documents into timed steps; both register themselves on import
   (:mod:`datagen.documents`, :mod:`datagen.journeys`). Templates compile to
   row builders (:mod:`datagen.schema`, :mod:`datagen.specs`,
-  :mod:`datagen.fields`, :mod:`datagen.columns`).
+  :mod:`datagen.field_factory`, :mod:`datagen.pools`, :mod:`datagen.fields`,
+  :mod:`datagen.columns`).
 - Producers, each behind the function its command calls: documents
   (:mod:`datagen.generator`), journeys (:mod:`datagen.journey_run`) and
   scenario populations (:mod:`datagen.scenarios`). Work is cut into shards of
