@@ -1,7 +1,8 @@
 """The values of a ``_.unique_choice`` pool: each once, then again, decorated.
 
 A pool's values are used once each in a seeded order, then again as
-``"Acme Labs"``, ``"Acme Group"``… (:data:`DECORATIONS`), then ``"Acme Labs 2"``…:
+``"Acme Holdings"``, then ``"Acme Group"``… (:data:`DECORATIONS`), then
+``"Acme Holdings 2"``…:
 a row's value is a function of its place in the order, so distinct rows get
 distinct values without the run keeping a set of the values used.
 """

@@ -17,7 +17,7 @@ from datagen.counters import below, hashes, integers, permuted
 from datagen.errors import SchemaError
 from datagen.fields.batch import Batch, evaluate, item_values, objects, python_values, row_codes
 from datagen.fields.keys import keys_of, uuids_of
-from datagen.fields.times import _US, NULL_TIME, to_micros, to_times
+from datagen.fields.times import MICROS, NULL_TIME, to_micros, to_times
 from datagen.specs import (
     POSITION_KEYS,
     SHARE_KEY,
@@ -106,10 +106,10 @@ def _timestamp(spec: Timestamp, batch: Batch, path: str) -> np.ndarray:
     for anchor_path in spec.after:
         anchor = anchor_times(batch, anchor_path)
         known = anchor != NULL_TIME
-        most[known] = np.minimum(most[known], np.maximum((reference - anchor[known]) // _US, 0))
+        most[known] = np.minimum(most[known], np.maximum((reference - anchor[known]) // MICROS, 0))
     least = np.minimum(lo_s, most)
     seconds = least + (batch.uniforms(path) * (most - least + 1)).astype(np.int64)
-    result: np.ndarray = reference - seconds * _US
+    result: np.ndarray = reference - seconds * MICROS
     return result
 
 

@@ -11,7 +11,7 @@ NULL_TIME = np.iinfo(np.int64).min
 """A time column's value for "no time" (None in the documents)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_US = 1_000_000
+MICROS = 1_000_000  # microseconds in a second
 
 
 def to_micros(value: datetime | date) -> int:
@@ -21,7 +21,7 @@ def to_micros(value: datetime | date) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     delta = value - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * _US + delta.microseconds
+    return (delta.days * 86400 + delta.seconds) * MICROS + delta.microseconds
 
 
 def to_times(values: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def datetimes(values: np.ndarray, zone: Any) -> list[datetime | None]:
         if micros == NULL_TIME:
             result.append(None)
             continue
-        seconds, rest = divmod(micros, _US)
+        seconds, rest = divmod(micros, MICROS)
         if fixed is not None and not rest:
             result.append(at(seconds, fixed))
             continue
