@@ -9,7 +9,8 @@ Data flows one way, from producers through one driver to one target protocol
   chain documents into timed steps; both register themselves on import
   (:mod:`datagen.documents`, :mod:`datagen.journeys`). Templates compile to
   row builders (:mod:`datagen.schema`, :mod:`datagen.specs`,
-  :mod:`datagen.fields`, :mod:`datagen.columns`); scenarios
+  :mod:`datagen.field_factory`, :mod:`datagen.pools`, :mod:`datagen.fields`,
+  :mod:`datagen.columns`); scenarios
   (:mod:`datagen.scenarios`) plan a population of related tables.
 - Producers, each behind the function its command calls, yield batches (rows
   of one table, or files) shard by shard: documents (:mod:`datagen.generator`),

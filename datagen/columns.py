@@ -18,13 +18,13 @@ reseeds it), so any prefix of a shard is the same whoever builds it.
 from __future__ import annotations
 
 import copy
-import hashlib
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from datagen.errors import SchemaError
 from datagen.fields import Batch, Columns, evaluate, is_column, item_values, python_values
+from datagen.fields.keys import keys_of, uuids_of  # formatted at once; importable from here
 from datagen.schema import Compiler, in_dependency_order, reads_row
 from datagen.specs import Derive, Spec, Unique, unique_text
 from datagen.types import Document
@@ -160,40 +160,6 @@ class ColumnCompiler(Compiler):
             else:  # a derived field's argument, drawn where the column engine draws it
                 result.append(python_values(item_values(inner, batch, path), batch))
         return result
-
-
-# Formatting keys a shard at a time ---------------------------------------------------------
-
-
-def keys_of(seed: int, provider: str, indices: Any) -> list[str]:
-    """``[entity_key(seed, provider, i) for i in indices]``, formatted by numpy at once."""
-    digest, prefix = hashlib.blake2b, f"{seed}\x1f{provider}\x1f"
-    digests = b"".join([digest(f"{prefix}{i}".encode(), digest_size=16).digest() for i in indices])
-    return _uuid_texts(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16))
-
-
-def uuids_of(high: np.ndarray, low: np.ndarray) -> list[str]:
-    """Version-4 UUID texts of 128-bit values given as two uint64 halves."""
-    raw = np.empty((len(high), 16), dtype=np.uint8)
-    raw[:, :8] = high.astype(">u8").view(np.uint8).reshape(-1, 8)
-    raw[:, 8:] = low.astype(">u8").view(np.uint8).reshape(-1, 8)
-    return _uuid_texts(raw)
-
-
-def _uuid_texts(raw: np.ndarray) -> list[str]:
-    nibbles = np.empty((len(raw), 32), dtype=np.uint8)
-    nibbles[:, 0::2] = raw >> 4
-    nibbles[:, 1::2] = raw & 0x0F
-    nibbles[:, 12] = 4  # the version, then the variant's two high bits 10 (RFC 4122)
-    nibbles[:, 16] = (nibbles[:, 16] & 3) | 8
-    lines = np.full((len(raw), 37), ord("-"), dtype=np.uint8)  # 36 characters and a newline
-    lines[:, 36] = ord("\n")
-    lines[:, _DIGITS] = _HEX[nibbles]
-    return lines.tobytes().decode("ascii").split("\n")[:-1]
-
-
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_DIGITS = np.array([n for n in range(36) if n not in (8, 13, 18, 23)])  # where the dashes aren't
 
 
 __all__ = ["ColumnCompiler", "RowsFactory", "keys_of", "uuids_of"]

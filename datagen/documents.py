@@ -130,7 +130,7 @@ class DocumentProvider:
         lineage's; ``given(i)`` are values row ``i`` keeps (a scenario's
         record); each row is finalized as it is built.
         """
-        from datagen.columns import ColumnCompiler
+        from datagen.columns import ColumnCompiler  # numpy: heavy, not for the CLI's start-up
 
         columns = lineage.columns(entity or self.name)
         compiler = ColumnCompiler(
@@ -155,7 +155,7 @@ class DocumentProvider:
         writes at that index; a convenience for scripts and tests that builds
         the documents before it in its shard.
         """
-        from datagen.lineage import DocumentsLineage
+        from datagen.lineage import DocumentsLineage  # numpy (as above)
 
         quantity = max(quantity or index + 1, index + 1)
         runtime = Runtime(locale=locale, run_seed=seed, reference_date=reference_date)

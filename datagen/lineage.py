@@ -26,7 +26,8 @@ from mimesis.locales import Locale
 from datagen.codes import field_seed
 from datagen.counters import below
 from datagen.errors import SchemaError
-from datagen.fields import NULL_TIME, Columns
+from datagen.documents import get_provider
+from datagen.fields import NULL_TIME, Batch, Columns, keys_of, python_values
 from datagen.seeding import REFERENCE_DATE
 
 
@@ -74,8 +75,6 @@ class Lineage:
 
     def keys_of(self, entity: str, field: str, rows: np.ndarray) -> list[str | None]:
         """The keys ``field`` holds for ``rows``: the target's keys (None where none)."""
-        from datagen.columns import keys_of
-
         target = self.target(entity, field)
         if target is None:
             return [None] * len(rows)
@@ -133,8 +132,6 @@ class DocumentsLineage(Lineage):
         self.counts = dict(counts)
 
     def make_columns(self, entity: str) -> Columns:
-        from datagen.documents import get_provider
-
         provider = get_provider(entity)
         return Columns(
             provider.template(),
@@ -160,8 +157,6 @@ class DocumentsLineage(Lineage):
         return below(seed, rows, self.count(target, via=entity))
 
     def created_field(self, entity: str) -> str | None:
-        from datagen.documents import get_provider
-
         return get_provider(entity).created_field()
 
 
@@ -173,8 +168,6 @@ def generic(locale: str) -> Generic:
 
 def values_at(lineage: Lineage, entity: str, path: str, rows: list[int]) -> list[Any]:
     """Field ``path`` of ``entity``'s ``rows`` as document values (for journeys, tests)."""
-    from datagen.fields import Batch, python_values
-
     columns = lineage.columns(entity)
     array = np.asarray(rows, dtype=np.int64)
     return python_values(columns.values(path, array), Batch(columns, array))

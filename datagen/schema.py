@@ -41,6 +41,7 @@ from mimesis.random import Random
 
 from datagen.codes import code_one, field_seed, permuted_one
 from datagen.errors import SchemaError
+from datagen.field_factory import FieldFactory
 from datagen.seeding import REFERENCE_DATE, derive_seed, entity_key
 from datagen.specs import (
     POSITION_KEYS,
@@ -52,7 +53,6 @@ from datagen.specs import (
     Condition,
     Decimal,
     Derive,
-    FieldFactory,
     Integer,
     Key,
     ListOf,

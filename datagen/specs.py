@@ -1,11 +1,12 @@
-"""The specs of the schema language: what ``_`` (the :class:`FieldFactory`) makes.
+"""The specs of the schema language: what ``_`` (:mod:`datagen.field_factory`) makes.
 
 A provider's ``create_schema(_)`` returns a template: a dict whose values are
 constants, nested dicts and lists, or specs. Each spec knows how to emit a
 Python expression for the row-at-a-time :class:`datagen.schema.Compiler`
-(journeys' documents); the shard-at-a-time engine (:mod:`datagen.columns`)
-draws the specs that are *columns* (see :func:`is_column`) for whole shards,
-addressed by row (:mod:`datagen.counters`), and emits the others as here.
+(journeys' documents), through what an :class:`Emitter` offers; the
+shard-at-a-time engine (:mod:`datagen.columns`) draws the specs that are
+*columns* (see :func:`datagen.fields.is_column`) for whole shards, addressed by
+row (:mod:`datagen.counters`), and emits the others as here.
 
 Cross-row specs name other fields by *path*: ``"created_at"`` (a field of the
 same row, dotted for nested ones) or ``"org_id.created_at"`` (a field of the
@@ -19,14 +20,13 @@ import uuid
 from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from mimesis.random import Random
 
 from datagen.errors import SchemaError
-
-if TYPE_CHECKING:
-    from datagen.schema import Compiler
+from datagen.pools import DECORATIONS  # noqa: F401  (providers import it from here)
+from datagen.pools import UniquePool
 
 Condition = tuple[tuple[str, Any], ...]
 """``((path, wanted), …)``: every path's value must match (see :func:`matches`)."""
@@ -35,13 +35,38 @@ POSITION_KEYS = ("last", "first")  # a row's place among its parent's children (
 SHARE_KEY = "share"  # a random share of the rows: {share: 0.85}
 
 
+class Emitter(Protocol):
+    """What a spec's :meth:`Spec.emit` uses of the compiler (:class:`datagen.schema.Compiler`)."""
+
+    rnd: Random
+    reference_date: datetime
+    quantity: int
+    ref_counts: dict[str, int]
+    key_namespace: str
+    current_path: str
+
+    def bind(self, value: Any) -> str: ...
+    def expr(self, value: Any, path: str | None = None) -> str: ...
+    def fresh(self, prefix: str) -> str: ...
+    def fresh_copy(self, values: list[Any], expr: str) -> str: ...
+    def draw_below(self, count: int) -> str: ...
+    def draw_between(self, low: int, high: int) -> str: ...
+    def mimesis_method(self, path: str) -> Callable[..., Any]: ...
+    def key_function(self, provider: str) -> Callable[[int], str]: ...
+    def code_of(self, index: int) -> str: ...
+    def permuted_of(self, path: str, size: int) -> Callable[[int], int]: ...
+    def pool_values(self, spec: UniqueChoice) -> list[str]: ...
+    def row_value(self, path: str) -> str | None: ...
+    def condition(self, condition: Condition) -> str: ...
+
+
 class Spec:
     """A value generator inside a template."""
 
     kind = "value"
     transparent = False  # a wrapper that, drawn row by row, is just its ``item``
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         """A Python expression producing the value; ``i`` is the global index."""
         raise NotImplementedError
 
@@ -55,7 +80,7 @@ class MimesisField(Spec):
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     key: Callable[..., Any] | None = None
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         method = c.bind(c.mimesis_method(self.path))
         args = ", ".join(f"{k}={c.bind(v)}" for k, v in self.kwargs.items())
         expr = f"{method}({args})"
@@ -73,7 +98,7 @@ class MimesisField(Spec):
 class Key(Spec):
     kind = "key"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"{c.bind(c.key_function(c.key_namespace))}(i)"
 
 
@@ -84,7 +109,7 @@ class Ref(Spec):
     provider: str
     kind = "ref"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         count = c.ref_counts.get(self.provider, c.quantity)
         keyf = c.bind(c.key_function(self.provider))
         return f"{keyf}({c.draw_below(max(count, 1))})"
@@ -98,7 +123,7 @@ class Weighted(Spec):
     choices: Mapping[Any, float]
     kind = "weighted"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         values = list(self.choices)
         total = 0.0
         cumulative = []
@@ -122,7 +147,7 @@ class Choice(Spec):
     values: Sequence[Any]
     kind = "choice"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         values = list(self.values)
         if not values:
             raise SchemaError("choice() needs at least one value")
@@ -135,7 +160,7 @@ class Integer(Spec):
     high: int
     kind = "integer"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return c.draw_between(self.low, self.high)
 
 
@@ -146,7 +171,7 @@ class Decimal(Spec):
     precision: int = 2
     kind = "decimal"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         uniform = c.bind(c.rnd.uniform)
         return f"round({uniform}({self.low!r}, {self.high!r}), {self.precision})"
 
@@ -171,7 +196,7 @@ class Timestamp(Spec):
         low, high = sorted(self.days)
         return max(int(low * 86400), 1), max(int(high * 86400), 1)
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         lo_s, hi_s = self.seconds
         ref = c.reference_date
         seconds = c.draw_between(lo_s, hi_s)
@@ -194,7 +219,7 @@ class Timestamp(Spec):
 class Uuid(Spec):
     kind = "uuid"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         bits = c.rnd.getrandbits
 
         def new_uuid() -> str:
@@ -208,7 +233,7 @@ class Sequence_(Spec):
     start: int = 1
     kind = "sequence"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"(i + {int(self.start)})"
 
 
@@ -219,7 +244,7 @@ class ListOf(Spec):
     high: int = 3
     kind = "list"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         var = c.fresh("_n")
         count = c.draw_between(self.low, self.high)
         return f"[{c.expr(self.item)} for {var} in range({count})]"
@@ -231,7 +256,7 @@ class Nullable(Spec):
     probability: float = 0.1
     kind = "nullable"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         coin = c.bind(c.rnd.random)
         return f"(None if {coin}() < {self.probability!r} else {c.expr(self.item)})"
 
@@ -245,7 +270,7 @@ class Call(Spec):
     function: Callable[[Random], Any]
     kind = "call"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"{c.bind(self.function)}({c.bind(c.rnd)})"
 
 
@@ -258,7 +283,7 @@ class Code(Spec):
 
     kind = "code"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"{c.bind(c.code_of)}(i)"
 
 
@@ -269,7 +294,7 @@ class Unique(Spec):
     item: Any
     kind = "unique"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"{c.bind(unique_text)}({c.expr(self.item)}, {c.bind(c.code_of)}(i))"
 
     def describe(self) -> str:
@@ -284,7 +309,7 @@ class UniqueChoice(Spec):
     values: Sequence[str] | Callable[[Any], Sequence[str]]
     kind = "unique_choice"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         pool = UniquePool(c.pool_values(self))
         return f"{c.bind(pool.value)}({c.bind(c.permuted_of(c.current_path, len(pool.values)))}(i))"
 
@@ -296,7 +321,7 @@ class Serial(Spec):
     size: int
     kind = "serial"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return f"{c.bind(c.permuted_of(c.current_path, self.size))}(i)"
 
 
@@ -311,7 +336,7 @@ class Derive(Spec):
     args: tuple[Any, ...]
     kind = "derive"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         values = ", ".join(
             c.expr(arg) if not isinstance(arg, str) else (c.row_value(arg) or "None")
             for arg in self.args
@@ -331,7 +356,7 @@ class Cases(Spec):
     default: Any
     kind = "cases"
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         expr = c.expr(self.default)
         for condition, spec in reversed(self.cases):
             expr = f"({c.expr(spec)} if {c.condition(condition)} else {expr})"
@@ -380,148 +405,3 @@ def after_anchor(drawn: datetime, anchors: list[Any], low_seconds: int, ref: dat
     span = (upper - latest).total_seconds()
     offset = (latest - drawn).total_seconds() % span  # a place in [latest, upper) from the draw
     return latest + timedelta(seconds=int(offset))
-
-
-DECORATIONS = (
-    "Holdings",
-    "Group",
-    "Labs",
-    "Systems",
-    "Partners",
-    "Global",
-    "Digital",
-    "Analytics",
-    "Solutions",
-    "Ventures",
-    "Works",
-    "Collective",
-)
-"""What a pool's values are followed by once each was used (``Acme Labs``, ``Acme Labs 2``)."""
-
-
-class UniquePool:
-    """The values of a :class:`UniqueChoice`, and the value of each place in its order."""
-
-    def __init__(self, values: Sequence[str]):
-        seen: set[str] = set()
-        kept = []
-        for value in values:
-            text = str(value).strip()
-            last = text.rsplit(" ", 1)[-1]
-            if not text or text in seen or last.isdigit() or last in DECORATIONS:
-                continue  # a value that a decorated one could equal
-            seen.add(text)
-            kept.append(text)
-        if not kept:
-            raise SchemaError("unique_choice() needs at least one value")
-        self.values = kept
-
-    def values_at(self, places: Any) -> list[str]:
-        """The values of an int array of places (the first round without a suffix)."""
-        import numpy as np
-
-        rounds, index = divmod(places, len(self.values))
-        table = getattr(self, "_table", None)
-        if table is None:
-            table = self._table = np.array(self.values, dtype=object)
-        found = table[index]
-        if rounds.any():  # the names of later rounds, with their suffix
-            distinct, inverse = np.unique(rounds, return_inverse=True)
-            suffixes = np.array([decoration(int(r)) for r in distinct.tolist()], dtype=object)
-            found = found + suffixes[inverse]
-        values: list[str] = found.tolist()
-        return values
-
-    def value(self, place: int) -> str:
-        """Value ``place`` of the order: the pool's value, decorated from the second round."""
-        rounds, index = divmod(int(place), len(self.values))
-        return self.values[index] + decoration(rounds)
-
-
-def decoration(rounds: int) -> str:
-    """``""``, then `` Holdings``, `` Group``… then `` Holdings 2``…: distinct per round."""
-    if rounds == 0:
-        return ""
-    word = DECORATIONS[(rounds - 1) % len(DECORATIONS)]
-    number = (rounds - 1) // len(DECORATIONS)
-    return f" {word}" + (f" {number + 1}" if number else "")
-
-
-class FieldFactory:
-    """The ``_`` passed to ``create_schema``: Mimesis fields plus helpers."""
-
-    def __call__(self, name: str, key: Callable[..., Any] | None = None, **kwargs: Any) -> Spec:
-        return MimesisField(name, dict(kwargs), key)
-
-    def key(self) -> Spec:
-        return Key()
-
-    def ref(self, provider: str) -> Spec:
-        return Ref(provider)
-
-    def weighted(self, choices: Mapping[Any, float]) -> Spec:
-        if not choices or any(w < 0 for w in choices.values()) or not sum(choices.values()):
-            raise SchemaError("weighted() needs at least one choice, weights >= 0, sum > 0")
-        return Weighted(dict(choices))
-
-    def choice(self, values: Sequence[Any]) -> Spec:
-        return Choice(list(values))
-
-    def integer(self, low: int, high: int) -> Spec:
-        return Integer(low, high)
-
-    def decimal(self, low: float, high: float, precision: int = 2) -> Spec:
-        return Decimal(low, high, precision)
-
-    def timestamp(
-        self, days: tuple[float, float] = (0, 365), after: str | Sequence[str] = ()
-    ) -> Spec:
-        """A time ``days`` before the reference date; with ``after``, not before those fields'."""
-        anchors = (after,) if isinstance(after, str) else tuple(after)
-        return Timestamp(tuple(days), anchors)  # type: ignore[arg-type]
-
-    def uuid(self) -> Spec:
-        return Uuid()
-
-    def sequence(self, start: int = 1) -> Spec:
-        return Sequence_(start)
-
-    def list_of(self, item: Any, low: int = 0, high: int = 3) -> Spec:
-        return ListOf(item, low, high)
-
-    def nullable(self, item: Any, probability: float = 0.1) -> Spec:
-        return Nullable(item, probability)
-
-    def call(self, function: Callable[[Random], Any]) -> Spec:
-        return Call(function)
-
-    def code(self) -> Spec:
-        """The row's code: base-36, distinct for every row of the table (``"4f2"``)."""
-        return Code()
-
-    def unique(self, item: Any) -> Spec:
-        """``item`` made distinct by the row's code, before an e-mail's ``@`` or after a dot."""
-        return Unique(item)
-
-    def unique_choice(self, values: Sequence[str] | Callable[[Any], Sequence[str]]) -> Spec:
-        """Each of ``values`` once in a seeded order, then again as ``"… Holdings"``, ….
-
-        ``values`` may be a function of the Mimesis ``Generic`` of the run's
-        locale (e.g. the locale's company names).
-        """
-        return UniqueChoice(values if callable(values) else tuple(values))
-
-    def serial(self, size: int) -> Spec:
-        """The row's index in a seeded order of ``range(size)``, then of the next ``size``…"""
-        if size < 1:
-            raise SchemaError(f"serial() needs a size of at least 1, got {size}")
-        return Serial(int(size))
-
-    def derive(self, function: Callable[..., Any], *args: Any) -> Spec:
-        """``function(*values)``: each arg a field path (``"full_name"``,
-        ``"org_id.domain"``) or a spec, computed before it."""
-        return Derive(function, tuple(args))
-
-    def cases(self, cases: Sequence[tuple[Mapping[str, Any], Any]], default: Any) -> Spec:
-        """The spec of the first case whose condition holds (``{"status": "RUNNING"}``)."""
-        return Cases(tuple((condition_of(when), spec) for when, spec in cases), default)

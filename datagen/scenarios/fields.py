@@ -16,17 +16,14 @@ read it from the :class:`datagen.scenarios.lineage.ScenarioLineage`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from datagen.fields import NULL_TIME, Batch, Columns, constant, evaluate, is_column, objects
 from datagen.fields import python_values, to_times
 from datagen.scenarios.lineage import ScenarioLineage
-from datagen.specs import Spec
-
-if TYPE_CHECKING:
-    from datagen.schema import Compiler
+from datagen.specs import Emitter, Spec
 
 
 def _lineage(batch: Batch) -> ScenarioLineage:
@@ -91,7 +88,7 @@ class Given(Spec):
     kind = "given"
     transparent = True  # drawn row by row, it is its item (the records' values are set after)
 
-    def emit(self, c: Compiler) -> str:
+    def emit(self, c: Emitter) -> str:
         return c.expr(self.item)  # drawn row by row: the record's value is set over it
 
 

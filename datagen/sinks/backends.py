@@ -12,7 +12,7 @@ from datagen.tablespec import TableSpec
 from datagen.sinks.dialects import (
     RowValues,
 )
-from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, Backend, parse_database_url
+from datagen.sinks.database_urls import MYSQL, POSTGRESQL, SQLITE, Backend, parse_database_url
 from datagen.types import Document
 from datagen.sinks.database import DatabaseSink
 from datagen.sinks.rows import RowPlan

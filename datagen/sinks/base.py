@@ -14,7 +14,7 @@ from typing import ClassVar, Iterable, Self, Sequence
 
 from datagen.formats import Chunk
 from datagen.tablespec import Column, References, TableSpec
-from datagen.sinks.urls import redact
+from datagen.sinks.redaction import redact
 
 __all__ = ["Column", "References", "Summary", "TableSpec", "Target", "RecordSink"]
 from datagen.types import Document

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import SinkError
-from datagen.sinks.urls import backend_label, SQLITE, Backend, location, parse_database_url
+from datagen.sinks.database_urls import backend_label, SQLITE, Backend, location, parse_database_url
 
 CONNECT_TIMEOUT = 10  # seconds
 _SHORT_REASONS = (

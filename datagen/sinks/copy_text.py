@@ -20,7 +20,7 @@ import orjson
 
 from datagen.tablespec import Column
 from datagen.sinks.dialects import UTC, encoder
-from datagen.sinks.urls import POSTGRESQL
+from datagen.sinks.database_urls import POSTGRESQL
 from datagen.types import Document
 
 NULL = "\\N"

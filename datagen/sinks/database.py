@@ -22,10 +22,11 @@ raise SinkError, whose message names the backend and ``host:port`` (or the
 SQLite file) and never a password. A violated constraint raises SinkError
 too, saying which (:mod:`datagen.sinks.constraints`) and what is committed;
 its ``__cause__`` is the driver's IntegrityError.
-This module holds what every backend shares (connecting, creating the tables,
-writing batches, counting them back); :mod:`datagen.sinks.backends` the
-per-database upserts; :mod:`datagen.sinks.connections` engines, connections
-and messages; :mod:`datagen.sinks.reading` reading tables back.
+This module holds what every backend shares (connecting, writing batches,
+counting them back); :mod:`datagen.sinks.table_setup` creating the tables;
+:mod:`datagen.sinks.backends` the per-database upserts;
+:mod:`datagen.sinks.connections` engines, connections and messages;
+:mod:`datagen.sinks.reading` reading tables back.
 """
 
 from __future__ import annotations
@@ -35,19 +36,14 @@ from contextlib import nullcontext
 from itertools import chain
 from typing import Any, ClassVar, ContextManager, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, MetaData, Table, inspect
+from sqlalchemy import Connection, Engine, MetaData
 from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import InputError, SinkError
-from datagen.sinks.base import Column, RecordSink, Summary, TableSpec
+from datagen.sinks.base import RecordSink, Summary, TableSpec
 from datagen.sinks.constraints import violation
-from datagen.sinks.dialects import (
-    RowValues,
-    build_table,
-    parents_first,
-    row_builder,
-    sql_type,
-)
+from datagen.sinks.dialects import RowValues, parents_first, row_builder
+from datagen.sinks.table_setup import TableSetup
 from datagen.sinks.readback import (
     DISTINCT,
     DISTINCT_AGAIN,
@@ -57,7 +53,7 @@ from datagen.sinks.readback import (
     committed,
     read_back,
 )
-from datagen.sinks.urls import backend_label, Backend, location, parse_database_url
+from datagen.sinks.database_urls import backend_label, Backend, location, parse_database_url
 from datagen.types import Document
 from datagen.sinks.rows import RowPlan, encoded_rows, in_key_order, last_of_each
 from datagen.sinks.connections import (
@@ -71,7 +67,7 @@ from datagen.sinks.connections import (
 )
 
 
-class DatabaseSink(RecordSink):
+class DatabaseSink(TableSetup, RecordSink):
     """A database reached through SQLAlchemy; subclasses add the bulk upsert.
 
     ``foreign_keys``: create the TableSpecs' references as FOREIGN KEY
@@ -125,116 +121,6 @@ class DatabaseSink(RecordSink):
     def _batch(self, conn: Connection) -> ContextManager[Any]:
         """The transaction one ``write`` runs in: its own, committed at its end."""
         return conn.begin()
-
-    def _prepare(self, specs: list[TableSpec], *, reset: bool) -> None:
-        conn = self._connection()
-        tables = self._tables(conn, specs)
-        with conn.begin():
-            self._create_tables(conn, specs, tables, reset=reset)
-
-    def _tables(self, conn: Connection, specs: list[TableSpec]) -> list[Table]:
-        """The SQLAlchemy tables of ``specs`` (referenced tables reflected if needed)."""
-        collation = self._collation(conn)
-        if self.foreign_keys:
-            self._reflect_parents(conn, specs)
-        tables = []
-        for spec in specs:
-            if spec.name in self._metadata.tables:
-                self._metadata.remove(self._metadata.tables[spec.name])
-            table = build_table(
-                spec,
-                self._metadata,
-                self.backend,
-                foreign_keys=self.foreign_keys,
-                collation=collation,
-            )
-            tables.append(table)
-        return tables
-
-    def _create_tables(
-        self, conn: Connection, specs: list[TableSpec], tables: list[Table], *, reset: bool
-    ) -> None:
-        """Drop (``reset``) and create the tables; check the columns of those kept.
-
-        Every kept table is checked before anything changes (MySQL commits each
-        change of schema at once: a refusal must come first).
-        """
-        existing = set(inspect(conn).get_table_names())
-        kept = (
-            {} if reset else {s.name: self._missing(conn, s) for s in specs if s.name in existing}
-        )
-        if reset:
-            for table in reversed(tables):  # children first
-                if table.name in existing:
-                    self._drop(conn, table)
-                    existing.discard(table.name)
-        for spec, table in zip(specs, tables):
-            if table.name in existing:
-                self._add_columns(conn, spec, kept[spec.name])
-            else:
-                self._create(conn, table)
-                self.ledger.forget(table.name)  # rows written before a reset are gone
-                self.summary.written.pop(table.name, None)
-                self.ledger.created.add(table.name)
-        for spec in specs:
-            self._plans[spec.name] = self._plan(spec)
-
-    def _create(self, conn: Connection, table: Table) -> None:
-        table.create(conn)
-
-    def _reflect_parents(self, conn: Connection, specs: list[TableSpec]) -> None:
-        """Load the referenced tables not opened here, so constraints can name them."""
-        opening = {spec.name for spec in specs}
-        existing: set[str] | None = None
-        for spec in specs:
-            for column, (parent, _) in spec.foreign_keys.items():
-                if parent in opening or parent in self._metadata.tables:
-                    continue
-                if existing is None:
-                    existing = set(inspect(conn).get_table_names())
-                if parent not in existing:
-                    raise SinkError(
-                        f"{spec.name}.{column} refers to table {parent!r}, which is not in "
-                        f"{self.label} at {self.where}",
-                        hint=f"write the {parent!r} records first, or leave foreign keys off",
-                    )
-                Table(parent, self._metadata, autoload_with=conn, resolve_fks=False)
-        if existing is not None:
-            conn.rollback()  # end the reflection's implicit transaction
-
-    def _drop(self, conn: Connection, table: Table) -> None:
-        try:
-            table.drop(conn)
-        except (SQLAlchemyError, self._driver_error()) as exc:
-            raise SinkError(
-                f"cannot drop table {table.name!r} in {self.label} at {self.where}: "
-                f"{self._reason(exc)}",
-                hint="if other tables refer to it, reset them too",
-            ) from None
-
-    def _missing(self, conn: Connection, spec: TableSpec) -> list[Column]:
-        """The columns of ``spec`` an existing table lacks: all addable, or a SinkError."""
-        found = {column["name"] for column in inspect(conn).get_columns(spec.name)}
-        missing = [column for column in spec.columns if column.name not in found]
-        lacking = [column.name for column in missing if not column.addable]
-        if lacking:
-            raise SinkError(
-                f"table {spec.name!r} in {self.label} at {self.where} has no column "
-                + ", ".join(repr(name) for name in lacking),
-                hint="it was made for other data: reset it to recreate it",
-            )
-        return missing
-
-    def _add_columns(self, conn: Connection, spec: TableSpec, columns: list[Column]) -> None:
-        """Add ``columns`` (nullable) to ``spec``'s table, e.g. a journey step's own."""
-        for column in columns:
-            kind = sql_type(column.type, self.backend).compile(dialect=conn.dialect)
-            conn.exec_driver_sql(
-                f"ALTER TABLE {self.quote(spec.name)} ADD COLUMN {self.quote(column.name)} {kind}"
-            )
-
-    def _collation(self, conn: Connection) -> str | None:
-        return None
 
     def _plan(self, spec: TableSpec) -> RowPlan:
         names = tuple(column.name for column in spec.columns)

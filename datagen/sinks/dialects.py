@@ -36,8 +36,8 @@ from datagen.errors import SchemaError
 from datagen.ordering import depth_first
 from datagen.tablespec import Column, TableSpec
 from datagen.sinks.constraints import unique_columns, unique_name
-from datagen.sinks.urls import BACKENDS, MYSQL, POSTGRESQL, SQLITE, Backend  # noqa: F401
-from datagen.sinks.urls import location, parse_database_url  # noqa: F401 (re-exported)
+from datagen.sinks.database_urls import BACKENDS, MYSQL, POSTGRESQL, SQLITE, Backend  # noqa: F401
+from datagen.sinks.database_urls import location, parse_database_url  # noqa: F401 (re-exported)
 from datagen.types import Document
 
 UTC = timezone.utc

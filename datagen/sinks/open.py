@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Mapping
 
 from datagen.sinks.base import Target
 from datagen.sinks.files import FolderTarget, ZipTarget
-from datagen.sinks.urls import BLOB, DATABASE, FOLDER, ZIP, target_kind, unsupported_target
+from datagen.sinks.urls import (
+    BLOB,
+    DATABASE,
+    FOLDER,
+    POSTGRESQL,
+    SQLITE,
+    ZIP,
+    parse_database_url,
+    target_kind,
+    unsupported_target,
+)
 
 if TYPE_CHECKING:  # SQLAlchemy and the Azure SDK: imported when such a target is opened
     from datagen.sinks.azure import AzureBlobWriter
@@ -48,16 +58,15 @@ def open_database(url: str, *, foreign_keys: bool = False, bulk: bool = False) -
     """
     # SQLAlchemy and the drivers: heavy, imported only when a database is opened.
     from datagen.sinks.backends import open_database_sink
-    from datagen.sinks.urls import POSTGRESQL, SQLITE, parse_database_url
 
     if bulk:
         backend, _ = parse_database_url(url)
         if backend is POSTGRESQL:
-            from datagen.sinks.pg_bulk import PostgresBulkLoad
+            from datagen.sinks.pg_bulk import PostgresBulkLoad  # SQLAlchemy (as above)
 
             return PostgresBulkLoad(url)
         if backend is SQLITE:
-            from datagen.sinks.sqlite_bulk import SQLiteBulkLoad
+            from datagen.sinks.sqlite_bulk import SQLiteBulkLoad  # SQLAlchemy (as above)
 
             return SQLiteBulkLoad(url)
     return open_database_sink(url, foreign_keys=foreign_keys)

@@ -11,7 +11,7 @@ from datagen.errors import SinkError
 from datagen.tablespec import Column, TableSpec
 from datagen.sinks.connections import connected, quote_name
 from datagen.sinks.dialects import decode, kind_of
-from datagen.sinks.urls import MYSQL, POSTGRESQL, SQLITE, Backend
+from datagen.sinks.database_urls import MYSQL, POSTGRESQL, SQLITE, Backend
 from datagen.types import Document
 
 FETCH = 5_000  # rows fetched at a time

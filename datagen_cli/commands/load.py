@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from datagen_cli.app import cli
 from datagen.limits import RETRIES, RUNS_PER_HOUR, SEED
+from datagen.sinks.urls import parse_database_url
 from datagen_cli.options import Bounded, Duration, Speed, quiet_option, say
 from datagen_cli.signals import exit_code, interruptible
 
@@ -236,7 +237,7 @@ def load_command(
         python generate.py load workloads/usage.yaml --to sqlite:///output/usage.db --reset \\
             --speed max --duration 5m --report load.json --html load.html
     """
-    from datagen.sinks.urls import parse_database_url
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.workloads import describe_plan, load, plan_load
     from datagen.workloads.database import DIALECTS
 

@@ -128,6 +128,7 @@ def probe_command(
         python generate.py probe probes/resource_claims.yaml --to sqlite:///output/res.db \\
             --no-populate
     """
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.probes import run_probe
     from datagen.probes.report import summary_lines
 

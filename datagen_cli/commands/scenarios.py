@@ -7,6 +7,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from datagen.errors import InputError
 from datagen.limits import SCALE, SEED
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.sinks.urls import (
@@ -108,6 +109,7 @@ def populate_command(
         python generate.py populate scenarios/prod_like.yaml --scale 100 \\
             --to postgresql://postgres@10.0.0.9/staging --scheduler tcp://10.0.0.5:8786
     """
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.scenarios.populate import describe_plan, populate, prepare
 
     meta = click.get_current_context().meta
@@ -176,6 +178,7 @@ def left_as_it_was(to: str, *, cluster: bool = False, reset: bool = False) -> st
 
 def report_checks(results: list[Any], *, target: str, quiet: bool) -> None:
     """Say how the scenario's checks went; ChecksFailed (exit 1) if one found rows."""
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.scenarios.checks import raise_for
 
     if not results:
@@ -222,7 +225,7 @@ def verify_target_command(
         python generate.py verify-target scenarios/prod_like.yaml \\
             --to postgresql://postgres@127.0.0.1/test --seed 7
     """
-    from datagen.errors import InputError
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.scenarios.digest import verify_target
     from datagen.scenarios.loader import load_scenario
     from datagen.scenarios.populate import prepare
@@ -246,6 +249,7 @@ def verify_target_command(
             f"{result.target} does not hold {plan.scenario.name} (seed {plan.seed}, "
             f"--scale {scale:g}): {names} differ"
         )
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.scenarios.checks import run_checks
 
     report_checks(run_checks(plan, to), target=result.target, quiet=quiet)
@@ -283,6 +287,7 @@ def report_command(
         python generate.py report scenarios/prod_like.yaml
         python generate.py report scenarios/prod_like.yaml --seed 7 --scale 10 -o prod.html
     """
+    # numpy and SQLAlchemy: heavy, imported when the command runs, not for the CLI's help
     from datagen.scenarios.populate import prepare
     from datagen.scenarios.report import write_report
 
