@@ -162,6 +162,7 @@ class DocumentProvider:
         lineage = DocumentsLineage(
             run_seed=seed,
             counts={**(ref_counts or {}), self.name: quantity},
+            providers=get_provider,
             reference_date=reference_date,
             locale=locale,
         )

@@ -65,6 +65,7 @@ def _prepare(job: DocumentJob) -> tuple[Runtime, RowsFactory, Encoder]:
         lineage = DocumentsLineage(
             run_seed=job.seed,
             counts={**dict(job.ref_counts), job.provider: job.quantity},
+            providers=get_provider,
             reference_date=job.reference_date,
             locale=job.locale,
         )

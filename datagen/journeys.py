@@ -64,6 +64,7 @@ class JourneyContext:
             self._lineage = DocumentsLineage(
                 run_seed=runtime.run_seed,
                 counts={},
+                providers=get_provider,
                 reference_date=runtime.reference_date,
                 locale=runtime.locale,
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 from mimesis import Generic
@@ -26,7 +26,6 @@ from mimesis.locales import Locale
 from datagen.codes import field_seed
 from datagen.counters import below
 from datagen.errors import SchemaError
-from datagen.documents import get_provider
 from datagen.fields import NULL_TIME, Batch, Columns, keys_of, python_values
 from datagen.seeding import REFERENCE_DATE
 
@@ -112,12 +111,22 @@ def _empty(size: int, *, time: bool) -> np.ndarray:
     return array
 
 
+class Provider(Protocol):
+    """What a :class:`DocumentsLineage` asks of an entity's document provider."""
+
+    def template(self) -> dict[str, Any]: ...
+
+    def created_field(self) -> str | None: ...
+
+
 class DocumentsLineage(Lineage):
     """The ``document`` command's population: each provider has ``counts`` rows.
 
     A reference picks uniformly among the target's rows: ``counts[target]``
     (``--refs``), else as many as the referring run has (its quantity),
-    as the command has always done.
+    as the command has always done. ``providers(entity)`` is the entity's
+    provider (``datagen.documents.get_provider``: passed in, as documents
+    import this module).
     """
 
     def __init__(
@@ -125,14 +134,16 @@ class DocumentsLineage(Lineage):
         *,
         run_seed: int,
         counts: Mapping[str, int],
+        providers: Callable[[str], Provider],
         reference_date: datetime = REFERENCE_DATE,
         locale: str = "en",
     ):
         super().__init__(run_seed=run_seed, reference_date=reference_date, locale=locale)
         self.counts = dict(counts)
+        self.providers = providers
 
     def make_columns(self, entity: str) -> Columns:
-        provider = get_provider(entity)
+        provider = self.providers(entity)
         return Columns(
             provider.template(),
             entity=entity,
@@ -157,7 +168,7 @@ class DocumentsLineage(Lineage):
         return below(seed, rows, self.count(target, via=entity))
 
     def created_field(self, entity: str) -> str | None:
-        return get_provider(entity).created_field()
+        return self.providers(entity).created_field()
 
 
 @lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ class TemplateLineage(DocumentsLineage):
     """The documents' lineage, where entity ``t`` has the template given."""
 
     def __init__(self, template: dict[str, Any], **kwargs: Any) -> None:
-        super().__init__(counts={"t": SHARD_SIZE}, **kwargs)
+        super().__init__(counts={"t": SHARD_SIZE}, providers=get_provider, **kwargs)
         self.template = template
 
     def make_columns(self, entity: str) -> Columns:
@@ -142,7 +142,9 @@ def test_finalized_rows_are_a_prefix_of_the_shard_too() -> None:
 
     def rows(stop: int) -> list[Document]:
         runtime = Runtime(locale="en", run_seed=7)
-        build = provider.rows_factory(runtime, DocumentsLineage(run_seed=7, counts={}))
+        build = provider.rows_factory(
+            runtime, DocumentsLineage(run_seed=7, counts={}, providers=get_provider)
+        )
         runtime.reseed(3)
         return build(0, stop)
 
@@ -204,7 +206,9 @@ def test_more_rows_than_a_shard_are_all_built() -> None:
 def test_every_provider_builds_rows_shaped_like_its_documents(name: str) -> None:
     provider = get_provider(name)
     runtime = Runtime(locale="en", run_seed=7)
-    build = provider.rows_factory(runtime, DocumentsLineage(run_seed=7, counts={name: 100}))
+    build = provider.rows_factory(
+        runtime, DocumentsLineage(run_seed=7, counts={name: 100}, providers=get_provider)
+    )
     runtime.reseed(11)
     rows = build(0, 20)
     document = provider.generate(seed=7, index=0)

@@ -135,7 +135,7 @@ def journey_documents(journey: str, quantity: int) -> list[list[tuple[str, dict[
 
 @pytest.mark.parametrize("journey", ["job_lifecycle", "user_onboarding"])
 def test_journeys_keep_time_along_references_and_roles_of_one_set(journey: str) -> None:
-    orgs = DocumentsLineage(run_seed=9, counts={})
+    orgs = DocumentsLineage(run_seed=9, counts={}, providers=get_provider)
     checked = 0
     for steps in journey_documents(journey, 150):
         by_id = {document["id"]: (kind, document) for kind, document in steps}
