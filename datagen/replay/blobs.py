@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Collection, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from azure.core.exceptions import AzureError, HttpResponseError
 from azure.storage.blob import ContentSettings
 
-from datagen.replay.source import ReplayStep, check_zip_size
-from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
+from datagen.replay.steps import TRANSIENT_HTTP, ReplayStep, StepTarget, WriteFailed
 from datagen.sinks.azure import AzureBlobWriter
 from datagen.sinks.azure_client import open_blob_writer
 
 JSON = ContentSettings(content_type="application/json")
 
 
-def download_zips(url: str) -> Iterator[tuple[str, bytes]]:
-    """``(blob name, bytes)`` of every ``.zip`` under the URL's prefix, in name order."""
+def download_zips(
+    url: str, *, check_size: Callable[[str, int], None]
+) -> Iterator[tuple[str, bytes]]:
+    """``(blob name, bytes)`` of every ``.zip`` under the URL's prefix, in name order.
+
+    ``check_size(name, size)`` is called before each is downloaded: it raises to refuse
+    it (the source's :func:`~datagen.replay.source.check_zip_size`).
+    """
     writer = open_blob_writer(url, prepare=False)
     prefix = f"{writer.prefix}/" if writer.prefix else None
     try:
@@ -26,7 +31,7 @@ def download_zips(url: str) -> Iterator[tuple[str, bytes]]:
             if blob.name.endswith(".zip")
         )
         for name, size in blobs:
-            check_zip_size(name, size)  # before downloading it
+            check_size(name, size)  # before downloading it
             yield name, writer.container.download_blob(name).readall()
     except AzureError as err:
         raise writer.error(err, "reading journeys") from None

@@ -30,7 +30,7 @@ from datagen.errors import DataGenError
 from datagen.replay.clock import Clock, SystemClock
 from datagen.replay.report import Failure, ReplayReport
 from datagen.replay.schedule import Planned, Schedule, StepKey
-from datagen.replay.targets import StepTarget, WriteFailed
+from datagen.replay.steps import StepTarget, WriteFailed
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as HttpTimeout
 
 from datagen.errors import SinkError
-from datagen.replay.source import ReplayStep
-from datagen.replay.targets import TRANSIENT_HTTP, StepTarget, WriteFailed
+from datagen.replay.steps import TRANSIENT_HTTP, ReplayStep, StepTarget, WriteFailed
 from datagen.sinks.urls import parse_http_url, url_path
 
 CONNECT_TIMEOUT = 5.0

@@ -19,7 +19,8 @@ from datagen.replay.engine import Replayer, ReplayOptions
 from datagen.replay.report import ReplayReport
 from datagen.replay.schedule import Schedule, build_schedule
 from datagen.replay.source import load_journeys
-from datagen.replay.targets import StepTarget, UnknownDocumentType, open_target
+from datagen.replay.steps import StepTarget
+from datagen.replay.targets import UnknownDocumentType, open_target
 from datagen.sinks.urls import is_database_url, is_url, redact, sqlite_identity
 
 Monitor = Callable[[Replayer], AbstractContextManager[None]]

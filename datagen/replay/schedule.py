@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Collection, Sequence
 
-from datagen.replay.source import ReplayJourney, ReplayStep
+from datagen.replay.source import ReplayJourney
+from datagen.replay.steps import ReplayStep
 
 StepKey = tuple[str, int]  # (journey id, step index)
 

@@ -17,7 +17,7 @@ import io
 import posixpath
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,28 +27,12 @@ from datagen.atomic import hidden
 from datagen.errors import InputError
 from datagen.journey_run import METADATA_NAME, METADATA_VERSION
 from datagen.limits import MAX_ENTRY_BYTES, MAX_JOURNEY_BYTES
+from datagen.replay.steps import ReplayStep
 from datagen.sinks.urls import is_blob_url
 
 
 class JourneyFormatError(InputError):
     """A file given as a journey is not a valid journey zip (bad input: exit 2)."""
-
-
-@dataclass(frozen=True)
-class ReplayStep:
-    """One step to perform: a document of a type, at an offset from its journey's start."""
-
-    journey: str  # the journey's id: its zip's name without ``.zip``
-    index: int
-    offset: float  # seconds from the journey's start
-    document_type: str
-    file: str
-    data: bytes = field(repr=False)  # the document as stored (JSON)
-    user_id: str = ""
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.journey, self.index)
 
 
 @dataclass(frozen=True)
@@ -80,9 +64,9 @@ def load_journeys(source: str | Path) -> list[ReplayJourney]:
 
 def _zips(source: str) -> Iterator[tuple[str, bytes]]:
     if is_blob_source(source):
-        from datagen.replay.blobs import download_zips
+        from datagen.replay.blobs import download_zips  # the Azure SDK: heavy, for blobs only
 
-        yield from download_zips(source)
+        yield from download_zips(source, check_size=check_zip_size)
         return
     path = Path(source)
     if path.is_file():

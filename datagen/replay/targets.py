@@ -2,7 +2,8 @@
 
 A target is opened once (in the main thread, so a wrong URL fails before
 anything is written), then ``write`` is called from several threads with
-steps of one document type. A failed write raises WriteFailed, which says
+steps of one document type (the interface: :mod:`datagen.replay.steps`).
+A failed write raises WriteFailed, which says
 whether trying again may help (a dropped connection, a 5xx, a deadlock) or
 not (a constraint violated, a 4xx). Every write is idempotent: an upsert on
 the document's key, a file or blob overwritten by name, an HTTP POST with an
@@ -12,7 +13,6 @@ the document's key, a file or blob overwritten by name, an HTTP POST with an
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
@@ -21,25 +21,16 @@ import orjson
 from datagen.atomic import atomic_write_bytes
 from datagen.documents import registry
 from datagen.driver import order_by_references
-from datagen.errors import DataGenError, InputError, SinkError
-from datagen.replay.source import ReplayStep
+from datagen.errors import InputError, SinkError
+from datagen.replay.steps import ReplayStep, StepTarget, WriteFailed
 from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.sinks.urls import BLOB, DATABASE, FOLDER, HTTP, redact, target_kind, is_sqlite_url
 
-TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 _TRANSIENT_SQLSTATE_CLASSES = {"08", "53"}  # connection exception, insufficient resources
 _TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"}
 # lock wait timeout, deadlock, too many connections, can't connect, gone away, lost connection
 _TRANSIENT_MYSQL_CODES = {1205, 1213, 1040, 2002, 2003, 2006, 2013}
-
-
-class WriteFailed(DataGenError):
-    """A write did not happen; ``transient`` if trying again may succeed."""
-
-    def __init__(self, message: str, *, transient: bool, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.transient = transient
 
 
 class UnknownDocumentType(InputError):
@@ -50,27 +41,6 @@ class UnknownDocumentType(InputError):
         self.document_type = document_type
 
 
-class StepTarget(ABC):
-    """The interface every replay target implements."""
-
-    max_workers: int | None = None  # a bound on concurrent writers, if the target has one
-    max_batch: int | None = 1  # steps per write: one request each, unless it has a bulk path
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.label = redact(url)
-
-    def open(self, document_types: Collection[str]) -> None:
-        """Check the target and prepare it for these document types."""
-
-    @abstractmethod
-    def write(self, steps: Sequence[ReplayStep]) -> None:
-        """Perform ``steps`` (all of one document type), or raise WriteFailed."""
-
-    def close(self) -> None:
-        """Release connections (idempotent)."""
-
-
 def open_target(url: str, *, headers: Mapping[str, str] | None = None) -> StepTarget:
     """The target named by ``url`` (not yet opened): a replay adapter over each kind of target.
 
@@ -79,7 +49,7 @@ def open_target(url: str, *, headers: Mapping[str, str] | None = None) -> StepTa
     """
     kind = target_kind(url, replay=True)
     if kind == HTTP:
-        from datagen.replay.http import HttpTarget
+        from datagen.replay.http import HttpTarget  # urllib3: ~0.1 s of the CLI's start-up
 
         return HttpTarget(url, headers=headers or {})
     if headers:
@@ -87,7 +57,7 @@ def open_target(url: str, *, headers: Mapping[str, str] | None = None) -> StepTa
     if kind == DATABASE:
         return DatabaseTarget(url)
     if kind == BLOB:
-        from datagen.replay.blobs import BlobStepTarget
+        from datagen.replay.blobs import BlobStepTarget  # the Azure SDK: heavy, for blobs only
 
         return BlobStepTarget(url)
     if kind != FOLDER:

@@ -10,13 +10,13 @@ from typing import Sequence
 
 import pytest
 
-from datagen.replay import replay
+from datagen.replay import replay, targets
 from datagen.replay.clock import ManualClock
 from datagen.replay.engine import Replayer, ReplayOptions
 from datagen.replay.report import ReplayReport
 from datagen.replay.schedule import build_schedule
-from datagen.replay.source import ReplayStep, load_journeys, read_journey
-from datagen.replay.targets import StepTarget, WriteFailed
+from datagen.replay.source import load_journeys, read_journey
+from datagen.replay.steps import ReplayStep, StepTarget, WriteFailed
 from tests.replay.test_source import journey_zip
 
 
@@ -78,6 +78,12 @@ def small():
         read_journey("b.zip", journey_zip([(0, 0, "x"), (1, 30, "y")])),
         read_journey("c.zip", journey_zip([(0, 0, "y"), (1, 3600, "x"), (2, 3601, "y")])),
     ]
+
+
+def test_your_own_target_subclasses_step_target_from_either_module() -> None:
+    """The README's ``datagen.replay.targets.StepTarget`` is still the one in ``steps``."""
+    assert targets.StepTarget is StepTarget and targets.WriteFailed is WriteFailed
+    assert issubclass(Recording, targets.StepTarget)
 
 
 def test_each_step_is_performed_at_start_plus_offset_in_schedule_order() -> None:
