@@ -33,7 +33,7 @@ from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type-only: columns imports numpy, which the CLI does not load at start-up
     from datagen.columns import RowsFactory
 
 DEFAULT_DOCUMENTS_DIR = Path("output/documents")

@@ -11,8 +11,10 @@ from typing import Any, Mapping
 import orjson
 
 from datagen import __version__
+from datagen.documents import registry as document_providers
 from datagen.errors import InputError, ManifestError
 from datagen.formats import FORMATS
+from datagen.journeys import registry as journey_providers
 from datagen.limits import MAX_ROWS, QUANTITY, SEED, check_date
 from datagen.seeding import SHARD_SIZE
 
@@ -179,13 +181,9 @@ def _check_values(manifest: Manifest, path: Path) -> None:
 def _provider(manifest: Manifest) -> None:
     """InputError if the run's provider is not one this datagen has (listing those it has)."""
     if manifest.kind == "journeys":
-        from datagen.journeys import registry as journeys
-
-        journeys.get(manifest.provider)
+        journey_providers.get(manifest.provider)
     else:
-        from datagen.documents import registry as documents
-
-        documents.get(manifest.provider)
+        document_providers.get(manifest.provider)
 
 
 def _escapes(name: str) -> bool:
