@@ -110,7 +110,7 @@ class _Held:
             signal.raise_signal(sig)
 
 
-def sweep_leftovers(parent: Path, pattern: re.Pattern[str] = LEFTOVER) -> list[Path]:
+def sweep_leftovers(parent: Path) -> list[Path]:
     """Remove the temporary entries of dead runs in ``parent``; returns what went.
 
     An entry is a leftover when its name is a temporary one and no process
@@ -118,7 +118,7 @@ def sweep_leftovers(parent: Path, pattern: re.Pattern[str] = LEFTOVER) -> list[P
     """
     removed: list[Path] = []
     try:
-        entries = [entry for entry in os.scandir(parent) if pattern.match(entry.name)]
+        entries = [entry for entry in os.scandir(parent) if LEFTOVER.match(entry.name)]
     except OSError:
         return removed
     for entry in entries:
@@ -175,29 +175,6 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise
     finally:
         os.close(lock)
-
-
-@contextmanager
-def scratch_directory() -> Iterator[Path]:
-    """A temporary folder (in the system's), removed afterwards: files on their way elsewhere.
-
-    Locked and swept as ``atomic_directory``'s are, so a killed run's is
-    removed by the next one.
-    """
-    parent = Path(tempfile.gettempdir())
-    sweep_leftovers(parent, SCRATCH)
-    held = _Held()
-    folder, lock = _locked_temp(".datagen.scratch-", parent, folder=True)
-    try:
-        held.release()
-        yield folder
-    finally:
-        held.release(deliver=False)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.close(lock)
-
-
-SCRATCH = re.compile(r"^\.datagen\.scratch-[a-z0-9_]+$")
 
 
 @contextmanager
