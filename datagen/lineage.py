@@ -125,8 +125,8 @@ class DocumentsLineage(Lineage):
     A reference picks uniformly among the target's rows: ``counts[target]``
     (``--refs``), else as many as the referring run has (its quantity),
     as the command has always done. ``providers(entity)`` is the entity's
-    provider (``datagen.documents.get_provider``: passed in, as documents
-    import this module).
+    provider: the callers pass ``datagen.documents.get_provider`` (documents
+    build rows in a lineage, so this module does not depend on them).
     """
 
     def __init__(
