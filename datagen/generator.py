@@ -17,6 +17,7 @@ from datagen.atomic import (
     atomic_write_bytes,
 )
 from datagen.cluster_documents import documents_from_workers
+from datagen.cluster_files import upload_run
 from datagen.documents import DocumentProvider, get_provider
 from datagen.engines import check_target, current, using
 from datagen.errors import InputError
@@ -180,7 +181,7 @@ def generate_documents(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     check_inputs(seed=seed, reference_date=reference_date)
-    check_target(scheduler, to)
+    check_target(scheduler, to, uploads=True)
     for name, count in (ref_counts or {}).items():
         QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(
@@ -204,6 +205,8 @@ def generate_documents(
                 progress=progress,
             )
             return RunResult(str(to), job.seed, {provider: quantity}, written=written)
+        if kind == BLOB and current().name == "dask":  # each worker uploads its own shards
+            return documents_to_blobs(job, str(to), progress=progress)
         if kind in (BLOB, ZIP):
             from datagen.publish import publish
 
@@ -271,6 +274,23 @@ def documents_to_database(
                 progress(shard.size)
         sink.commit()  # a table this run made is counted in the database
     return dict(sink.summary.written)
+
+
+def documents_to_blobs(job: DocumentJob, url: str, *, progress: Progress | None) -> RunResult:
+    """Upload the files of ``job`` from the cluster's workers, its manifest last."""
+    uploaded = upload_run(
+        document_shard,
+        job,
+        plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider),
+        url,
+        header=_prepare(job)[2].header(),
+        streams=job.format != "json",
+        manifest=lambda _, files: manifest_for(
+            job, kind="documents", files=files, refs=dict(job.ref_counts)
+        ),
+        progress=progress,
+    )
+    return RunResult(url, job.seed, {job.provider: job.quantity}, uploaded.files, uploaded.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from datagen import __version__
 from datagen.atomic import atomic_directory, atomic_write_bytes
 from datagen.atomic import ensure_writable_folder, scratch_directory
 from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
-from datagen.engines import check_target, using
+from datagen.cluster_files import upload_run
+from datagen.engines import check_target, current, using
 from datagen.generator import check_locale
 from datagen.limits import check_inputs
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -181,8 +183,12 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    check_target(scheduler, to)
+    check_target(scheduler, to, uploads=True)
     with using(scheduler, workers=workers):
+        if target_kind(to) == BLOB and current().name == "dask":  # each worker uploads its shards
+            job = JourneyJob(journey, quantity, choose_seed() if seed is None else seed, locale,
+                             reference_date)  # fmt: skip
+            return journeys_to_blobs(job, str(to), progress=progress)
         if target_kind(to) in (DATABASE, BLOB, ZIP):
             from datagen.publish import publish
 
@@ -213,22 +219,35 @@ def generate_journeys(
         with atomic_directory(target) as partial:
             writer = FolderWriter(partial)
             counts = write_journeys(job, writer, workers=workers, progress=progress)
-            manifest = Manifest(
-                kind="journeys",
-                provider=journey,
-                seed=job.seed,
-                quantity=quantity,
-                shard_size=SHARD_SIZE,
-                locale=locale,
-                format="zip",
-                reference_date=reference_date.isoformat(),
-                generator_version=__version__,
-                counts=counts,
-                files=writer.digests(),
-                options={"metadata_version": METADATA_VERSION},
-            )
+            manifest = journey_manifest(job, counts, writer.digests())
             atomic_write_bytes(partial / MANIFEST_NAME, manifest.to_bytes())
         return JourneyRunResult(path=target, seed=job.seed, counts=counts)
+
+
+def journey_manifest(job: JourneyJob, counts: dict[str, int], files: dict[str, str]) -> Manifest:
+    return Manifest(
+        kind="journeys",
+        provider=job.journey,
+        seed=job.seed,
+        quantity=job.quantity,
+        shard_size=SHARD_SIZE,
+        locale=job.locale,
+        format="zip",
+        reference_date=job.reference_date.isoformat(),
+        generator_version=__version__,
+        counts=counts,
+        files=files,
+        options={"metadata_version": METADATA_VERSION},
+    )
+
+
+def journeys_to_blobs(job: JourneyJob, url: str, *, progress: Progress | None) -> JourneyRunResult:
+    """Upload the files of ``job`` from the cluster's workers, its manifest last."""
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
+    uploaded = upload_run(
+        journey_shard, job, shards, url, manifest=partial(journey_manifest, job), progress=progress
+    )
+    return JourneyRunResult(url, job.seed, uploaded.counts, uploaded.written)
 
 
 def regenerate_run(

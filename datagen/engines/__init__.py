@@ -81,13 +81,12 @@ def check_scheduler(scheduler: str | None) -> str | None:
     return text
 
 
-def check_target(scheduler: str | None, to: object) -> None:
-    """Refuse a blob container as the target of a run on a cluster (not built yet).
-
-    Workers would upload their own shards there; until they do, a run on a
-    cluster goes to a folder and ``publish`` takes it to the container.
+def check_target(scheduler: str | None, to: object, *, uploads: bool = False) -> None:
+    """Refuse a blob container as the target of a run on a cluster, unless its workers
+    upload their own shards there (``uploads``: documents and journeys,
+    :mod:`datagen.cluster_files`); populate's tables are not uploaded that way yet.
     """
-    if check_scheduler(scheduler) and is_blob_url(str(to)):
+    if not uploads and check_scheduler(scheduler) and is_blob_url(str(to)):
         raise InputError(
             "--scheduler does not write to blob containers yet",
             hint="write to a folder with --scheduler, then 'publish FOLDER --to URL'",
