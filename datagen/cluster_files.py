@@ -111,7 +111,12 @@ def upload_run(
         writer.remove(MANIFEST_NAME)  # an earlier run's: this run is not complete yet
         hashes: dict[str, hashlib._Hash] = {}
         blocks: dict[str, list[str]] = {}
-        _append(writer, hashes, blocks, [(c.path, block_id(-1, n), c.data) for n, c in enumerate(header)])
+        _append(
+            writer,
+            hashes,
+            blocks,
+            [(c.path, block_id(-1, n), c.data) for n, c in enumerate(header)],
+        )
         totals: Counter[str] = Counter()
         files: dict[str, str] = {}
         try:

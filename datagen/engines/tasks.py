@@ -49,3 +49,8 @@ def call_items(
             install(state)
             _installed[install] = state
         return [task(item) for item in items]
+
+
+def identity(value: T) -> T:
+    """``value``: a task whose result is data the workers share (made again if lost)."""
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Iterator
 
 import pytest
@@ -110,20 +111,32 @@ def test_a_worker_killed_mid_upload_changes_nothing(cluster, azurite, monkeypatc
     assert blobs(azurite, names[1]) == blobs(azurite, names[0])
 
 
-def test_an_earlier_manifest_is_gone_until_the_run_is_complete(run, cluster, azurite, monkeypatch):
-    """The run fails half way (a bad --scheduler run would leave the earlier run's manifest
-    beside new blobs): here the second run is stopped by an unknown locale of its shards? No:
-    by the loss of its manifest's container access; simplest, a run of another seed that
-    is interrupted by closing the cluster is tested in test_dask_failures."""
+def test_ctrl_c_leaves_no_manifest_not_even_the_earlier_one(run, cluster, azurite, monkeypatch):
+    """A run is complete only when its manifest is there: the earlier run's at that prefix is
+    deleted first, this run's is written last; Ctrl-C cancels the uploads before it."""
+    from tests.test_signals import start
+
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     _, dask, names = targets(azurite, "azure", "again")
-    common = ("document", "-p", "org", "-q", 1500, "--format", "json", "--quiet")
-    assert run(*common, "--seed", 1, "--to", dask, "--scheduler", cluster.address).exit_code == 0
-    first = blobs(azurite, names[1])
-    assert run(*common, "--seed", 2, "--to", dask, "--scheduler", cluster.address).exit_code == 0
-    second = blobs(azurite, names[1])
-    assert second.keys() == first.keys()
-    assert second["again/manifest.json"] != first["again/manifest.json"]
+    common = ("document", "-p", "org", "--format", "json", "--to", dask, "--scheduler",
+              cluster.address)  # fmt: skip
+    assert run(*common, "-q", 1000, "--seed", 1, "--quiet").exit_code == 0
+    assert "again/manifest.json" in blobs(azurite, names[1])
+    process = start(*common, "-q", 200_000, "--seed", 2)
+    client = azurite.container(names[1])
+    deadline = time.monotonic() + 60
+    while not any(b.name.startswith("again/org-001001") for b in client.list_blobs()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no blob of the second run was uploaded"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1].startswith("Interrupted: the target may hold part of the run")
+    assert "Trace" not in err
+    left = [b.name for b in client.list_blobs()]
+    client.close()
+    assert "again/manifest.json" not in left and len(left) > 1000
 
 
 def test_populate_into_a_container_is_refused_before_connecting(run):
