@@ -109,49 +109,55 @@ def upload_run(
     target = BlobTarget.of(url)
     with target.open(prepare=True) as writer:
         writer.remove(MANIFEST_NAME)  # an earlier run's: this run is not complete yet
-        hashes: dict[str, hashlib._Hash] = {}
-        blocks: dict[str, list[str]] = {}
-        _append(
-            writer,
-            hashes,
-            blocks,
-            [(c.path, block_id(-1, n), c.data) for n, c in enumerate(header)],
-        )
+        files = Files()
+        for n, chunk in enumerate(header):
+            files.append(chunk.path, block_id(-1, n), chunk.data)
+            writer.stage(chunk.path, block_id(-1, n), chunk.data)
         totals: Counter[str] = Counter()
-        files: dict[str, str] = {}
         try:
             results = current().run_shards(upload_shard, (task, job, target), shards, workers=None)
             for shard, (counts, digests, streamed) in zip(shards, results):
-                files.update(digests)
-                _append(None, hashes, blocks, streamed)
+                files.digests.update(digests)
+                for part in streamed:
+                    files.append(*part)
                 totals.update(counts)
                 if progress:
                     progress(shard.size)
         finally:
             current().everywhere(close_writers)  # no idle connection left on the workers
-        for path, idents in blocks.items():
-            writer.commit_blocks(path, idents)
-            files[path] = hashes[path].hexdigest()
-        writer.drain()  # every file is there before the manifest
-        files = dict(sorted(files.items()))
+        digests = files.commit(writer)
         counts = dict(sorted(totals.items()))
-        writer.add(Chunk(MANIFEST_NAME, manifest(counts, files).to_bytes(), whole=True))
+        writer.add(Chunk(MANIFEST_NAME, manifest(counts, digests).to_bytes(), whole=True))
         writer.commit()
-    return Uploaded(counts, files, {writer.container_name: len(files) + 1})
+    return Uploaded(counts, digests, {writer.container_name: len(digests) + 1})
 
 
-def _append(
-    writer: AzureBlobWriter | None,
-    hashes: dict[str, hashlib._Hash],
-    blocks: dict[str, list[str]],
-    streamed: Streamed,
-) -> None:
-    """Hash streamed parts in order and keep their block ids (``writer``: stage them too)."""
-    for path, ident, data in streamed:
-        hashes.setdefault(path, hashlib.sha256()).update(data)
-        blocks.setdefault(path, []).append(ident)
-        if writer is not None:
-            writer.stage(path, ident, data)
+class Files:
+    """The client's account of a run's files: whole files' SHA-256, and the staged
+    blocks of files that span shards, hashed in order as their parts come back."""
+
+    def __init__(self) -> None:
+        self.digests: dict[str, str] = {}
+        self.hashes: dict[str, hashlib._Hash] = {}
+        self.blocks: dict[str, list[str]] = {}
+
+    def expect(self, path: str) -> None:
+        """``path`` is a file that spans shards, even if none adds to it (then it is empty)."""
+        self.hashes.setdefault(path, hashlib.sha256())
+        self.blocks.setdefault(path, [])
+
+    def append(self, path: str, ident: str, data: bytes) -> None:
+        """The next part of ``path``: block ``ident`` (staged by a worker) holds ``data``."""
+        self.hashes.setdefault(path, hashlib.sha256()).update(data)
+        self.blocks.setdefault(path, []).append(ident)
+
+    def commit(self, writer: AzureBlobWriter) -> dict[str, str]:
+        """Commit the block lists and wait for every upload; every file's SHA-256, sorted."""
+        for path, idents in self.blocks.items():
+            writer.commit_blocks(path, idents)
+            self.digests[path] = self.hashes[path].hexdigest()
+        writer.drain()  # every file is there before a manifest names it
+        return dict(sorted(self.digests.items()))
 
 
 def block_id(shard: int, part: int) -> str:
@@ -171,10 +177,7 @@ def upload_shard(
     and the parts of files that span shards (uploaded as blocks, returned to be hashed)."""
     task, job, target = state
     result = task(job, shard)
-    writer: AzureBlobWriter | None = _writers.get(target)
-    if writer is None:
-        close_writers()
-        writer = _writers[target] = target.open(prepare=False)
+    writer = worker_writer(target)
     streamed: Streamed = []
     parts: Counter[str] = Counter()
     try:
@@ -192,6 +195,15 @@ def upload_shard(
     digests = writer.digests()
     writer.hashes.clear()
     return result.counts, digests, streamed
+
+
+def worker_writer(target: BlobTarget) -> AzureBlobWriter:
+    """On a worker: its writer of blobs into ``target`` (kept for the run's next shards)."""
+    writer: AzureBlobWriter | None = _writers.get(target)
+    if writer is None:
+        close_writers()
+        writer = _writers[target] = target.open(prepare=False)
+    return writer
 
 
 def close_writers() -> None:

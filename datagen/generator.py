@@ -181,7 +181,7 @@ def generate_documents(
         provider=provider, quantity=quantity, fmt=fmt, locale=locale, workers=workers
     )
     check_inputs(seed=seed, reference_date=reference_date)
-    check_target(scheduler, to, uploads=True)
+    check_target(scheduler, to)
     for name, count in (ref_counts or {}).items():
         QUANTITY.check(count, f"ref_counts[{name!r}]")
     job = DocumentJob(

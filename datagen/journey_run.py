@@ -183,7 +183,7 @@ def generate_journeys(
     get_journey(journey)
     check_inputs(seed=seed, quantity=quantity, reference_date=reference_date, workers=workers)
     check_locale(locale)
-    check_target(scheduler, to, uploads=True)
+    check_target(scheduler, to)
     with using(scheduler, workers=workers):
         if target_kind(to) == BLOB and current().name == "dask":  # each worker uploads its shards
             job = JourneyJob(journey, quantity, choose_seed() if seed is None else seed, locale,

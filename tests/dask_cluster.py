@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from datagen import generator
-from datagen.scenarios import cluster_load
+from datagen.scenarios import cluster_blobs, cluster_load
 from datagen.seeding import Shard
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,6 +170,7 @@ KILLER = 3
 
 _document_shard = generator.document_shard
 _write_shard = cluster_load.write_shard
+_upload_shard = cluster_blobs.upload_shard
 
 
 def kill_documents(job: generator.DocumentJob, shard: Shard) -> Any:
@@ -184,3 +185,10 @@ def kill_writes(task: tuple[str, Shard]) -> tuple[str, int]:
     if task[1].index == KILLER:
         os._exit(1)
     return _write_shard(task)
+
+
+def kill_uploads(task: tuple[str, Shard]) -> tuple[str, int, str, bytes]:
+    """``cluster_blobs.upload_shard``, but an entity's shard KILLER kills its process."""
+    if task[1].index == KILLER:
+        os._exit(1)
+    return _upload_shard(task)

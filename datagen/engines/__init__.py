@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVa
 
 from datagen.errors import InputError
 from datagen.seeding import Shard
-from datagen.sinks.urls import is_blob_url
 
 J = TypeVar("J")
 T = TypeVar("T")
@@ -81,16 +80,15 @@ def check_scheduler(scheduler: str | None) -> str | None:
     return text
 
 
-def check_target(scheduler: str | None, to: object, *, uploads: bool = False) -> None:
-    """Refuse a blob container as the target of a run on a cluster, unless its workers
-    upload their own shards there (``uploads``: documents and journeys,
-    :mod:`datagen.cluster_files`); populate's tables are not uploaded that way yet.
+def check_target(scheduler: str | None, to: object) -> None:
+    """Check, before any work, that a run on ``scheduler``'s cluster can write to ``to``.
+
+    Every target can: databases and blob containers are written by the workers
+    (:mod:`datagen.cluster_documents`, :mod:`datagen.cluster_files`, the
+    scenarios' ``cluster_load`` and ``cluster_blobs``), folders, zips and
+    SQLite by the client. What remains to check is the scheduler's address.
     """
-    if not uploads and check_scheduler(scheduler) and is_blob_url(str(to)):
-        raise InputError(
-            "--scheduler does not write to blob containers yet",
-            hint="write to a folder with --scheduler, then 'publish FOLDER --to URL'",
-        )
+    check_scheduler(scheduler)
 
 
 def scheduler_from_env() -> str | None:

@@ -115,6 +115,13 @@ def populate(
             if on_written is not None:
                 on_written()
             return PopulateResult(plan, target, written, checks=run_checks(plan, target))
+        if kind == BLOB and current().name == "dask":  # each worker uploads its own shards
+            from datagen.scenarios.cluster_blobs import upload_population  # (the Azure SDK)
+
+            written = upload_population(
+                plan, target, encode=jsonl_chunk, manifest=table_manifest, progress=progress
+            )
+            return PopulateResult(plan, target, written)
         if kind in (BLOB, ZIP):
             from datagen.publish import publish
 
@@ -191,23 +198,28 @@ def to_folder(
             for handle in handles.values():
                 handle.close()
         for table in plan.tables:
-            name = f"{table}.jsonl"
-            manifest = Manifest(
-                kind="scenario",
-                provider=table,
-                seed=plan.seed,
-                quantity=counts[table],
-                shard_size=SHARD_SIZE,
-                locale=plan.locale,
-                format="jsonl",
-                reference_date=plan.reference_date.isoformat(),
-                generator_version=__version__,
-                counts={table: counts[table]},
-                files={name: sha256_file(partial / table / name)},
-                options={"scenario": plan.scenario.path, "scale": plan.scale},
-            )
+            manifest = table_manifest(plan, table, sha256_file(partial / table / f"{table}.jsonl"))
             atomic_write_bytes(partial / table / MANIFEST_NAME, manifest.to_bytes())
     return counts
+
+
+def table_manifest(plan: Plan, table: str, sha256: str) -> Manifest:
+    """The manifest of ``table``'s JSONL file, whose SHA-256 is ``sha256``."""
+    count = plan.counts()[table]
+    return Manifest(
+        kind="scenario",
+        provider=table,
+        seed=plan.seed,
+        quantity=count,
+        shard_size=SHARD_SIZE,
+        locale=plan.locale,
+        format="jsonl",
+        reference_date=plan.reference_date.isoformat(),
+        generator_version=__version__,
+        counts={table: count},
+        files={f"{table}.jsonl": sha256},
+        options={"scenario": plan.scenario.path, "scale": plan.scale},
+    )
 
 
 def jsonl_chunk(rows: list[Document]) -> bytes:

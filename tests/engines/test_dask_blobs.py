@@ -139,11 +139,14 @@ def test_ctrl_c_leaves_no_manifest_not_even_the_earlier_one(run, cluster, azurit
     assert "again/manifest.json" not in left and len(left) > 1000
 
 
-def test_populate_into_a_container_is_refused_before_connecting(run):
-    result = run("populate", "scenarios/prod_like.yaml", "--seed", 1, "--to", "azure://runs/x",
-                 "--scheduler", "tcp://127.0.0.1:1")  # fmt: skip
-    assert result.exit_code == 2
-    assert result.output.splitlines() == [
-        "Error: --scheduler does not write to blob containers yet (write to a folder with "
-        "--scheduler, then 'publish FOLDER --to URL')"
-    ]
+@pytest.mark.parametrize("kind", ["azure", "url"])
+def test_a_population_matches_one_worker(run, cluster, azurite, monkeypatch, kind):
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    one, dask, names = targets(azurite, kind, "pop")
+    common = ("populate", "scenarios/prod_like.yaml", "--seed", 5, "--scale", 0.2, "--quiet")
+    assert run(*common, "--to", one, "--workers", 1).exit_code == 0
+    result = run(*common, "--to", dask, "--scheduler", cluster.address)
+    assert result.exit_code == 0, result.output
+    expected = blobs(azurite, names[0])
+    assert len(expected) == 12 and "pop/prod_like/job_run/manifest.json" in expected
+    assert blobs(azurite, names[1]) == expected

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from datagen import generator
-from datagen.scenarios import cluster_load
-from tests.dask_cluster import Cluster, dask_cluster, kill_documents, kill_writes
+from datagen.scenarios import cluster_blobs, cluster_load
+from tests.dask_cluster import Cluster, dask_cluster, kill_documents, kill_uploads, kill_writes
 
 pytest.importorskip("distributed")
 
@@ -76,6 +76,22 @@ def test_a_shard_that_kills_workers_leaves_no_manifest(run, fragile, azurite, mo
     left = [blob.name for blob in client.list_blobs()]
     client.close()
     assert "run/manifest.json" not in left
+
+
+def test_a_population_whose_shard_kills_workers_leaves_no_manifest(
+    run, fragile, azurite, monkeypatch
+):
+    monkeypatch.setattr(cluster_blobs, "upload_shard", kill_uploads)
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    name = azurite.new_container_name("killed")
+    result = run(*POPULATE[:-2], "--quiet", "--to", f"azure://{name}/pop",
+                 "--scheduler", fragile.address)  # fmt: skip
+    assert result.exit_code == 1
+    assert_killed_workers(result.output)
+    client = azurite.container(name)
+    left = [blob.name for blob in client.list_blobs()]
+    client.close()
+    assert not [blob for blob in left if blob.endswith("manifest.json")], left
 
 
 @pytest.mark.postgres
