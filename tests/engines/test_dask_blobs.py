@@ -72,6 +72,9 @@ def test_documents_match_one_worker(run, cluster, azurite, monkeypatch, fmt, qua
     expected = blobs(azurite, names[0])
     assert "runs/org/manifest.json" in expected
     assert blobs(azurite, names[1]) == expected
+    secret = dask.partition("sig=")[2].split("&")[0] or azurite.connection_string
+    for log in cluster.logs.iterdir():  # the credentials went to the workers, not to a log
+        assert secret not in log.read_text(errors="replace")
 
 
 def test_journeys_match_one_worker(run, cluster, azurite, monkeypatch):
