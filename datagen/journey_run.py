@@ -24,7 +24,8 @@ import orjson
 
 from datagen import __version__
 from datagen.driver import Batch, Done, Files, Prepare, on_engine, step_batches, write
-from datagen.engines import check_target, using
+from datagen.cluster_files import upload_run
+from datagen.engines import check_target, current, using
 from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
 from datagen.generator import check_locale
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -35,7 +36,7 @@ from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, Shard, choose_seed, plan_shards
 from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import DATABASE, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, target_kind
 from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
@@ -272,6 +273,8 @@ def generate_journeys(
         reference_date=reference_date,
     )
     with using(scheduler, workers=workers):
+        if target_kind(to) == BLOB and current().name == "dask":  # each worker uploads its shards
+            return journeys_to_blobs(job, str(to), progress=progress)
         if target_kind(to) == DATABASE:
             with open_target(str(to), foreign_keys=foreign_keys) as target:
                 written = write(
@@ -287,6 +290,20 @@ def generate_journeys(
             progress=progress,
         )
         return RunResult(run.path, job.seed, run.counts, run.files, run.summary.written)
+
+
+def journeys_to_blobs(job: JourneyJob, url: str, *, progress: Progress | None) -> RunResult:
+    """Upload the files of ``job`` from the cluster's workers, its manifest last."""
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
+    uploaded = upload_run(
+        journey_shard,
+        job,
+        shards,
+        url,
+        manifest=lambda counts, files: manifest_for(job, counts, files)[MANIFEST_NAME],
+        progress=progress,
+    )
+    return RunResult(url, job.seed, uploaded.counts, written=uploaded.written)
 
 
 def regenerate_run(
