@@ -8,6 +8,7 @@ through one queue: ``("ready" | "status" | "done" | "error", "writer#part", data
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -57,6 +58,7 @@ def run_in_process(
             writer.close()
             messages.put(("done", name, writer.stats.to_wire()))
             return
+    gc.freeze()  # what the process holds is out of the collector's way while it writes
     wait_until(t0.value)
     status = _reporter(writer.stats, name, messages)
     try:

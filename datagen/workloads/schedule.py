@@ -71,7 +71,7 @@ class WriterPlan:
                 else:
                     self._planned = int(np.count_nonzero(self.rows_per_run))
             else:
-                self._planned = sum(1 for _ in stream_times(self))
+                self._planned = sum(len(times) for _chunk, times in stream_chunks(self))
         return self._planned
 
     def rows_planned(self) -> int:
@@ -119,22 +119,37 @@ def plan_writer(
 
 def stream_times(plan: WriterPlan) -> Iterator[float]:
     """The arrival times of a stream writer, before the duration."""
+    for _chunk, times in stream_chunks(plan):
+        yield from times
+
+
+def stream_chunks(plan: WriterPlan) -> Iterator[tuple[int, list[float]]]:
+    """The arrival times of a stream writer, ``CHUNK`` at a time: (chunk number, times).
+
+    Poisson arrivals add each chunk's exponential gaps in order, from the last
+    arrival of the chunk before (``np.add.accumulate`` adds one after the other,
+    as a loop would: the same floats).
+    """
     schedule = plan.writer.schedule
     assert isinstance(schedule, Stream)
+    duration = plan.duration
     if not schedule.poisson:
-        count = math.ceil(plan.duration * schedule.rate - 1e-9)
-        for index in range(count):
-            yield index / schedule.rate
+        count = math.ceil(duration * schedule.rate - 1e-9)
+        for chunk, start in enumerate(range(0, count, CHUNK)):
+            yield chunk, [
+                index / schedule.rate for index in range(start, min(count, start + CHUNK))
+            ]
         return
     now, chunk = 0.0, 0
-    while True:
+    while now < duration:
         rng = np.random.default_rng(derive_seed(plan.seed, plan.name, "arrivals", chunk))
         gaps = rng.exponential(1.0 / schedule.rate, size=CHUNK)
-        for gap in gaps:
-            if now >= plan.duration:
-                return
-            yield now
-            now += float(gap)
+        times = np.add.accumulate(np.concatenate(([now], gaps)))
+        within = int(np.searchsorted(times, duration, side="left"))  # those before the duration
+        yield chunk, times[: min(within, CHUNK)].tolist()
+        if within <= CHUNK:
+            return
+        now = float(times[CHUNK])
         chunk += 1
 
 
@@ -173,16 +188,19 @@ def _batch(plan: WriterPlan, batch: Batch, maker: RowMaker) -> Iterator[Txn]:
 
 
 def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
-    rng: np.random.Generator | None = None
-    keys: list[tuple[str, ...]] = []
-    for index, due in enumerate(stream_times(plan)):
-        if (index // CHUNK) % plan.parts != plan.part:  # another process's chunk
+    route_by, count = plan.route_by, stream.rows
+    row = maker.row
+    for chunk, times in stream_chunks(plan):
+        if chunk % plan.parts != plan.part:  # another process's chunk
             continue
-        if index % CHUNK == 0:
-            unit = index // CHUNK
-            maker.reseed(unit)
-            rng = maker.rng(unit)
-            keys = maker.random_keys(rng, CHUNK * stream.rows)
-        offset = (index % CHUNK) * stream.rows
-        rows = [maker.row(n, index, due, keys[offset + n]) for n in range(stream.rows)]
-        yield Txn(index, due, index, rows, route(rows[0], plan.route_by), True)
+        maker.reseed(chunk)
+        keys = maker.random_keys(maker.rng(chunk), CHUNK * count)
+        index = chunk * CHUNK
+        for position, due in enumerate(times):
+            offset = position * count
+            if count == 1:
+                rows = [row(0, index, due, keys[offset])]
+            else:
+                rows = [row(n, index, due, keys[offset + n]) for n in range(count)]
+            yield Txn(index, due, index, rows, route(rows[0], route_by) if route_by else 0, True)
+            index += 1
