@@ -171,9 +171,8 @@ def writer_notes(plan: LoadPlan, writer_plan: WriterPlan, dialect: str | None) -
     if count > 1:
         notes.append(
             f"runs in {count} processes sharing its {writer.connections} connections "
-            "(no affinity: each takes every "
-            + ("other" if count == 2 else f"{count}th")
-            + " run or chunk of 1,000 arrivals)"
+            "(no affinity: each takes the next run or chunk of 1,000 arrivals when done "
+            "with its last)"
         )
     if "sqlite" in dialects and writer.connections > 1:
         notes.append(
@@ -286,9 +285,10 @@ def _write_reports(result: LoadReport, report: Path | None, html: Path | None) -
 def processes_of(plan: WriterPlan, dialect: str) -> int:
     """How many processes run a writer: several for many connections without affinity.
 
-    Each takes every n-th run or chunk of arrivals with its share of the
-    connections, as pgbench's ``-j`` threads share its clients: one process
-    gets one CPU's share of time, however many connections it drives. With
+    Each takes the next run or chunk of arrivals when done with its last, with
+    its share of the connections, as pgbench's ``-j`` threads share its
+    clients: one process gets one CPU's share of time, however many
+    connections it drives. With
     ``affinity: key`` a key's writes must stay on one connection: one process.
     """
     writer = plan.writer
@@ -323,9 +323,10 @@ def _run_writers(
     messages: Any = context.Queue()
     dialect = Database(url).dialect
     shares = [
-        replace(p, part=part, parts=count)
+        replace(p, part=part, parts=count, claims=claims)
         for p in plan.plans
         for count in [processes_of(p, dialect)]
+        for claims in [context.Value("q", 0) if count > 1 else None]  # shared by its processes
         for part in range(count)
     ]
     processes = {

@@ -12,15 +12,19 @@ gaps, drawn a chunk of arrivals at a time). Everything is due before
 in the writer's own process (to write) and again by the check (to know what
 the database must hold); both get the same values, as a pure function of
 (workload, seed, options). A writer without affinity may run in several
-processes (``part`` of ``parts``): each takes every ``parts``-th run or
-chunk of arrivals, whose values depend on that unit alone.
+processes (``part`` of ``parts``), each writing whole runs or chunks of
+arrivals, whose values depend on that unit alone: with ``claims`` (a shared
+counter) each process takes the next unit nobody has taken when it is done
+with its last, so that none is left with a queue of them while the others
+are done; without, every ``parts``-th unit from ``part``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -57,6 +61,7 @@ class WriterPlan:
     route_by: tuple[str, ...] = ()
     part: int = 0  # this process's share: the units (runs, chunks of arrivals) u % parts == part
     parts: int = 1
+    claims: Any = None  # multiprocessing.Value("q"): the next unit no process has taken
     _planned: int | None = None
 
     @property
@@ -153,6 +158,23 @@ def stream_chunks(plan: WriterPlan) -> Iterator[tuple[int, list[float]]]:
         chunk += 1
 
 
+def units(plan: WriterPlan) -> Iterator[int]:
+    """The units (batch runs, chunks of arrivals) this process writes, in increasing order."""
+    if plan.parts == 1:
+        return itertools.count()
+    if plan.claims is None:
+        return itertools.count(plan.part, plan.parts)
+    return iter(lambda: claim(plan.claims), -1)
+
+
+def claim(counter: Any) -> int:
+    """Take the next unit of the counter shared by a writer's processes."""
+    with counter.get_lock():
+        unit = int(counter.value)
+        counter.value = unit + 1
+    return unit
+
+
 def transactions(plan: WriterPlan, maker: RowMaker | None = None) -> Iterator[Txn]:
     """Every transaction of ``plan``, in schedule order (rows built as they are reached)."""
     maker = maker or RowMaker(plan.workload, plan.writer, plan.seed)
@@ -165,33 +187,43 @@ def transactions(plan: WriterPlan, maker: RowMaker | None = None) -> Iterator[Tx
 def _batch(plan: WriterPlan, batch: Batch, maker: RowMaker) -> Iterator[Txn]:
     assert plan.every is not None
     index = 0
+    mine = units(plan)
+    wanted = next(mine)
     for run in range(plan.runs):
         count = int(plan.rows_per_run[run])
-        if count == 0:
+        if run != wanted:  # another process's run
+            index += count if batch.per_row else 1 if count else 0
             continue
-        if run % plan.parts != plan.part:  # another process's run
+        if count:
+            yield from _run(plan, batch, maker, run, count, index)
             index += count if batch.per_row else 1
-            continue
-        start = batch.offset + run * plan.every
-        maker.reseed(run)
-        keys = maker.distinct_keys(maker.rng(run), count)
-        if not batch.per_row:
-            rows = [maker.row(n, run, start, keys[n]) for n in range(count)]
-            yield Txn(index, start, run, rows, route(rows[0], plan.route_by), True)
-            index += 1
-            continue
-        for n in range(count):
-            due = start + batch.spread * n / count
-            row = maker.row(n, run, due, keys[n])
-            yield Txn(index, due, run, [row], route(row, plan.route_by), n == count - 1)
-            index += 1
+        wanted = next(mine)  # taken once this run is handed out (the generator is lazy)
+
+
+def _run(
+    plan: WriterPlan, batch: Batch, maker: RowMaker, run: int, count: int, index: int
+) -> Iterator[Txn]:
+    """The transactions of batch run ``run`` (``count`` rows), numbered from ``index``."""
+    start = batch.offset + run * plan.every  # type: ignore[operator]
+    maker.reseed(run)
+    keys = maker.distinct_keys(maker.rng(run), count)
+    if not batch.per_row:
+        rows = [maker.row(n, run, start, keys[n]) for n in range(count)]
+        yield Txn(index, start, run, rows, route(rows[0], plan.route_by), True)
+        return
+    for n in range(count):
+        due = start + batch.spread * n / count
+        row = maker.row(n, run, due, keys[n])
+        yield Txn(index + n, due, run, [row], route(row, plan.route_by), n == count - 1)
 
 
 def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
     route_by, count = plan.route_by, stream.rows
     row = maker.row
+    mine = units(plan)
+    wanted = next(mine)
     for chunk, times in stream_chunks(plan):
-        if chunk % plan.parts != plan.part:  # another process's chunk
+        if chunk != wanted:  # another process's chunk
             continue
         maker.reseed(chunk)
         keys = maker.random_keys(maker.rng(chunk), CHUNK * count)
@@ -204,3 +236,4 @@ def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
                 rows = [row(n, index, due, keys[offset + n]) for n in range(count)]
             yield Txn(index, due, index, rows, route(rows[0], route_by) if route_by else 0, True)
             index += 1
+        wanted = next(mine)  # taken once this chunk is handed out (the generator is lazy)
