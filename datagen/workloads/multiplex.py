@@ -17,19 +17,43 @@ import random
 import select
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datagen.errors import DataGenError
 from datagen.workloads.database import OK, Session, _raise, texts
 from datagen.replay.clock import SystemClock
+from datagen.workloads.metrics import Stats
 from datagen.workloads.schedule import Txn
-
-if TYPE_CHECKING:
-    from datagen.workloads.writer import Writer
+from datagen.workloads.writer import Writer
 
 MAX_BACKOFF = 2.0
 STOP_CHECK = 0.005  # seconds between looks at the stop signal
 QUEUED = 64  # transactions waiting for one busy connection (affinity: key)
+
+
+def run_writer(writer: Writer, t0: float | None = None) -> Stats:
+    """Run ``writer``'s schedule: from one thread if it ``multiplexes``, else ``Writer.run``."""
+    if not multiplexes(writer):
+        return writer.run(t0)
+    writer.start(t0)
+    try:
+        Multiplexer(writer).run()
+    finally:
+        writer.finish()
+    return writer.stats
+
+
+def multiplexes(writer: Writer) -> bool:
+    """PostgreSQL, one-row writes of our own statement, no after: SQL, the system's clock."""
+    schedule = writer.plan.writer.schedule
+    one_row = getattr(schedule, "per_row", False) or getattr(schedule, "rows", 0) == 1
+    return (
+        writer.database.dialect == "postgresql"
+        and writer.statements.many is not None
+        and bool(one_row)
+        and not writer.statements.after
+        and isinstance(writer.clock, SystemClock)
+    )
 
 
 class Channel:

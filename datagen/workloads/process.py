@@ -19,6 +19,7 @@ from datagen.errors import DataGenError
 from datagen.workloads.database import Database
 from datagen.workloads.metrics import Stats
 from datagen.workloads.schedule import WriterPlan
+from datagen.workloads.multiplex import run_writer
 from datagen.workloads.writer import Writer
 
 SWITCH_INTERVAL = 0.0002  # seconds
@@ -62,7 +63,7 @@ def run_in_process(
     wait_until(t0.value)
     status = _reporter(writer.stats, name, messages)
     try:
-        stats = writer.run(t0.value)
+        stats = run_writer(writer, t0.value)
     except Exception as err:  # a bug: say it rather than die silently
         messages.put(("error", name, f"writer {plan.name!r} failed: {type(err).__name__}: {err}"))
         return
