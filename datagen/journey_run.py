@@ -9,8 +9,6 @@ output may differ between zlib builds) with fixed timestamps and order.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +26,7 @@ from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.runs import ShardResult, execute
 from datagen.sinks.urls import BLOB, DATABASE, ZIP, target_kind
 from datagen.schema import Runtime
+from datagen.stored_zip import build_stored_zip
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, Shard, choose_seed, plan_shards
 from datagen.sinks.files import ChunkSink, FolderWriter
 from datagen.types import Progress
@@ -113,14 +112,7 @@ def journey_metadata(journey: JourneyProvider, *, seed: int, stem: str) -> dict[
 
 def build_zip(entries: list[tuple[str, bytes]]) -> bytes:
     """A zip of ``entries`` in order, with fixed timestamps and permissions."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
+    return build_stored_zip(entries, ZIP_EPOCH)
 
 
 def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
