@@ -9,6 +9,7 @@ output may differ between zlib builds) with fixed timestamps and order.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -79,7 +80,7 @@ def build_journey(job: JourneyJob, index: int) -> JourneyProvider:
 
 
 def journey_stem(journey: JourneyProvider, width: int) -> str:
-    return f"{journey.name}-{journey.index + 1:0{width}d}-{journey.user_id}"
+    return f"{journey.name}-{str(journey.index + 1).zfill(width)}-{journey.user_id}"
 
 
 def journey_metadata(journey: JourneyProvider, *, seed: int, stem: str) -> dict[str, Any]:
@@ -120,24 +121,26 @@ def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
     journey_context(job).runtime.reseed(shard.seed)
     width = max(6, len(str(job.quantity)))
     chunks: list[Chunk] = []
-    counts: dict[str, int] = {"journeys": 0, "steps": 0}
+    types: Counter[str] = Counter()
     for index in range(shard.start, shard.stop):
         journey = build_journey(job, index)
+        steps = journey.steps
         stem = journey_stem(journey, width)
         metadata = journey_metadata(journey, seed=job.seed, stem=stem)
         metadata_bytes = dumps_pretty(metadata)
         entries = [
             (entry["file"], dumps_pretty(step.document))
-            for entry, step in zip(metadata["steps"], journey.steps)
+            for entry, step in zip(metadata["steps"], steps)
         ]
         entries.append((METADATA_NAME, metadata_bytes))
-        chunks.append(Chunk(f"{stem}.zip", build_zip(entries), whole=True))
-        chunks.append(Chunk(f"{stem}.metadata.json", metadata_bytes, whole=True))
-        counts["journeys"] += 1
-        counts["steps"] += len(journey.steps)
-        for step in journey.steps:
-            counts[step.document_type] = counts.get(step.document_type, 0) + 1
-    return ShardResult(chunks, counts)
+        chunks += (
+            Chunk(f"{stem}.zip", build_zip(entries), whole=True),
+            Chunk(f"{stem}.metadata.json", metadata_bytes, whole=True),
+        )
+        types.update([step.document_type for step in steps])
+    counts = Counter({"journeys": shard.size, "steps": types.total()})
+    counts.update(types)
+    return ShardResult(chunks, dict(counts))
 
 
 def write_journeys(

@@ -50,7 +50,7 @@ class Step:
     offset: float
 
     def file_name(self, width: int) -> str:
-        return f"{self.index:0{width}d}-{self.document_type}.json"
+        return f"{str(self.index).zfill(width)}-{self.document_type}.json"
 
 
 class JourneyContext:
@@ -102,11 +102,11 @@ class JourneyContext:
     def field_value(self, provider: str, index: int, path: str) -> Any:
         """Field ``path`` of document ``index`` of ``document -p PROVIDER`` (see
         :meth:`JourneyProvider.document_field`), computed for its block of rows once."""
-        from datagen.lineage import values_at  # numpy: imported when a journey asks
-
         fields = self._fields
         key = (provider, path, index)
         if key not in fields:
+            from datagen.lineage import values_at  # numpy: imported when a journey asks
+
             start = max(index - index % FIELD_BLOCK, 0)
             rows = list(range(start, start + FIELD_BLOCK)) if index >= 0 else [index]
             values = values_at(self.lineage, provider, path, rows)
