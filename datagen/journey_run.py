@@ -73,7 +73,7 @@ def build_journey(job: JourneyJob, index: int) -> JourneyProvider:
     """Create journey ``index`` (the shard's random state must be set)."""
     context = journey_context(job)
     window = JOURNEY_START_WINDOW_DAYS * 86400
-    start = job.reference_date - timedelta(seconds=context.runtime.rnd.randint(0, window))
+    start = job.reference_date - timedelta(0, context.runtime.rnd.randrange(window + 1))
     journey = get_journey(job.journey)(context, index=index, start=start)
     journey.create_journey()
     return journey

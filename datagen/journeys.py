@@ -178,7 +178,7 @@ class JourneyProvider:
 
     def time_of(self, step: Step) -> datetime:
         """The wall-clock time of ``step`` in the journey's own timeline."""
-        return self.start + timedelta(seconds=step.offset)
+        return self.start + timedelta(0, step.offset)  # (days, seconds): no keyword parsing
 
     def add_step(
         self,
@@ -210,7 +210,7 @@ class JourneyProvider:
                 )
             anchor = delay_from_step_index
         if isinstance(low, int) and isinstance(high, int):
-            drawn: float = self.random.randint(low, high)
+            drawn: float = self.random.randrange(low, high + 1)  # randint's own definition
         else:
             drawn = round(self.random.uniform(low, high), 3)
         base = self.steps[anchor].offset if anchor is not None else 0
