@@ -20,8 +20,8 @@ import numpy as np
 from datagen.codes import field_seed
 from datagen.counters import uniforms
 from datagen.documents import get_provider
-from datagen.fields import Columns
 from datagen.lineage import Lineage, generic
+from datagen.scenarios.shard_columns import ShardColumns
 from datagen.seeding import derive_seed
 
 if TYPE_CHECKING:
@@ -43,10 +43,11 @@ class ScenarioLineage(Lineage):
     def entity(self, name: str) -> EntityPlan:
         return self.plan.entities[name]
 
-    def make_columns(self, entity: str) -> Columns:
+    def make_columns(self, entity: str) -> ShardColumns:
         found = self.entity(entity)
-        return Columns(
+        return ShardColumns(
             found.template,
+            total=lambda: self.entity(entity).total,
             entity=entity,
             provider=found.provider,
             lineage=self,
