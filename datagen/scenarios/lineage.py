@@ -85,6 +85,27 @@ class ScenarioLineage(Lineage):
         result: np.ndarray = chosen
         return result
 
+    def field_of(self, entity: str, field: str, path: str, rows: np.ndarray) -> np.ndarray:
+        """Column ``path`` of the rows ``field`` points to, read from their whole shards."""
+        target = self.target(entity, field)
+        if target is not None and path in (columns := self.columns(target)).leaves:
+            picks = self.ref_rows(entity, field, rows)
+            if len(picks) and int(picks.min()) >= 0:  # no row without a target
+                return columns.values(path, picks)
+        return super().field_of(entity, field, path, rows)
+
+    def keys_of(self, entity: str, field: str, rows: np.ndarray) -> list[str | None]:
+        """The keys ``field`` holds for ``rows``, the target's keys read from its whole shards."""
+        target = self.target(entity, field)
+        if target is not None:
+            picks = self.ref_rows(entity, field, rows)
+            if len(picks) and int(picks.min()) >= 0:
+                columns = self.columns(target)
+                assert isinstance(columns, ShardColumns)
+                keys: list[str | None] = columns.keys(picks).tolist()
+                return keys
+        return super().keys_of(entity, field, rows)
+
     # Parents and siblings -------------------------------------------------------------
 
     def parents(self, entity: str, rows: np.ndarray) -> np.ndarray:

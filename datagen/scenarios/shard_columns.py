@@ -23,7 +23,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from datagen.fields import Batch, Columns
+from datagen.columns import keys_of
+from datagen.fields import Batch, Columns, objects
 from datagen.seeding import SHARD_SIZE
 
 KEPT = 6
@@ -49,6 +50,20 @@ class ShardColumns(Columns):
     def values(self, path: str, rows: np.ndarray) -> np.ndarray:
         return self.gather(path, rows, lambda batch: batch.value(path))
 
+    def keys(self, rows: np.ndarray) -> np.ndarray:
+        """The keys of ``rows`` (``entity_key``), as an object array."""
+        return self.gather("#key", rows, self._keys)
+
+    def _keys(self, batch: Batch) -> np.ndarray:
+        return objects(keys_of(self.run_seed, self.entity, batch.rows.tolist()))
+
+    def batch_of(self, start: int, stop: int) -> Batch:
+        """The batch of rows ``[start, stop)``: a kept shard's when they are one."""
+        total = self.total()
+        if start % SHARD_SIZE or stop != min(start + SHARD_SIZE, total):
+            return Batch(self, np.arange(start, stop, dtype=np.int64))
+        return self._shard(start // SHARD_SIZE, total)[0]
+
     def gather(
         self, key: str, rows: np.ndarray, compute: Callable[[Batch], np.ndarray]
     ) -> np.ndarray:
@@ -59,18 +74,18 @@ class ShardColumns(Columns):
         """
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows) or key in self._shared:
-            return compute(Batch(self, rows))
+            return _each_once(rows, self, compute)
         total = self.total()
         if int(rows.min()) < 0 or int(rows.max()) >= total:
-            return compute(Batch(self, rows))
+            return _each_once(rows, self, compute)
         shards = rows // SHARD_SIZE
         first, last = int(shards.min()), int(shards.max())
         touched = np.unique(shards) if first != last else np.array([first])
         if len(touched) > SPREAD:
-            return compute(Batch(self, rows))
+            return _each_once(rows, self, compute)
         parts = [self._shard_values(shard, total, key, compute) for shard in touched.tolist()]
         if key in self._shared:
-            return compute(Batch(self, rows))
+            return _each_once(rows, self, compute)
         if first == last:
             one: np.ndarray = parts[0][rows - first * SHARD_SIZE]
             return one
@@ -80,9 +95,8 @@ class ShardColumns(Columns):
         found: np.ndarray = joined[starts[place] + rows - shards * SHARD_SIZE]
         return found
 
-    def _shard_values(
-        self, shard: int, total: int, key: str, compute: Callable[[Batch], np.ndarray]
-    ) -> np.ndarray:
+    def _shard(self, shard: int, total: int) -> tuple[Batch, dict[str, np.ndarray]]:
+        """Shard ``shard``'s batch and what was computed of it (kept, the oldest dropped)."""
         kept = self._shards.get(shard)
         if kept is None or kept[0].size != min(SHARD_SIZE, total - shard * SHARD_SIZE):
             start = shard * SHARD_SIZE
@@ -92,13 +106,29 @@ class ShardColumns(Columns):
                 self._shards.popitem(last=False)
         else:
             self._shards.move_to_end(shard)
-        batch, computed = kept
+        return kept
+
+    def _shard_values(
+        self, shard: int, total: int, key: str, compute: Callable[[Batch], np.ndarray]
+    ) -> np.ndarray:
+        batch, computed = self._shard(shard, total)
         found = computed.get(key)
         if found is None:
             found = computed[key] = compute(batch)
             if found.dtype == object and _holds_containers(found):
                 self._shared.add(key)  # the same dict in two rows' documents: compute anew
         return found
+
+
+def _each_once(
+    rows: np.ndarray, columns: Columns, compute: Callable[[Batch], np.ndarray]
+) -> np.ndarray:
+    """``compute`` of ``rows`` (repeated rows computed once)."""
+    unique, inverse = np.unique(rows, return_inverse=True)
+    if len(unique) == len(rows):
+        return compute(Batch(columns, rows))
+    found: np.ndarray = compute(Batch(columns, unique))[inverse]
+    return found
 
 
 def _holds_containers(values: np.ndarray) -> bool:
