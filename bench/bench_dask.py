@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import operator
+import os
 import resource
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.common import ROOT, Skipped, report, scratch_postgres
+from datagen.sinks.urls import CONNECTION_STRING_ENV
 
 SCENARIO = ROOT / "scenarios" / "prod_like.yaml"
 SEED = 7
@@ -75,8 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--blob-docs", type=int, default=300_000, help="documents into Azurite")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, the best kept")
     parser.add_argument("--only-overhead", action="store_true", help="only the no-op tasks")
+    parser.add_argument("--only-blobs", action="store_true", help="only the Azurite runs")
     options = parser.parse_args(argv)
     print("\n== Dask: 2 single-threaded workers ÷ local --workers 2 ==")
     with ExitStack() as stack:
@@ -84,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
         cluster = stack.enter_context(dask_cluster(logs, workers=2))
         if options.only_overhead:
             overheads(cluster.address)
+            return
+        if options.only_blobs:
+            blobs(stack, cluster.address, logs, options.blob_docs, options.repeat)
             return
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dask-out-")))
         docs = ["document", "-p", "org", "--format", "jsonl", "--seed", str(SEED), "--quiet"]
@@ -125,6 +132,10 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(out, ignore_errors=True)
         overheads(cluster.address)
         try:
+            blobs(stack, cluster.address, logs, options.blob_docs, options.repeat)
+        except Skipped as skipped:
+            print(f"blobs: skipped: {skipped}")
+        try:
             url = stack.enter_context(scratch_postgres())
         except Skipped as skipped:
             print(f"populate: skipped: {skipped}")
@@ -149,6 +160,32 @@ def main(argv: list[str] | None = None) -> None:
             goal=">= 0.85",
         )
         print(f"  client CPU (Dask run): {client_cpu:.1f} s for {rows:,} rows")
+
+
+def blobs(stack: ExitStack, address: str, scratch: Path, docs: int, repeat: int) -> None:
+    """``document … --to azure://…`` into Azurite: the workers upload ÷ the client uploads."""
+    from bench.bench_publish import azurite
+
+    folder = scratch / "azurite"
+    folder.mkdir()
+    os.environ[CONNECTION_STRING_ENV] = stack.enter_context(azurite(folder))
+    run = ["document", "-p", "org", "--format", "jsonl", "--seed", str(SEED), "--quiet"]
+    run += ["-q", str(docs)]
+    local, dask, client_cpu = best_of(
+        repeat,
+        lambda: timed(*run, "--to", "azure://bench-local/org", "--workers", "2"),
+        lambda: timed(*run, "--to", "azure://bench-dask/org", "--scheduler", address),
+    )
+    report(f"document org jsonl -q {docs:,} into Azurite, local --workers 2", docs / local,
+           "docs/s")  # fmt: skip
+    report(
+        "into Azurite, Dask 2 workers (they upload) ÷ local",
+        docs / dask,
+        "docs/s",
+        baseline=docs / local,
+    )
+    shards = -(-docs // 1000)
+    print(f"  client CPU per shard (Dask run, into Azurite): {client_cpu / shards * 1e3:.2f} ms")
 
 
 def best_of(

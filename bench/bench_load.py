@@ -32,9 +32,12 @@ from bench.common import Skipped, scratch_postgres
 from datagen.sinks.dialects import parse_database_url
 from datagen.workloads import load
 
+# BENCH_LOAD_CONNECTIONS=8 and BENCH_LOAD_TIMING=0 measure part of it (comparing two versions)
+
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
 REPEAT = int(os.environ.get("BENCH_LOAD_REPEAT", "2"))  # the best of each is printed
-CONNECTIONS = (2, 8, 32)
+CONNECTIONS = [int(n) for n in os.environ.get("BENCH_LOAD_CONNECTIONS", "2,8,32").split(",")]
+TIMING = os.environ.get("BENCH_LOAD_TIMING", "1") != "0"  # 0: capacity only
 
 TABLE = """
 CREATE TABLE media_storage (
@@ -168,6 +171,8 @@ def main() -> None:
                     f"pgbench {cpu['pgbench'] * 1e6:.0f} µs",
                     flush=True,
                 )
+            if not TIMING or 8 not in capacity:
+                return
             rate = 0.8 * capacity[8]
             reset(url)
             logs = folder / "logs"

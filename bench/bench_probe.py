@@ -17,7 +17,13 @@ are measured in ``--repeat`` adjacent pairs (which goes first alternates).
 The figure is probe's best p50 ÷ the bare loop's best p50 (goal ≤ 1.1): on
 a shared machine the load only ever adds time, so the best of each side is
 the least disturbed. The median and range of the ratios of the pairs follow
-(each pair measured close in time, when the load was alike).
+(each pair measured close in time, when the load was alike), then the
+client CPU (user + system) per execution of each side, the median of the
+pairs: probe's without its fixed cost (a run of one execution: reading the
+file, connecting, asking the plan), which the load of the machine disturbs
+far less than a latency. With several clients sharing the GIL, what one
+client does between its timed calls delays the others' replies: that CPU is
+what the harness can add to a p50.
 
     python -m bench.bench_probe                       # PostgreSQL and MariaDB
     python -m bench.bench_probe --runs 1000 --repeat 3 --only postgresql
@@ -26,6 +32,7 @@ the least disturbed. The median and range of the ratios of the pairs follow
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -69,6 +76,12 @@ def keys(url: str, probe: Path, runs: int) -> list[str]:
     params = bind(loaded.queries["provider_by_id"].params, plan=plan, probe="point",
                   item="provider_by_id", session=None)  # fmt: skip
     return [params.values(i)["provider"] for i in range(runs)]
+
+
+def cpu() -> float:
+    """CPU seconds (user + system) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ours(url: str, probe: Path, clients: int) -> float:
@@ -121,19 +134,31 @@ def measure(label: str, url: str, connect: Callable[[], Any], mark: str, options
     populate(SCENARIO, to=url, seed=SEED, reset=True)
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as folder:
         probe = probe_file(Path(folder), options.runs)
+        (Path(folder) / "once").mkdir()
+        once = probe_file(Path(folder) / "once", 1)
         wanted = keys(url, probe, options.runs)
         for clients in options.clients:
+            fixed = []  # probe's CPU for one execution: its reading, connecting, planning
+            for _ in range(3):
+                before = cpu()
+                ours(url, once, clients)
+                fixed.append(cpu() - before)
             ratios, ours_p50, bare_p50 = [], [], []
+            cpus: dict[str, list[float]] = {"bare": [], "probe": []}  # µs per execution
             for round_number in range(options.repeat):  # adjacent pairs: load drifts cancel
-                pair = [("bare", bare), ("probe", None)]
+                pair = ["bare", "probe"]
                 if round_number % 2:
                     pair.reverse()
                 got = {}
-                for name, _ in pair:
+                for name in pair:
+                    before = cpu()
                     if name == "bare":
                         got[name] = bare(connect, mark, wanted, clients)
+                        used = cpu() - before
                     else:
                         got[name] = ours(url, probe, clients)
+                        used = cpu() - before - statistics.median(fixed)
+                    cpus[name].append(used / options.runs * 1e6)
                 ratios.append(got["probe"] / got["bare"])
                 ours_p50.append(got["probe"])
                 bare_p50.append(got["bare"])
@@ -143,7 +168,9 @@ def measure(label: str, url: str, connect: Callable[[], Any], mark: str, options
                 f"key, best p50 {min(ours_p50) * 1000:,.1f} µs (probe) ÷ "
                 f"{min(bare_p50) * 1000:,.1f} µs (bare loop)   ratio {best:5.2f}   (goal <= 1.1); "
                 f"median of {len(ratios)} pairs {statistics.median(ratios):.2f} "
-                f"({min(ratios):.2f}–{max(ratios):.2f})",
+                f"({min(ratios):.2f}–{max(ratios):.2f}); client CPU per execution: probe "
+                f"{statistics.median(cpus['probe']):.1f} µs, bare loop "
+                f"{statistics.median(cpus['bare']):.1f} µs",
                 flush=True,
             )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from datagen.engines import current
+from datagen.errors import SinkError
 from datagen.parallel import run_shards
 from datagen.seeding import Shard, plan_shards
 from datagen.tables import table_for
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from datagen.sinks.database import DatabaseSink
 
 _sinks: dict[tuple[str, str, bool], Any] = {}
+WORKERS_REACH = "every worker must reach the database (host, pg_hba.conf, a password file)"
 
 
 Records = Callable[[Any, Shard], list[Document]]
@@ -70,7 +72,15 @@ def write_shard(state: tuple[Any, Records, str, bool], shard: Shard) -> tuple[in
 
         close_sinks()
         sink = open_database(url, foreign_keys=foreign_keys)
-        sink.prepare([table])  # made by the client: found, its columns checked
+        try:
+            sink.prepare([table])  # made by the client: found, its columns checked
+        except SinkError as err:  # ("cannot connect…"): the client could, so say who
+            connect = err.message.startswith("cannot connect")
+            raise SinkError(
+                f"a Dask worker {err.message}",
+                where=err.where,
+                hint=WORKERS_REACH if connect else err.hint,
+            ) from None
         _sinks[key] = sink
     new, updated = sink.ledger.new[table.name], sink.ledger.updated[table.name]
     sink.write(table, records(job, shard))

@@ -146,7 +146,11 @@ class ColumnCompiler(Compiler):
 
     def _columns_of(self, start: int, stop: int) -> list[list[Any]]:
         """The values of every slot for rows ``[start, stop)``, as Python lists."""
-        batch = Batch(self.columns, np.arange(start, stop, dtype=np.int64))
+        shard_batch = getattr(self.columns, "batch_of", None)  # a scenario's: shards kept
+        if shard_batch is not None:
+            batch = shard_batch(start, stop)
+        else:
+            batch = Batch(self.columns, np.arange(start, stop, dtype=np.int64))
         result = []
         for path in self.slots:
             if path == "#code":

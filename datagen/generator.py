@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 from mimesis.locales import Locale
 
 from datagen.cluster_documents import documents_from_workers
+from datagen.cluster_files import upload_run
 from datagen.documents import DocumentProvider, get_provider
 from datagen.driver import Batch, Files, Prepare, Rows, on_engine, write
 from datagen.engines import check_target, current, using
@@ -28,7 +29,7 @@ from datagen.schema import Runtime, walk_specs
 from datagen.seeding import REFERENCE_DATE, Shard, choose_seed, plan_shards
 from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import DATABASE, is_sqlite_url, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, is_sqlite_url, target_kind
 from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
@@ -194,7 +195,8 @@ def generate_documents(
         ref_counts=tuple(sorted((ref_counts or {}).items())),
     )
     with using(scheduler, workers=workers):
-        if target_kind(to) == DATABASE:
+        kind = target_kind(to)
+        if kind == DATABASE:
             written = documents_to_database(
                 job,
                 str(to),
@@ -204,6 +206,8 @@ def generate_documents(
                 progress=progress,
             )
             return RunResult(str(to), job.seed, {provider: quantity}, written=written)
+        if kind == BLOB and current().name == "dask":  # each worker uploads its own shards
+            return documents_to_blobs(job, str(to), progress=progress)
         run = write_run(
             DocumentFiles(job),
             to,
@@ -250,6 +254,23 @@ def documents_to_database(
             reset=reset,
         )
     return dict(written.summary.written)
+
+
+def documents_to_blobs(job: DocumentJob, url: str, *, progress: Progress | None) -> RunResult:
+    """Upload the files of ``job`` from the cluster's workers, its manifest last."""
+    uploaded = upload_run(
+        document_shard,
+        job,
+        plan_shards(quantity=job.quantity, seed=job.seed, name=job.provider),
+        url,
+        header=_prepare(job)[2].header(),
+        streams=job.format != "json",
+        manifest=lambda _, files: manifest_for(job, files=files, refs=dict(job.ref_counts))[
+            MANIFEST_NAME
+        ],
+        progress=progress,
+    )
+    return RunResult(url, job.seed, {job.provider: job.quantity}, uploaded.files, uploaded.written)
 
 
 def document_job_from_manifest(manifest: Manifest) -> DocumentJob:

@@ -13,8 +13,7 @@ step as a row of its document type's table, streamed into a database).
 
 from __future__ import annotations
 
-import io
-import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,8 @@ import orjson
 
 from datagen import __version__
 from datagen.driver import Batch, Done, Files, Prepare, on_engine, step_batches, write
-from datagen.engines import check_target, using
+from datagen.cluster_files import upload_run
+from datagen.engines import check_target, current, using
 from datagen.formats import ZIP_EPOCH, Chunk, dumps_pretty
 from datagen.generator import check_locale
 from datagen.journeys import JourneyContext, JourneyProvider, get_journey
@@ -35,7 +35,8 @@ from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, Shard, choose_seed, plan_shards
 from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import DATABASE, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, target_kind
+from datagen.stored_zip import build_stored_zip
 from datagen.tables import table_for
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
@@ -73,14 +74,14 @@ def build_journey(job: JourneyJob, index: int) -> JourneyProvider:
     """Create journey ``index`` (the shard's random state must be set)."""
     context = journey_context(job)
     window = JOURNEY_START_WINDOW_DAYS * 86400
-    start = job.reference_date - timedelta(seconds=context.runtime.rnd.randint(0, window))
+    start = job.reference_date - timedelta(0, context.runtime.rnd.randrange(window + 1))
     journey = get_journey(job.journey)(context, index=index, start=start)
     journey.create_journey()
     return journey
 
 
 def journey_stem(journey: JourneyProvider, width: int) -> str:
-    return f"{journey.name}-{journey.index + 1:0{width}d}-{journey.user_id}"
+    return f"{journey.name}-{str(journey.index + 1).zfill(width)}-{journey.user_id}"
 
 
 def journey_metadata(journey: JourneyProvider, *, seed: int, stem: str) -> dict[str, Any]:
@@ -113,14 +114,7 @@ def journey_metadata(journey: JourneyProvider, *, seed: int, stem: str) -> dict[
 
 def build_zip(entries: list[tuple[str, bytes]]) -> bytes:
     """A zip of ``entries`` in order, with fixed timestamps and permissions."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
+    return build_stored_zip(entries, ZIP_EPOCH)
 
 
 def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
@@ -128,24 +122,26 @@ def journey_shard(job: JourneyJob, shard: Shard) -> ShardResult:
     journey_context(job).runtime.reseed(shard.seed)
     width = max(6, len(str(job.quantity)))
     chunks: list[Chunk] = []
-    counts: dict[str, int] = {"journeys": 0, "steps": 0}
+    types: Counter[str] = Counter()
     for index in range(shard.start, shard.stop):
         journey = build_journey(job, index)
+        steps = journey.steps
         stem = journey_stem(journey, width)
         metadata = journey_metadata(journey, seed=job.seed, stem=stem)
         metadata_bytes = dumps_pretty(metadata)
         entries = [
             (entry["file"], dumps_pretty(step.document))
-            for entry, step in zip(metadata["steps"], journey.steps)
+            for entry, step in zip(metadata["steps"], steps)
         ]
         entries.append((METADATA_NAME, metadata_bytes))
-        chunks.append(Chunk(f"{stem}.zip", build_zip(entries), whole=True))
-        chunks.append(Chunk(f"{stem}.metadata.json", metadata_bytes, whole=True))
-        counts["journeys"] += 1
-        counts["steps"] += len(journey.steps)
-        for step in journey.steps:
-            counts[step.document_type] = counts.get(step.document_type, 0) + 1
-    return ShardResult(chunks, counts)
+        chunks += (
+            Chunk(f"{stem}.zip", build_zip(entries), whole=True),
+            Chunk(f"{stem}.metadata.json", metadata_bytes, whole=True),
+        )
+        types.update([step.document_type for step in steps])
+    counts = Counter({"journeys": shard.size, "steps": types.total()})
+    counts.update(types)
+    return ShardResult(chunks, dict(counts))
 
 
 def journey_rows_shard(
@@ -272,6 +268,8 @@ def generate_journeys(
         reference_date=reference_date,
     )
     with using(scheduler, workers=workers):
+        if target_kind(to) == BLOB and current().name == "dask":  # each worker uploads its shards
+            return journeys_to_blobs(job, str(to), progress=progress)
         if target_kind(to) == DATABASE:
             with open_target(str(to), foreign_keys=foreign_keys) as target:
                 written = write(
@@ -287,6 +285,20 @@ def generate_journeys(
             progress=progress,
         )
         return RunResult(run.path, job.seed, run.counts, run.files, run.summary.written)
+
+
+def journeys_to_blobs(job: JourneyJob, url: str, *, progress: Progress | None) -> RunResult:
+    """Upload the files of ``job`` from the cluster's workers, its manifest last."""
+    shards = plan_shards(quantity=job.quantity, seed=job.seed, name=f"journey:{job.journey}")
+    uploaded = upload_run(
+        journey_shard,
+        job,
+        shards,
+        url,
+        manifest=lambda counts, files: manifest_for(job, counts, files)[MANIFEST_NAME],
+        progress=progress,
+    )
+    return RunResult(url, job.seed, uploaded.counts, written=uploaded.written)
 
 
 def regenerate_run(

@@ -17,7 +17,11 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+from datagen import generator
+from datagen.scenarios import cluster_blobs, cluster_load
+from datagen.seeding import Shard
 
 REPO = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).with_name("dask")
@@ -38,8 +42,18 @@ class Cluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     stack: ExitStack = field(default_factory=ExitStack)
 
-    def add_worker(self, name: str, *, pythonpath: str | None = None) -> subprocess.Popen[bytes]:
-        """Start ``dask worker NAME`` and wait until the scheduler has it."""
+    def add_worker(
+        self,
+        name: str,
+        *,
+        pythonpath: str | None = None,
+        nanny: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``dask worker NAME`` and wait until the scheduler has it.
+
+        ``nanny``: under a nanny process, which starts the worker again when it dies.
+        """
         log = open(self.logs / f"{name}.log", "wb")
         self.stack.callback(log.close)
         process = subprocess.Popen(
@@ -51,13 +65,13 @@ class Cluster:
                 "127.0.0.1",
                 "--nthreads",
                 "1",
-                "--no-nanny",
+                "--nanny" if nanny else "--no-nanny",
                 "--no-dashboard",
                 "--name",
                 name,
             ],
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": pythonpath or self.pythonpath},
+            env={**os.environ, "PYTHONPATH": pythonpath or self.pythonpath, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -95,10 +109,26 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def dask_cluster(logs: Path, *, workers: int = 2, pythonpath: str = str(REPO)) -> Iterator[Cluster]:
-    """A scheduler and ``workers`` workers, stopped by PID on the way out."""
+def dask_cluster(
+    logs: Path,
+    *,
+    workers: int = 2,
+    pythonpath: str = str(REPO),
+    allowed_failures: int | None = None,
+    nanny: bool = False,
+    worker_env: dict[str, str] | None = None,
+) -> Iterator[Cluster]:
+    """A scheduler and ``workers`` workers, stopped by PID on the way out.
+
+    ``allowed_failures``: how many times the scheduler runs a task again whose
+    worker died (Dask's default is 3); ``nanny`` and ``worker_env``: as
+    :meth:`Cluster.add_worker`.
+    """
     port = free_port()
     cluster = Cluster(f"tcp://127.0.0.1:{port}", logs, pythonpath)
+    failures = {}
+    if allowed_failures is not None:
+        failures["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
     with cluster.stack:
         log = open(logs / "scheduler.log", "wb")
         cluster.stack.callback(log.close)
@@ -114,7 +144,7 @@ def dask_cluster(logs: Path, *, workers: int = 2, pythonpath: str = str(REPO)) -
                 "127.0.0.1:0",
             ],
             cwd=REPO,
-            env={**os.environ, "PYTHONPATH": pythonpath},
+            env={**os.environ, "PYTHONPATH": pythonpath, **failures},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -129,5 +159,36 @@ def dask_cluster(logs: Path, *, workers: int = 2, pythonpath: str = str(REPO)) -
                     raise RuntimeError(f"dask scheduler did not start: see {logs}/scheduler.log")
                 time.sleep(0.2)
         for index in range(workers):
-            cluster.add_worker(f"worker-{index + 1}")
+            cluster.add_worker(f"worker-{index + 1}", nanny=nanny, env=worker_env)
         yield cluster
+
+
+# -- shard tasks that kill their worker (sent to the workers by reference: this module) ---
+
+KILLER = 3
+"""The index of the shard that kills its worker, each time it runs."""
+
+_document_shard = generator.document_shard
+_write_shard = cluster_load.write_shard
+_upload_shard = cluster_blobs.upload_shard
+
+
+def kill_documents(job: generator.DocumentJob, shard: Shard) -> Any:
+    """``generator.document_shard``, but shard KILLER kills its process (put in its place)."""
+    if shard.index == KILLER:
+        os._exit(1)
+    return _document_shard(job, shard)
+
+
+def kill_writes(task: tuple[str, Shard]) -> tuple[str, int]:
+    """``cluster_load.write_shard``, but an entity's shard KILLER kills its process."""
+    if task[1].index == KILLER:
+        os._exit(1)
+    return _write_shard(task)
+
+
+def kill_uploads(task: tuple[str, Shard]) -> tuple[str, int, str, bytes]:
+    """``cluster_blobs.upload_shard``, but an entity's shard KILLER kills its process."""
+    if task[1].index == KILLER:
+        os._exit(1)
+    return _upload_shard(task)

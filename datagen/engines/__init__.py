@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TypeVa
 
 from datagen.errors import InputError
 from datagen.seeding import Shard
-from datagen.sinks.urls import is_blob_url
 
 J = TypeVar("J")
 T = TypeVar("T")
@@ -82,16 +81,14 @@ def check_scheduler(scheduler: str | None) -> str | None:
 
 
 def check_target(scheduler: str | None, to: object) -> None:
-    """Refuse a blob container as the target of a run on a cluster (not built yet).
+    """Check, before any work, that a run on ``scheduler``'s cluster can write to ``to``.
 
-    Workers would upload their own shards there; until they do, a run on a
-    cluster goes to a folder and ``publish`` takes it to the container.
+    Every target can: databases and blob containers are written by the workers
+    (:mod:`datagen.cluster_documents`, :mod:`datagen.cluster_files`, the
+    scenarios' ``cluster_load`` and ``cluster_blobs``), folders, zips and
+    SQLite by the client. What remains to check is the scheduler's address.
     """
-    if check_scheduler(scheduler) and is_blob_url(str(to)):
-        raise InputError(
-            "--scheduler does not write to blob containers yet",
-            hint="write to a folder with --scheduler, then 'publish FOLDER --to URL'",
-        )
+    check_scheduler(scheduler)
 
 
 def scheduler_from_env() -> str | None:

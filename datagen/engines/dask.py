@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, T
 
 from datagen import __version__
 from datagen.engines import Setup
-from datagen.engines.tasks import call_items, call_shards
+from datagen.engines.tasks import call_items, call_shards, identity
 from datagen.errors import DataGenError
 from datagen.engines.processes import default_workers
 from datagen.seeding import Shard
@@ -77,10 +77,15 @@ class DaskEngine:
         ahead: int,
         setup: Setup | None,
     ) -> Iterator[R]:
-        """Yield ``task(item)`` in order; ``setup``'s state is sent once to every worker."""
+        """Yield ``task(item)`` in order; ``setup``'s state is sent once to every worker.
+
+        The state is the result of a task, not scattered data: when every worker that
+        held it has died, Dask makes it again (scattered data would be lost for good,
+        and every task after it cancelled).
+        """
         install, state = setup if setup is not None else (None, None)
         if setup is not None:
-            state = self.client.scatter(state, broadcast=True, hash=False)
+            state = self.client.submit(identity, state, pure=False)
         return self._ordered(
             lambda batch: self.client.submit(call_items, install, state, task, batch, pure=False),
             list(items),

@@ -8,6 +8,7 @@ and as many processes as cores. Imported on the workers: no Dask here.
 
 from __future__ import annotations
 
+import copy
 import gc
 import threading
 from typing import Any, Callable, Sequence, TypeVar
@@ -46,6 +47,13 @@ def call_items(
     with _lock:
         _tune()
         if install is not None and _installed.get(install) is not state:
-            install(state)
+            # A copy: the state received stays as it came (a plan fills caches of functions
+            # that can't be pickled), as another worker may fetch it from this one.
+            install(copy.deepcopy(state))
             _installed[install] = state
         return [task(item) for item in items]
+
+
+def identity(value: T) -> T:
+    """``value``: a task whose result is data the workers share (made again if lost)."""
+    return value

@@ -157,6 +157,15 @@ class Session:
         except self._errors as exc:
             raise self.failure(exc) from exc
 
+    @property
+    def errors(self) -> type[Exception] | tuple[type[Exception], ...]:
+        """The driver's exceptions (what ``failure`` turns into a QueryFailed)."""
+        return self._errors
+
+    def has_rows(self) -> bool:
+        """Whether the last statement returned rows (a result set, perhaps empty)."""
+        return bool(self._has_rows(self.cursor))
+
     def column_names(self) -> tuple[str, ...]:
         """The columns of the last statement's rows (lowercased on every database)."""
         description = self.cursor.description or ()

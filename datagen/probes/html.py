@@ -20,7 +20,7 @@ from datagen.probes.report import scale_lines
 from datagen.probes.results import Latency
 
 if TYPE_CHECKING:
-    from datagen.probes.run import ProbeResult
+    from datagen.probes.outcome import ProbeResult
 
 
 def _series(result: ProbeResult, kind: str, name: str) -> list[tuple[float, Latency, int]]:

@@ -193,6 +193,10 @@ class Arguments:
         number, position = divmod(execution, BLOCK)
         return self._blocks.get(number)[position]
 
+    def block(self, number: int) -> list[tuple[Any, ...]]:
+        """The argument tuples of executions ``[number * BLOCK, (number + 1) * BLOCK)``."""
+        return self._blocks.get(number)
+
     def warm(self, executions: int | None) -> None:
         """Make the blocks of the first ``executions`` (as many as are kept) ahead of time."""
         blocks = _KEPT_BLOCKS if executions is None else -(-executions // BLOCK)

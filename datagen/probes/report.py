@@ -16,7 +16,7 @@ from datagen.atomic import atomic_write_bytes
 from datagen.probes.results import Latency, QueryResult, ScaleResult
 
 if TYPE_CHECKING:
-    from datagen.probes.run import ProbeResult
+    from datagen.probes.outcome import ProbeResult
 
 
 def write_json(result: ProbeResult, target: Path) -> Path:

@@ -47,30 +47,30 @@ class Recorder:
         self.retries = 0
         self.failures = 0
         self.failing = 0  # failures in a row
-        self._latencies = array("q")
-        self._rows = array("q")
+        self.latencies = array("q")  # not yet in the histogram (a tight loop appends itself)
+        self.row_counts = array("q")
 
     def record(self, nanoseconds: int, rows: int = 0) -> None:
-        self._latencies.append(nanoseconds)
-        self._rows.append(rows)
-        if len(self._latencies) >= FLUSH_EVERY:
+        self.latencies.append(nanoseconds)
+        self.row_counts.append(rows)
+        if len(self.latencies) >= FLUSH_EVERY:
             self.flush()
 
     def flush(self) -> None:
         """Move what was recorded into the histogram and the row counts."""
-        if not self._latencies:
+        if not self.latencies:
             return
-        values = np.maximum(np.frombuffer(self._latencies, dtype=np.int64), LOWEST_NS)
+        values = np.maximum(np.frombuffer(self.latencies, dtype=np.int64), LOWEST_NS)
         # HDR's lowest equivalent value: keep the top bits that its sub-buckets resolve.
         shift = np.maximum(np.floor(np.log2(values)).astype(np.int64) - SUB_BUCKET_BITS, 0)
         rounded = (values >> shift) << shift
         distinct, counts = np.unique(rounded, return_counts=True)
         for value, count in zip(distinct.tolist(), counts.tolist()):
             self.histogram.record_value(value, count)
-        rows, times = np.unique(np.frombuffer(self._rows, dtype=np.int64), return_counts=True)
+        rows, times = np.unique(np.frombuffer(self.row_counts, dtype=np.int64), return_counts=True)
         self.rows.update(dict(zip(rows.tolist(), times.tolist())))
-        self._latencies = array("q")
-        self._rows = array("q")
+        self.latencies = array("q")
+        self.row_counts = array("q")
 
     def fail(self, message: str) -> None:
         self.failures += 1

@@ -14,20 +14,19 @@ last, after ``measured`` (the CLI's summary), and one that can't be written
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from datagen import __version__
 from datagen.atomic import ensure_writable_folder
 from datagen.errors import InputError
 from datagen.limits import check_inputs
 from datagen.probes import DEFAULT_TARGET
-from datagen.probes.compare import Comparison, compare
+from datagen.probes.compare import compare
 from datagen.probes.database import Database, Session
 from datagen.probes.html import write_html
 from datagen.probes.loader import check_scales, load_probe
 from datagen.probes.model import Probe
+from datagen.probes.outcome import ProbeResult
 from datagen.probes.params import check_pick
 from datagen.probes.report import write_json
 from datagen.probes.results import ScaleResult
@@ -38,50 +37,6 @@ from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.planning import Plan, plan_scenario
 from datagen.sinks.urls import is_database_url, redact
 from datagen.seeding import choose_seed
-
-REPORT_VERSION = 1
-
-
-@dataclass
-class ProbeResult:
-    """A probe's run: every scale measured (the last one partly, if interrupted)."""
-
-    probe: Probe
-    target: str
-    database: str
-    seed: int
-    clients: int
-    duration: float | None
-    populate: bool
-    scales: list[ScaleResult] = field(default_factory=list)
-    comparison: list[Comparison] = field(default_factory=list)
-    interrupted: bool = False
-    interruption: KeyboardInterrupt | None = None  # what interrupted it: Ctrl-C, or SIGTERM
-    written: list[Path] = field(default_factory=list)  # the reports written
-    file_errors: list[str] = field(default_factory=list)  # a report that could not be
-
-    def failures(self) -> list[str]:
-        return [line for scale in self.scales for line in scale.failures()]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "report_version": REPORT_VERSION,
-            "generator_version": __version__,
-            "probe": self.probe.name,
-            "file": self.probe.path,
-            "scenario": self.probe.scenario,
-            "seed": self.seed,
-            "target": self.target,
-            "database": self.database,
-            "clients": self.clients,
-            "duration_seconds": self.duration,
-            "populated": self.populate,
-            "interrupted": self.interrupted,
-            "ok": not self.failures() and not self.interrupted,
-            "failures": self.failures(),
-            "scales": [scale.to_json() for scale in self.scales],
-            "comparison": [entry.to_json() for entry in self.comparison],
-        }
 
 
 def run_probe(

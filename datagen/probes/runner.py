@@ -2,9 +2,13 @@
 
 Every client is a thread with its own :class:`~datagen.probes.database.Session`,
 opened before a barrier so that connecting is never timed. Clients take
-execution numbers from one shared counter until ``repeat`` executions are
-handed out or the item's share of ``--duration`` is over (on the given
-clock), so parameters follow the execution number, not the client.
+execution numbers from one shared counter (:class:`Turns`) until ``repeat``
+executions are handed out or the item's share of ``--duration`` is over (on
+the given clock), so parameters follow the execution number, not the client.
+A work with a ``run_many(session, recorder, turns)`` method runs its own
+loop over the turns (a query's, :mod:`datagen.probes.queries`: the clients
+share the GIL, so what one does between its timed calls delays the others'
+replies); any other is called once per execution.
 
 A query's latency is the time of ``execute`` and ``fetchall`` alone (the
 objects the process held before are frozen out of the garbage collector's
@@ -20,21 +24,22 @@ times.
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tenacity import Retrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity import stop_when_event_set, wait_exponential_jitter
 
 from datagen.errors import InputError
 from datagen.probes.database import Database, QueryFailed, Session
-from datagen.probes.model import ISOLATION_LEVELS, QueryDef, StepDef, TransactionDef
-from datagen.probes.params import Arguments, Parameters
+from datagen.probes.model import ISOLATION_LEVELS, StepDef, TransactionDef
+from datagen.probes.params import Parameters
 from datagen.probes.statements import Statement
 from datagen.probes.results import Recorder
 from datagen.replay.clock import Clock
@@ -72,6 +77,38 @@ class Control:
 Work = Callable[[Session, int, Recorder], None]
 
 
+@dataclass
+class Turns:
+    """The execution numbers of one item, shared by its clients: until ``repeat`` are handed
+    out, the deadline (``seconds`` after every client connected) or the stop."""
+
+    counter: Iterator[int]
+    repeat: int | None
+    seconds: float | None
+    clock: Clock
+    stop: threading.Event
+    deadline: float = 0.0
+
+    def take(self) -> int | None:
+        """The next execution number, or None: no more."""
+        if self.stop.is_set():
+            return None
+        i = next(self.counter)
+        if (self.repeat is not None and i >= self.repeat) or (
+            self.seconds is not None and self.clock.now() >= self.deadline
+        ):
+            return None
+        return i
+
+
+def each(work: Work, session: Session, recorder: Recorder, turns: Turns) -> None:
+    """``work`` once per execution number, until the turns run out or it keeps failing."""
+    while (i := turns.take()) is not None:
+        work(session, i, recorder)
+        if recorder.failing >= GIVE_UP_AFTER:
+            return
+
+
 def run_clients(
     database: Database,
     work: Work,
@@ -89,13 +126,13 @@ def run_clients(
     A fatal error of a client (bad SQL, no connection) stops the others and is
     raised here.
     """
-    counter = itertools.count()
     recorders = [Recorder() for _ in range(clients)]
     clock = control.clock
-    deadline: list[float] = [0.0]
+    turns = Turns(itertools.count(), repeat, seconds, clock, control.stop)
+    loop = getattr(work, "run_many", None) or functools.partial(each, work)
 
     def start_clock() -> None:  # once every client is connected, before any is let go
-        deadline[0] = clock.now() + (seconds or 0.0)
+        turns.deadline = clock.now() + (seconds or 0.0)
 
     ready = threading.Barrier(clients + 1, action=start_clock)
 
@@ -112,15 +149,7 @@ def run_clients(
         if session is None:
             return
         try:
-            while not control.stop.is_set():
-                i = next(counter)
-                if (repeat is not None and i >= repeat) or (
-                    seconds is not None and clock.now() >= deadline[0]
-                ):
-                    break
-                work(session, i, recorder)
-                if recorder.failing >= GIVE_UP_AFTER:
-                    break
+            loop(session, recorder, turns)
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             control.abort(error)
         finally:
@@ -182,45 +211,6 @@ def _join(threads: Sequence[threading.Thread], control: Control) -> None:
 def refused(where: Any, what: str, database: Database, error: QueryFailed) -> InputError:
     """The one-line error of a statement the database refuses (bad SQL), naming its place."""
     return InputError(f"{what}: {database.label} refused it: {error.message}", where=str(where))
-
-
-class QueryWork:
-    """One execution of a query: its arguments (made ahead), execute + fetchall timed."""
-
-    def __init__(
-        self, query: QueryDef, statement: Statement, params: Parameters, database: Database
-    ):
-        self.query, self.statement, self.database = query, statement, database
-        self.args: Arguments | None = None
-        if statement.names:
-            self.args = params.arguments(statement.names, database.encode)
-
-    def warm(self, executions: int | None) -> None:
-        """Make the arguments of the first executions now, before anything is timed."""
-        if self.args is not None:
-            self.args.warm(executions)
-
-    def arguments(self, session: Session, i: int) -> tuple[Any, ...] | None:
-        return None if self.args is None else self.args.get(i)
-
-    def __call__(self, session: Session, i: int, recorder: Recorder) -> None:
-        args = self.arguments(session, i)
-        perf = time.perf_counter_ns
-        try:
-            start = perf()
-            rows = session.execute(self.statement.text, args)
-            elapsed = perf() - start
-        except QueryFailed as error:
-            if error.bad_sql:
-                raise refused(self.query.where, f"query {self.query.name!r}", self.database, error)
-            recorder.errors += 1
-            if error.lost:
-                session.reconnect()
-            if not error.transient:
-                recorder.fail(error.message)
-            return
-        recorder.failing = 0
-        recorder.record(elapsed, 0 if rows is None else len(rows))
 
 
 class Conflict(Exception):

@@ -38,7 +38,8 @@ from datagen.probes.results import (
     TransactionResult,
     row_stats,
 )
-from datagen.probes.runner import Control, QueryWork, TransactionWork, refused, run_clients
+from datagen.probes.queries import QueryWork
+from datagen.probes.runner import Control, TransactionWork, refused, run_clients
 from datagen.probes.statements import Statement
 from datagen.scenarios.planning import Plan
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from datagen.errors import DataGenError
+from datagen.scenarios.check_groups import Unit, units
 from datagen.scenarios.model import CheckDef
 from datagen.scenarios.planning import Plan
 from datagen.sinks.urls import url_scheme
@@ -57,7 +58,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def sql_for(check: CheckDef, dialect: str, tables: set[str], quote: Any) -> str | None:
+def sql_for(
+    check: CheckDef, dialect: str, tables: set[str], quote: Any, *, check_tables: bool = True
+) -> str | None:
     """The check's SQL for ``dialect``, with ``{table}`` names quoted (None: no SQL for it)."""
     text = check.sql if isinstance(check.sql, str) else check.sql.get(dialect)
     if text is None:
@@ -65,7 +68,7 @@ def sql_for(check: CheckDef, dialect: str, tables: set[str], quote: Any) -> str 
 
     def table(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name not in tables:
+        if check_tables and name not in tables:
             raise check.where.error(
                 f"{{{name}}} is not a table of the scenario; tables: {', '.join(sorted(tables))}"
             )
@@ -91,30 +94,53 @@ def validate(plan: Plan) -> None:
 CONNECTIONS = 2
 """Connections the checks share on a database server (SQLite: one): each scans tables."""
 
+SESSION = {
+    "PostgreSQL": (
+        "SET jit = off",  # compiling a plan costs more than running a check once
+        "SET work_mem = '64MB'",  # a join or grouping of a large table in memory, not on disk
+    ),
+}
+"""Settings of the checks' own connections, per database."""
+
 
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
     """Run every check of ``plan``'s scenario on the database at ``url``, in their order.
 
-    On PostgreSQL and MySQL the checks are spread over :data:`CONNECTIONS`
-    connections (the server scans tables for two at once); a check that fails
-    to run raises, the first in the scenario's order if several do.
+    Checks that read the same rows run as one statement (:mod:`check_groups`).
+    On PostgreSQL and MySQL the statements are spread over :data:`CONNECTIONS`
+    connections (the server scans tables for two at once), each taking the
+    next when it is done; a check that fails to run raises, the first in the
+    scenario's order if several do.
     """
     checks = list(plan.scenario.checks.values())
     lanes = 1 if url_scheme(url).startswith("sqlite") else min(CONNECTIONS, len(checks))
     results: list[CheckResult | BaseException | None] = [None] * len(checks)
-
     failures: list[BaseException] = []  # a lane that could not connect, or crashed
+    queue: list[Unit] | None = None  # the statements, made by the first lane connected
+    lock = threading.Lock()
 
-    def lane(first: int) -> None:
+    def next_unit(dialect: str, quote: Any) -> Unit | None:
+        nonlocal queue
+        with lock:
+            if queue is None:
+                sqls = [sql_for(check, dialect, set(plan.tables), quote) for check in checks]
+                for i, sql in enumerate(sqls):
+                    if sql is None:
+                        results[i] = CheckResult(checks[i].name, checks[i].description, None)
+                queue = units(sqls)
+                queue.reverse()
+            return queue.pop() if queue else None
+
+    def lane() -> None:
         try:
-            _run_lane(plan, url, checks, range(first, len(checks), lanes), results)
+            _run_lane(url, checks, next_unit, results)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             failures.append(exc)
 
     if lanes <= 1:
-        _run_lane(plan, url, checks, range(len(checks)), results)
+        _run_lane(url, checks, next_unit, results)
     else:
-        threads = [threading.Thread(target=lane, args=(first,)) for first in range(lanes)]
+        threads = [threading.Thread(target=lane) for _ in range(lanes)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -128,43 +154,77 @@ def run_checks(plan: Plan, url: str) -> list[CheckResult]:
 
 
 def _run_lane(
-    plan: Plan,
     url: str,
     checks: list[CheckDef],
-    indexes: range,
+    next_unit: Callable[[str, Any], Unit | None],
     results: list[CheckResult | BaseException | None],
 ) -> None:
-    """Run ``checks[i]`` for each i of ``indexes`` on one connection, into ``results[i]``."""
+    """Run statements on one connection until none is left, each check's result in its place."""
     from datagen.sinks.connections import connected  # SQLAlchemy: only when checks run
 
     with connected(url) as (backend, conn, where):
         dialect = DIALECTS[backend.name]
         quote = conn.dialect.identifier_preparer.quote_identifier
-        for i in indexes:
-            check = checks[i]
-            sql = sql_for(check, dialect, set(plan.tables), quote)
-            if sql is None:
-                results[i] = CheckResult(check.name, check.description, None)
-                continue
-            if conn.dialect.paramstyle in ("format", "pyformat"):
-                sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
+        for setting in SESSION.get(backend.name, ()):
+            conn.exec_driver_sql(setting)
+        percent = conn.dialect.paramstyle in ("format", "pyformat")  # a LIKE's % is no placeholder
+        while (unit := next_unit(dialect, quote)) is not None:
             try:
-                violations, examples = 0, list[tuple[Any, ...]]()
-                found = conn.execution_options(stream_results=True).exec_driver_sql(sql)
-                while batch := found.fetchmany(FETCH):
-                    examples.extend(tuple(row) for row in batch[: EXAMPLES - len(examples)])
-                    violations += len(batch)
-                found.close()
+                found = _run(conn, unit, percent)
             except SQLAlchemyError as exc:
-                cause = getattr(exc, "orig", None) or exc
-                message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
                 conn.rollback()
-                results[i] = check.where.error(
-                    f"check {check.name!r} failed on {backend.name} at {where}: {message}"
-                )
-                return
+                if len(unit.members) > 1:  # which of them: each alone
+                    for member in unit.members:
+                        alone = sql_for(checks[member], dialect, set(), quote, check_tables=False)
+                        assert alone is not None
+                        try:
+                            found = _run(conn, Unit((member,), alone), percent)
+                        except SQLAlchemyError as exc_alone:
+                            conn.rollback()
+                            results[member] = _failed(checks[member], backend, where, exc_alone)
+                        else:
+                            conn.rollback()
+                            results[member] = _result(checks[member], *found[0])
+                    continue
+                results[unit.members[0]] = _failed(checks[unit.members[0]], backend, where, exc)
+                continue
             conn.rollback()
-            results[i] = CheckResult(check.name, check.description, violations, examples)
+            for member, (violations, examples) in zip(unit.members, found):
+                results[member] = _result(checks[member], violations, examples)
+
+
+def _run(conn: Any, unit: Unit, percent: bool) -> list[tuple[int, list[tuple[Any, ...]]]]:
+    """``(violations, examples)`` of each member of ``unit``, in its order."""
+    sql = unit.sql.replace("%", "%%") if percent else unit.sql
+    counts = [0] * len(unit.members)
+    examples: list[list[tuple[Any, ...]]] = [[] for _ in unit.members]
+    found = conn.execution_options(stream_results=True).exec_driver_sql(sql)
+    if len(unit.members) == 1:
+        while batch := found.fetchmany(FETCH):
+            examples[0].extend(tuple(row) for row in batch[: EXAMPLES - len(examples[0])])
+            counts[0] += len(batch)
+    else:
+        flags = len(unit.members)
+        starts = [flags + sum(unit.widths[:n]) for n in range(flags)]
+        while batch := found.fetchmany(FETCH):
+            for row in batch:
+                for n in range(flags):
+                    if row[n]:
+                        counts[n] += 1
+                        if len(examples[n]) < EXAMPLES:
+                            examples[n].append(tuple(row[starts[n] : starts[n] + unit.widths[n]]))
+    found.close()
+    return list(zip(counts, examples))
+
+
+def _result(check: CheckDef, violations: int, examples: list[tuple[Any, ...]]) -> CheckResult:
+    return CheckResult(check.name, check.description, violations, examples)
+
+
+def _failed(check: CheckDef, backend: Any, where: str, exc: SQLAlchemyError) -> BaseException:
+    cause = getattr(exc, "orig", None) or exc
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return check.where.error(f"check {check.name!r} failed on {backend.name} at {where}: {message}")
 
 
 class ChecksFailed(DataGenError):

@@ -23,6 +23,7 @@ import numpy as np
 from datagen.fields import NULL_TIME, Batch, Columns, constant, evaluate, is_column, objects
 from datagen.fields import python_values, to_times
 from datagen.scenarios.lineage import ScenarioLineage
+from datagen.scenarios.shard_columns import ShardColumns
 from datagen.specs import Emitter, Spec
 
 
@@ -141,7 +142,7 @@ def _count(spec: ChildCount, batch: Batch, path: str) -> np.ndarray:
 @evaluate.register
 def _extreme(spec: ChildExtreme, batch: Batch, path: str) -> np.ndarray:
     rows, owners = children_of(batch, spec.entity)
-    values = _lineage(batch).columns(spec.entity).values(spec.path, rows)
+    values = _children_values(_lineage(batch).columns(spec.entity), spec.path, rows)
     if values.dtype == np.int64 or not len(values):
         times = to_times(values) if len(values) else np.zeros(0, dtype=np.int64)
         if spec.how == "max":
@@ -168,16 +169,17 @@ def _in_order(spec: InOrder, batch: Batch, path: str) -> np.ndarray:
     parents, position = lineage.parents_and_positions(entity, batch.rows)
     records = len(lineage.entity(entity).records)
     generated = (batch.rows >= records) & (parents >= 0)
-    result = _same(spec.item, batch, path).copy()
-    if not generated.any():
-        return result
+    if not generated.all():
+        result = _same(spec.item, batch, path).copy()
+        if not generated.any():
+            return result
     owners, inverse = np.unique(parents[generated], return_inverse=True)
     low, high = lineage.siblings(entity, owners)
     counts = high - low
     group = np.repeat(np.arange(len(owners)), counts)
     rows = np.repeat(low - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     rows = rows + np.arange(int(counts.sum()))
-    siblings = _same(spec.item, Batch(batch.columns, rows), path)
+    siblings = _unsorted(batch.columns, spec.item, path, rows)
     if siblings.dtype == np.int64:
         order = np.lexsort((siblings, group))
     else:
@@ -187,17 +189,51 @@ def _in_order(spec: InOrder, batch: Batch, path: str) -> np.ndarray:
         )
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     picked = order[first[inverse] + position[generated] - 1]
+    if generated.all():  # every row is a sibling: the batch's own values are among theirs
+        ordered: np.ndarray = siblings[picked]
+        return ordered
     result[generated] = siblings[picked]
     return result
 
 
+def _unsorted(columns: Columns, item: Any, path: str, rows: np.ndarray) -> np.ndarray:
+    """An ``in_order`` field's values before sorting (its item's) for ``rows``, whole shards kept.
+
+    They are what the item gives at ``path`` (the in_order's own seeds), as ``_same`` draws them.
+    """
+    if isinstance(columns, ShardColumns):
+        return columns.gather(f"{path}#unsorted", rows, lambda batch: _same(item, batch, path))
+    return _same(item, Batch(columns, rows), path)
+
+
+def _children_values(columns: Columns, path: str, rows: np.ndarray) -> np.ndarray:
+    """Field ``path`` of ``rows``, all the children of some parents, maybe in another order.
+
+    An ``in_order`` field only orders its values among siblings: over all of a
+    parent's children they are the same values, so its largest or smallest is
+    read from the values before sorting, which costs no sort and no siblings.
+    """
+    leaf = columns.leaves.get(path)
+    given = leaf.values if isinstance(leaf, Given) else None
+    inner = leaf.item if isinstance(leaf, Given) else leaf
+    if not isinstance(inner, InOrder):
+        return columns.values(path, rows)
+    values = _unsorted(columns, inner.item, path, rows)
+    return _with_given(values, rows, given) if given else values
+
+
 @evaluate.register
 def _given(spec: Given, batch: Batch, path: str) -> np.ndarray:
-    result = _same(spec.item, batch, path).copy()
+    return _with_given(_same(spec.item, batch, path), batch.rows, spec.values)
+
+
+def _with_given(values: np.ndarray, rows: np.ndarray, given: dict[int, Any]) -> np.ndarray:
+    """``values`` of ``rows``, with the value a record gives where it gives one (a copy)."""
+    result = values.copy()
     times = result.dtype == np.int64
-    for n, row in enumerate(batch.rows.tolist()):
-        if row in spec.values:
-            value = spec.values[row]
+    for n, row in enumerate(rows.tolist()):
+        if row in given:
+            value = given[row]
             result[n] = to_times(objects([value]))[0] if times else value
     return result
 

@@ -20,8 +20,8 @@ import numpy as np
 from datagen.codes import field_seed
 from datagen.counters import uniforms
 from datagen.documents import get_provider
-from datagen.fields import Columns
 from datagen.lineage import Lineage, generic
+from datagen.scenarios.shard_columns import ShardColumns
 from datagen.seeding import derive_seed
 
 if TYPE_CHECKING:
@@ -43,10 +43,11 @@ class ScenarioLineage(Lineage):
     def entity(self, name: str) -> EntityPlan:
         return self.plan.entities[name]
 
-    def make_columns(self, entity: str) -> Columns:
+    def make_columns(self, entity: str) -> ShardColumns:
         found = self.entity(entity)
-        return Columns(
+        return ShardColumns(
             found.template,
+            total=lambda: self.entity(entity).total,
             entity=entity,
             provider=found.provider,
             lineage=self,
@@ -83,6 +84,27 @@ class ScenarioLineage(Lineage):
                 chosen[n] = given.get(int(rows[n]), chosen[n])
         result: np.ndarray = chosen
         return result
+
+    def field_of(self, entity: str, field: str, path: str, rows: np.ndarray) -> np.ndarray:
+        """Column ``path`` of the rows ``field`` points to, read from their whole shards."""
+        target = self.target(entity, field)
+        if target is not None and path in (columns := self.columns(target)).leaves:
+            picks = self.ref_rows(entity, field, rows)
+            if len(picks) and int(picks.min()) >= 0:  # no row without a target
+                return columns.values(path, picks)
+        return super().field_of(entity, field, path, rows)
+
+    def keys_of(self, entity: str, field: str, rows: np.ndarray) -> list[str | None]:
+        """The keys ``field`` holds for ``rows``, the target's keys read from its whole shards."""
+        target = self.target(entity, field)
+        if target is not None:
+            picks = self.ref_rows(entity, field, rows)
+            if len(picks) and int(picks.min()) >= 0:
+                columns = self.columns(target)
+                assert isinstance(columns, ShardColumns)
+                keys: list[str | None] = columns.keys(picks).tolist()
+                return keys
+        return super().keys_of(entity, field, rows)
 
     # Parents and siblings -------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from datagen.scenarios.runner import run_ordered
 from datagen.seeding import choose_seed
 from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target
-from datagen.sinks.urls import DATABASE, FOLDER, is_postgresql_url, target_kind
+from datagen.sinks.urls import BLOB, DATABASE, FOLDER, is_postgresql_url, target_kind
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
@@ -112,6 +112,13 @@ def populate(
             if on_written is not None:
                 on_written()
             return PopulateResult(plan, target, written, checks=run_checks(plan, target))
+        if kind == BLOB and current().name == "dask":  # each worker uploads its own shards
+            from datagen.scenarios.cluster_blobs import upload_population  # (the Azure SDK)
+
+            written = upload_population(
+                plan, target, encode=jsonl_chunk, manifest=table_manifest, progress=progress
+            )
+            return PopulateResult(plan, target, written)
         written = to_files(plan, target, workers=workers, progress=progress)
         if kind != FOLDER:
             return PopulateResult(plan, target, written)
@@ -199,19 +206,9 @@ class ScenarioFiles:
     def manifests(self, _: Mapping[str, int], digests: Mapping[str, str]) -> dict[str, Manifest]:
         """A manifest per table (each table is a run ``publish`` reads)."""
         plan = self.plan
-        counts = plan.counts()
         return {
-            self.path(table, MANIFEST_NAME): build_manifest(
-                kind="scenario",
-                provider=table,
-                seed=plan.seed,
-                quantity=counts[table],
-                locale=plan.locale,
-                format="jsonl",
-                reference_date=plan.reference_date,
-                counts={table: counts[table]},
-                files={f"{table}.jsonl": digests[self.path(table, f"{table}.jsonl")]},
-                options={"scenario": plan.scenario.path, "scale": plan.scale},
+            self.path(table, MANIFEST_NAME): table_manifest(
+                plan, table, digests[self.path(table, f"{table}.jsonl")]
             )
             for table in plan.tables
         }
@@ -237,6 +234,23 @@ def to_files(
         progress=progress,
     )
     return plan.counts() if folder else dict(run.summary.written)
+
+
+def table_manifest(plan: Plan, table: str, sha256: str) -> Manifest:
+    """The manifest of ``table``'s JSONL file, whose SHA-256 is ``sha256``."""
+    count = plan.counts()[table]
+    return build_manifest(
+        kind="scenario",
+        provider=table,
+        seed=plan.seed,
+        quantity=count,
+        locale=plan.locale,
+        format="jsonl",
+        reference_date=plan.reference_date,
+        counts={table: count},
+        files={f"{table}.jsonl": sha256},
+        options={"scenario": plan.scenario.path, "scale": plan.scale},
+    )
 
 
 def jsonl_chunk(rows: list[Document]) -> bytes:

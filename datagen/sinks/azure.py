@@ -28,7 +28,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Callable, Sequence
 
-from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
 from datagen.errors import SinkError
@@ -156,6 +156,58 @@ class AzureBlobWriter(ChunkSink):
         if len(buffer) >= self.BLOCK_SIZE:
             self._stage(chunk.path, blocks, bytes(buffer))
             buffer.clear()
+
+    # -- a file made of several writers' blocks (a Dask cluster's shards) ------
+
+    def stage(self, path: str, ident: str, data: bytes) -> None:
+        """Stage ``data`` as block ``ident`` of the blob for ``path`` (not hashed, not counted).
+
+        Staging the same id again replaces the block: a rerun stages the same bytes.
+        ``commit_blocks`` (by anyone holding the container) makes the blob.
+        """
+        self.prepare()
+        self._submit(self._stage_block, self.blob_name(path), ident, data)
+
+    def commit_blocks(self, path: str, idents: Sequence[str]) -> None:
+        """Make the blob for ``path`` of blocks ``idents``, in that order (staged by anyone)."""
+        self.prepare()
+        self._submit(self._commit, self.blob_name(path), list(idents))
+
+    def drain(self) -> None:
+        """Wait for every upload in flight; raise the first failure (a SinkError)."""
+        self._drain()
+
+    def remove(self, path: str) -> None:
+        """Delete the blob for ``path`` if there is one.
+
+        If the credentials may not delete (a SAS without ``d``), a blob found
+        by listing is a SinkError; when they may not list either, it is left.
+        """
+        name = self.blob_name(path)
+        try:
+            self.container.delete_blob(name)
+            return
+        except ResourceNotFoundError:
+            return
+        except HttpResponseError as err:
+            if err.status_code != 403:
+                raise self.error(err, f"deleting {name!r}") from None
+        except AzureError as err:
+            raise self.error(err, f"deleting {name!r}") from None
+        try:
+            found = any(b.name == name for b in self.container.list_blobs(name_starts_with=name))
+        except HttpResponseError as err:
+            if err.status_code == 403:
+                return  # may neither delete nor list: nothing to tell
+            raise self.error(err, f"looking for {name!r}") from None
+        except AzureError as err:
+            raise self.error(err, f"looking for {name!r}") from None
+        if found:
+            raise SinkError(
+                f"{name!r} is in container {self.container_name!r} at {self.endpoint} and "
+                f"{self.credential} may not delete it",
+                hint="a SAS with the delete (d) permission, or another prefix",
+            )
 
     def _stage(self, path: str, blocks: list[str], data: bytes) -> None:
         ident = block_id(len(blocks))

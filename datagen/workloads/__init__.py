@@ -11,6 +11,7 @@ loader → schedule (values) → writer processes (sql, database) → metrics
 → check → report.
 """
 
-from datagen.workloads.run import describe_plan, load, plan_load
+from datagen.workloads.planning import describe_plan, plan_load
+from datagen.workloads.run import load
 
 __all__ = ["describe_plan", "load", "plan_load"]

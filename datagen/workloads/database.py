@@ -289,7 +289,7 @@ class Session:
             return
         pgconn = self.pgconn()
         name = self.prepared_name(statement)
-        _check(pgconn.exec_prepared(name, [_text(value) for value in params]), pgconn)
+        _check(pgconn.exec_prepared(name, texts(params)), pgconn)
 
     def pgconn(self) -> Any:
         """PostgreSQL: psycopg's libpq connection (open)."""
@@ -346,13 +346,38 @@ def _text(value: Any) -> bytes | None:
     return to_json(value).encode()
 
 
+def texts(values: Sequence[Any]) -> list[bytes | None]:
+    """``values`` in PostgreSQL's text format (as ``_text`` makes each; text and integers
+    inline, without a call)."""
+    return [
+        (
+            value.encode()
+            if (kind := type(value)) is str
+            else (
+                b"%d" % value
+                if kind is int
+                else value.isoformat().encode() if kind is date else _text(value)
+            )
+        )
+        for value in values
+    ]
+
+
+OK = (1, 2)  # libpq's PGRES_COMMAND_OK and PGRES_TUPLES_OK (psycopg.pq.ExecStatus)
+
+
 def _check(result: Any, pgconn: Any) -> None:
     """Raise psycopg's own exception for a failed result: its SQLSTATE's, or a lost connection."""
-    from psycopg import OperationalError, errors
-    from psycopg.pq import ConnStatus, ExecStatus
-
-    if result is not None and result.status in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+    if result is not None and result.status in OK:
         return
+    _raise(result, pgconn)
+
+
+def _raise(result: Any, pgconn: Any) -> None:
+    # psycopg is only imported when a PostgreSQL write fails: other databases never load it
+    from psycopg import OperationalError, errors
+    from psycopg.pq import ConnStatus
+
     if result is None or pgconn.status == ConnStatus.BAD:  # as psycopg's cursor says it
         if result is None:
             raise OperationalError(pgconn.error_message.decode(errors="replace").strip())

@@ -14,19 +14,46 @@ the thread-per-connection writer's own (``Writer``).
 from __future__ import annotations
 
 import random
-import selectors
+import select
+import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datagen.errors import DataGenError
-from datagen.workloads.database import Session, _check, _text
+from datagen.workloads.database import OK, Session, _raise, texts
+from datagen.replay.clock import SystemClock
+from datagen.workloads.metrics import Stats
 from datagen.workloads.schedule import Txn
-
-if TYPE_CHECKING:
-    from datagen.workloads.writer import Writer
+from datagen.workloads.writer import Writer
 
 MAX_BACKOFF = 2.0
+STOP_CHECK = 0.005  # seconds between looks at the stop signal
 QUEUED = 64  # transactions waiting for one busy connection (affinity: key)
+
+
+def run_writer(writer: Writer, t0: float | None = None) -> Stats:
+    """Run ``writer``'s schedule: from one thread if it ``multiplexes``, else ``Writer.run``."""
+    if not multiplexes(writer):
+        return writer.run(t0)
+    writer.start(t0)
+    try:
+        Multiplexer(writer).run()
+    finally:
+        writer.finish()
+    return writer.stats
+
+
+def multiplexes(writer: Writer) -> bool:
+    """PostgreSQL, one-row writes of our own statement, no after: SQL, the system's clock."""
+    schedule = writer.plan.writer.schedule
+    one_row = getattr(schedule, "per_row", False) or getattr(schedule, "rows", 0) == 1
+    return (
+        writer.database.dialect == "postgresql"
+        and writer.statements.many is not None
+        and bool(one_row)
+        and not writer.statements.after
+        and isinstance(writer.clock, SystemClock)
+    )
 
 
 class Channel:
@@ -40,7 +67,8 @@ class Channel:
         self.retry_at: float | None = None  # waiting to send again
         self.waiting: deque[Txn] = deque()  # affinity: key, this connection's next ones
         self.pgconn: Any = None
-        self.fd: int | None = None  # registered with the selector
+        self.name = b""  # the statement's prepared name on this connection
+        self.fd: int | None = None  # registered with the poller
 
 
 class Multiplexer:
@@ -58,15 +86,19 @@ class Multiplexer:
         self.busy = 0
         self.ahead: Txn | None = None  # taken from the schedule, not yet handed out
         self.exhausted = False
-        self.selector = selectors.DefaultSelector()
+        self.poller = select.epoll()
+        self.by_fd: dict[int, Channel] = {}
+        assert isinstance(writer.clock, SystemClock)  # the multiplexer reads it itself
+        self.now = time.monotonic
+        self.stopped = False
+        self.next_check = 0.0
 
     def run(self) -> None:
-        writer = self.writer
         try:
             for channel in self.channels:
                 self._connect(channel)
             while True:
-                stopping = writer.stop.is_set()
+                stopping = self._stopping()
                 if self.retrying:
                     self._retry(everyone=stopping)  # stopping: a last attempt, as a thread makes
                 if not stopping:
@@ -75,29 +107,48 @@ class Multiplexer:
                     return
                 self._wait()
         finally:
-            self.selector.close()
+            self.poller.close()
+
+    def _stopping(self) -> bool:
+        """Whether the writer is told to stop, asked every ``STOP_CHECK`` seconds at most.
+
+        (A multiprocessing Event's ``is_set`` takes a microsecond: once a transaction, that
+        counts.)
+        """
+        if self.stopped:
+            return True
+        now = self.now()
+        if now >= self.next_check:
+            self.next_check = now + STOP_CHECK
+            self.stopped = self.writer.stop.is_set()
+        return self.stopped
 
     # Connections ----------------------------------------------------------------------
 
     def _connect(self, channel: Channel) -> None:
-        """Open (again) and prepare; its socket goes to the selector."""
+        """Open (again) and prepare; its socket goes to the poller."""
         session = channel.session
         session.open()
-        session.prepared_name(self.statement)
+        channel.name = session.prepared_name(self.statement)
         channel.pgconn = session.pgconn()
         channel.fd = channel.pgconn.socket
-        self.selector.register(channel.fd, selectors.EVENT_READ, channel)
+        self.poller.register(channel.fd, select.EPOLLIN)
+        self.by_fd[channel.fd] = channel
 
     def _disconnect(self, channel: Channel) -> None:
         if channel.fd is not None:
-            self.selector.unregister(channel.fd)
+            try:
+                self.poller.unregister(channel.fd)
+            except OSError:  # the socket is closed already
+                pass
+            del self.by_fd[channel.fd]
             channel.fd = None
         channel.session.close()
 
     # Handing out ---------------------------------------------------------------------
 
     def _retry(self, *, everyone: bool) -> None:
-        now = self.writer.clock.now()
+        now = self.now()
         due = [c for c in self.retrying if everyone or (c.retry_at or 0.0) <= now]
         for channel in due:
             self.retrying.remove(channel)
@@ -107,17 +158,18 @@ class Multiplexer:
     def _hand_out(self) -> None:
         writer = self.writer
         speed = writer.speed
-        now = writer.clock.now()
+        now = self.now()
         source = writer._source
+        free = self.free
         while not self.exhausted:
-            if not self.affinity and not self.free:
+            if not self.affinity and not free:
                 return
             txn = self.ahead or next(source, None)
             self.ahead = None
             if txn is None:
                 self.exhausted = True
                 return
-            if speed is not None and writer.intended(txn) > now:
+            if speed is not None and writer.t0 + txn.due / speed > now:
                 self.ahead = txn  # not due yet
                 return
             if self.affinity:
@@ -130,7 +182,7 @@ class Multiplexer:
                     writer.stats.handed_out += 1
                     continue
             else:
-                channel = self.free.pop()
+                channel = free.pop()
             writer.stats.handed_out += 1
             self.busy += 1
             self._send(channel, txn)
@@ -139,13 +191,11 @@ class Multiplexer:
         if channel.txn is not txn:
             channel.attempt = 0
         channel.txn, channel.retry_at = txn, None
-        channel.started = self.writer.clock.now()
+        channel.started = self.now()
         try:
             if channel.fd is None:
                 self._connect(channel)
-            name = channel.session.prepared_name(self.statement)
-            params = [_text(value) for value in self.values(txn.rows[0])]
-            channel.pgconn.send_query_prepared(name, params)
+            channel.pgconn.send_query_prepared(channel.name, texts(self.values(txn.rows[0])))
         except (DataGenError, channel.session.driver_error()) as exc:
             self._failed(channel, exc)
 
@@ -163,18 +213,20 @@ class Multiplexer:
 
     def _wait(self) -> None:
         writer = self.writer
-        deadlines = [c.retry_at for c in self.retrying if c.retry_at is not None]
-        if self.ahead is not None and writer.speed is not None:
-            deadlines.append(writer.intended(self.ahead))
         timeout = 0.1
-        if deadlines:
-            timeout = min(timeout, max(0.0, min(deadlines) - writer.clock.now()))
+        if self.retrying or (self.ahead is not None and writer.speed is not None):
+            deadlines = [c.retry_at for c in self.retrying if c.retry_at is not None]
+            if self.ahead is not None and writer.speed is not None:
+                deadlines.append(writer.intended(self.ahead))
+            if deadlines:
+                timeout = min(timeout, max(0.0, min(deadlines) - self.now()))
         if self.busy == len(self.retrying):  # nothing on the wire
             writer.stop.wait(timeout)
             return
-        for key, _ in self.selector.select(timeout):
-            channel = key.data
-            if channel.txn is not None and channel.retry_at is None:
+        by_fd = self.by_fd
+        for fd, _ in self.poller.poll(timeout):
+            channel = by_fd.get(fd)
+            if channel is not None and channel.txn is not None and channel.retry_at is None:
                 self._read(channel)
 
     def _read(self, channel: Channel) -> None:
@@ -186,15 +238,17 @@ class Multiplexer:
             result = pgconn.get_result()
             while pgconn.get_result() is not None:  # the end of the results
                 pass
-            _check(result, pgconn)
+            if result is None or result.status not in OK:
+                _raise(result, pgconn)
         except (DataGenError, channel.session.driver_error()) as exc:
             self._failed(channel, exc)
             return
         writer = self.writer
         txn = channel.txn
         assert txn is not None
-        end = writer.clock.now()
-        latency = None if writer.speed is None else end - writer.intended(txn)
+        end = self.now()
+        speed = writer.speed
+        latency = None if speed is None else end - (writer.t0 + txn.due / speed)
         writer.stats.committed(txn.index, 1, int(end - writer.t0), latency, end - channel.started)
         self._finished(channel)
 
@@ -213,5 +267,5 @@ class Multiplexer:
             return
         pause = min(MAX_BACKOFF, writer.backoff * 2**channel.attempt) * (0.5 + random.random())
         channel.attempt += 1
-        channel.retry_at = writer.clock.now() + pause
+        channel.retry_at = self.now() + pause
         self.retrying.append(channel)

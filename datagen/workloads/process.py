@@ -8,6 +8,7 @@ through one queue: ``("ready" | "status" | "done" | "error", "writer#part", data
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ from datagen.errors import DataGenError
 from datagen.workloads.database import Database
 from datagen.workloads.metrics import Stats
 from datagen.workloads.schedule import WriterPlan
+from datagen.workloads.multiplex import run_writer
 from datagen.workloads.writer import Writer
 
 SWITCH_INTERVAL = 0.0002  # seconds
@@ -57,10 +59,11 @@ def run_in_process(
             writer.close()
             messages.put(("done", name, writer.stats.to_wire()))
             return
+    gc.freeze()  # what the process holds is out of the collector's way while it writes
     wait_until(t0.value)
     status = _reporter(writer.stats, name, messages)
     try:
-        stats = writer.run(t0.value)
+        stats = run_writer(writer, t0.value)
     except Exception as err:  # a bug: say it rather than die silently
         messages.put(("error", name, f"writer {plan.name!r} failed: {type(err).__name__}: {err}"))
         return

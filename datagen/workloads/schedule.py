@@ -12,15 +12,19 @@ gaps, drawn a chunk of arrivals at a time). Everything is due before
 in the writer's own process (to write) and again by the check (to know what
 the database must hold); both get the same values, as a pure function of
 (workload, seed, options). A writer without affinity may run in several
-processes (``part`` of ``parts``): each takes every ``parts``-th run or
-chunk of arrivals, whose values depend on that unit alone.
+processes (``part`` of ``parts``), each writing whole runs or chunks of
+arrivals, whose values depend on that unit alone: with ``claims`` (a shared
+counter) each process takes the next unit nobody has taken when it is done
+with its last, so that none is left with a queue of them while the others
+are done; without, every ``parts``-th unit from ``part``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -57,6 +61,7 @@ class WriterPlan:
     route_by: tuple[str, ...] = ()
     part: int = 0  # this process's share: the units (runs, chunks of arrivals) u % parts == part
     parts: int = 1
+    claims: Any = None  # multiprocessing.Value("q"): the next unit no process has taken
     _planned: int | None = None
 
     @property
@@ -71,7 +76,7 @@ class WriterPlan:
                 else:
                     self._planned = int(np.count_nonzero(self.rows_per_run))
             else:
-                self._planned = sum(1 for _ in stream_times(self))
+                self._planned = sum(len(times) for _chunk, times in stream_chunks(self))
         return self._planned
 
     def rows_planned(self) -> int:
@@ -119,23 +124,55 @@ def plan_writer(
 
 def stream_times(plan: WriterPlan) -> Iterator[float]:
     """The arrival times of a stream writer, before the duration."""
+    for _chunk, times in stream_chunks(plan):
+        yield from times
+
+
+def stream_chunks(plan: WriterPlan) -> Iterator[tuple[int, list[float]]]:
+    """The arrival times of a stream writer, ``CHUNK`` at a time: (chunk number, times).
+
+    Poisson arrivals add each chunk's exponential gaps in order, from the last
+    arrival of the chunk before (``np.add.accumulate`` adds one after the other,
+    as a loop would: the same floats).
+    """
     schedule = plan.writer.schedule
     assert isinstance(schedule, Stream)
+    duration = plan.duration
     if not schedule.poisson:
-        count = math.ceil(plan.duration * schedule.rate - 1e-9)
-        for index in range(count):
-            yield index / schedule.rate
+        count = math.ceil(duration * schedule.rate - 1e-9)
+        for chunk, start in enumerate(range(0, count, CHUNK)):
+            yield chunk, [
+                index / schedule.rate for index in range(start, min(count, start + CHUNK))
+            ]
         return
     now, chunk = 0.0, 0
-    while True:
+    while now < duration:
         rng = np.random.default_rng(derive_seed(plan.seed, plan.name, "arrivals", chunk))
         gaps = rng.exponential(1.0 / schedule.rate, size=CHUNK)
-        for gap in gaps:
-            if now >= plan.duration:
-                return
-            yield now
-            now += float(gap)
+        times = np.add.accumulate(np.concatenate(([now], gaps)))
+        within = int(np.searchsorted(times, duration, side="left"))  # those before the duration
+        yield chunk, times[: min(within, CHUNK)].tolist()
+        if within <= CHUNK:
+            return
+        now = float(times[CHUNK])
         chunk += 1
+
+
+def units(plan: WriterPlan) -> Iterator[int]:
+    """The units (batch runs, chunks of arrivals) this process writes, in increasing order."""
+    if plan.parts == 1:
+        return itertools.count()
+    if plan.claims is None:
+        return itertools.count(plan.part, plan.parts)
+    return iter(lambda: claim(plan.claims), -1)
+
+
+def claim(counter: Any) -> int:
+    """Take the next unit of the counter shared by a writer's processes."""
+    with counter.get_lock():
+        unit = int(counter.value)
+        counter.value = unit + 1
+    return unit
 
 
 def transactions(plan: WriterPlan, maker: RowMaker | None = None) -> Iterator[Txn]:
@@ -150,39 +187,53 @@ def transactions(plan: WriterPlan, maker: RowMaker | None = None) -> Iterator[Tx
 def _batch(plan: WriterPlan, batch: Batch, maker: RowMaker) -> Iterator[Txn]:
     assert plan.every is not None
     index = 0
+    mine = units(plan)
+    wanted = next(mine)
     for run in range(plan.runs):
         count = int(plan.rows_per_run[run])
-        if count == 0:
+        if run != wanted:  # another process's run
+            index += count if batch.per_row else 1 if count else 0
             continue
-        if run % plan.parts != plan.part:  # another process's run
+        if count:
+            yield from _run(plan, batch, maker, run, count, index)
             index += count if batch.per_row else 1
-            continue
-        start = batch.offset + run * plan.every
-        maker.reseed(run)
-        keys = maker.distinct_keys(maker.rng(run), count)
-        if not batch.per_row:
-            rows = [maker.row(n, run, start, keys[n]) for n in range(count)]
-            yield Txn(index, start, run, rows, route(rows[0], plan.route_by), True)
-            index += 1
-            continue
-        for n in range(count):
-            due = start + batch.spread * n / count
-            row = maker.row(n, run, due, keys[n])
-            yield Txn(index, due, run, [row], route(row, plan.route_by), n == count - 1)
-            index += 1
+        wanted = next(mine)  # taken once this run is handed out (the generator is lazy)
+
+
+def _run(
+    plan: WriterPlan, batch: Batch, maker: RowMaker, run: int, count: int, index: int
+) -> Iterator[Txn]:
+    """The transactions of batch run ``run`` (``count`` rows), numbered from ``index``."""
+    start = batch.offset + run * plan.every  # type: ignore[operator]
+    maker.reseed(run)
+    keys = maker.distinct_keys(maker.rng(run), count)
+    if not batch.per_row:
+        rows = [maker.row(n, run, start, keys[n]) for n in range(count)]
+        yield Txn(index, start, run, rows, route(rows[0], plan.route_by), True)
+        return
+    for n in range(count):
+        due = start + batch.spread * n / count
+        row = maker.row(n, run, due, keys[n])
+        yield Txn(index + n, due, run, [row], route(row, plan.route_by), n == count - 1)
 
 
 def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
-    rng: np.random.Generator | None = None
-    keys: list[tuple[str, ...]] = []
-    for index, due in enumerate(stream_times(plan)):
-        if (index // CHUNK) % plan.parts != plan.part:  # another process's chunk
+    route_by, count = plan.route_by, stream.rows
+    row = maker.row
+    mine = units(plan)
+    wanted = next(mine)
+    for chunk, times in stream_chunks(plan):
+        if chunk != wanted:  # another process's chunk
             continue
-        if index % CHUNK == 0:
-            unit = index // CHUNK
-            maker.reseed(unit)
-            rng = maker.rng(unit)
-            keys = maker.random_keys(rng, CHUNK * stream.rows)
-        offset = (index % CHUNK) * stream.rows
-        rows = [maker.row(n, index, due, keys[offset + n]) for n in range(stream.rows)]
-        yield Txn(index, due, index, rows, route(rows[0], plan.route_by), True)
+        maker.reseed(chunk)
+        keys = maker.random_keys(maker.rng(chunk), CHUNK * count)
+        index = chunk * CHUNK
+        for position, due in enumerate(times):
+            offset = position * count
+            if count == 1:
+                rows = [row(0, index, due, keys[offset])]
+            else:
+                rows = [row(n, index, due, keys[offset + n]) for n in range(count)]
+            yield Txn(index, due, index, rows, route(rows[0], route_by) if route_by else 0, True)
+            index += 1
+        wanted = next(mine)  # taken once this chunk is handed out (the generator is lazy)

@@ -29,6 +29,7 @@ from datagen.workloads.model import Generator, KeyPool, Workload, WriterDef
 
 Row = dict[str, Any]
 DAY = 86400.0
+SMALL_POOL = 1 << 16  # pools of at most this many keys have them formatted once
 _ = FieldFactory()
 
 
@@ -88,6 +89,10 @@ class RowMaker:
         self.space = 1
         for _name, pool in self.pools:
             self.space *= pool.count
+        self.pool_names = [name for name, _pool in self.pools]
+        self._keys: dict[str, list[str]] = {}  # a small pool's every key, formatted once
+        self._day_number: int | None = None  # the simulated day of the last row
+        self._day_values: list[tuple[str, date]] = []
 
     def reseed(self, unit: int) -> None:
         """Start the random state of ``unit`` (a batch run, a chunk of arrivals)."""
@@ -110,10 +115,23 @@ class RowMaker:
         if not self.pools:
             return [()] * count
         columns = [rng.integers(0, pool.count, size=count) for _name, pool in self.pools]
-        return [
-            tuple(pool.key(int(column[i])) for (_name, pool), column in zip(self.pools, columns))
-            for i in range(count)
-        ]
+        keys = []
+        for (_name, pool), column in zip(self.pools, columns):
+            known = self.pool_keys(pool)
+            if known is not None:
+                keys.append([known[index] for index in column.tolist()])
+            else:
+                keys.append([pool.key(index) for index in column.tolist()])
+        return list(zip(*keys))
+
+    def pool_keys(self, pool: KeyPool) -> list[str] | None:
+        """Every key of ``pool`` (formatted once), if it is small; else None."""
+        if pool.count > SMALL_POOL:
+            return None
+        known = self._keys.get(pool.name)
+        if known is None:
+            known = self._keys[pool.name] = [pool.key(index) for index in range(pool.count)]
+        return known
 
     def decode(self, pick: int) -> tuple[str, ...]:
         keys = []
@@ -125,10 +143,13 @@ class RowMaker:
     def row(self, position: int, run: int, due: float, keys: tuple[str, ...]) -> Row:
         """Row ``position`` (0-based in its transaction) of run ``run``, due at ``due``."""
         row: Row = {}
-        for name, day in self.days:
-            row[name] = day + timedelta(days=int(due // DAY))
-        for (name, _pool), key in zip(self.pools, keys):
-            row[name] = key
+        if self.days:
+            number = int(due // DAY)
+            if number != self._day_number:
+                self._day_values = [(n, day + timedelta(days=number)) for n, day in self.days]
+                self._day_number = number
+            row.update(self._day_values)
+        row.update(zip(self.pool_names, keys))
         row.update(self.build(position))
         for name, which in self.numbers:
             row[name] = run if which == "run" else position

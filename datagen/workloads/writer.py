@@ -12,8 +12,9 @@ backoff, on a new connection if the old one was lost; its latency keeps
 counting from the intended time. When the last transaction of a run is
 done, the connection that finished it runs the writer's ``after:`` SQL.
 
-``process.run_in_process`` runs it in the writer's own process; tests run
-``Writer`` in-process on a manual clock.
+``process.run_in_process`` runs it in the writer's own process (through
+``multiplex.run_writer``, which drives all the connections from one thread
+where it can); tests run ``Writer`` in-process on a manual clock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datagen.replay.clock import Clock, SystemClock
 from datagen.workloads import sql
 from datagen.workloads.database import Database, Failure, Session
 from datagen.workloads.metrics import Stats, record
-from datagen.workloads.multiplex import Multiplexer
 from datagen.workloads.schedule import Txn, WriterPlan, transactions
 from datagen.workloads.values import Row
 
@@ -155,17 +155,20 @@ class Writer:
         for session in self.sessions:
             session.dispose()
 
-    def run(self, t0: float | None = None) -> Stats:
+    def start(self, t0: float | None = None) -> None:
+        """Connect, and start the clock at ``t0`` (now if None)."""
         self.connect()
         self.clock.bind(self._settle)
         self.t0 = self.clock.now() if t0 is None else t0
-        if self.multiplexes:
-            try:
-                Multiplexer(self).run()
-            finally:
-                self.stats.finished_at = self.clock.now() - self.t0
-                self.close()
-            return self.stats
+
+    def finish(self) -> None:
+        self.stats.finished_at = self.clock.now() - self.t0
+        self.close()
+
+    def run(self, t0: float | None = None) -> Stats:
+        """The schedule on a thread per connection (``multiplex.run_writer`` picks one thread
+        for all of them where it can)."""
+        self.start(t0)
         if self.pulls:
             threads = [
                 threading.Thread(target=self._pull, args=(s,), name=f"{self.plan.name}-{n}")
@@ -189,25 +192,8 @@ class Writer:
                 inbox.put(None)
             for thread in threads:
                 thread.join()
-            self.stats.finished_at = self.clock.now() - self.t0
-            self.close()
+            self.finish()
         return self.stats
-
-    @property
-    def multiplexes(self) -> bool:
-        """PostgreSQL, one-row writes of our own statement, no after: SQL: one thread for all.
-
-        (``multiplex.py``: libpq's asynchronous calls, as pgbench's threads.)
-        """
-        schedule = self.plan.writer.schedule
-        one_row = getattr(schedule, "per_row", False) or getattr(schedule, "rows", 0) == 1
-        return (
-            self.database.dialect == "postgresql"
-            and self.statements.many is not None
-            and bool(one_row)
-            and not self.statements.after
-            and isinstance(self.clock, SystemClock)
-        )
 
     @property
     def pulls(self) -> bool:

@@ -18,7 +18,7 @@ from datagen_cli.signals import exit_code, interruptible
 
 if TYPE_CHECKING:  # the machinery (SQLAlchemy, numpy) is imported when the command runs
     from datagen.workloads.report import LoadReport
-    from datagen.workloads.run import LoadPlan
+    from datagen.workloads.planning import LoadPlan
 
 
 def services_list(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

@@ -216,16 +216,6 @@ def test_unreachable_scheduler_is_one_line(run, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_blob_containers_are_refused_before_connecting(run, tmp_path):
-    result = run("journey", "-p", "job_lifecycle", "--seed", 1, "--to", "azure://runs/x",
-                 "--scheduler", f"tcp://127.0.0.1:{free_port()}")  # fmt: skip
-    assert result.exit_code == 2
-    assert result.output.splitlines() == [
-        "Error: --scheduler does not write to blob containers yet (write to a folder with "
-        "--scheduler, then 'publish FOLDER --to URL')"
-    ]
-
-
 @pytest.mark.parametrize(
     "package, message",
     [
