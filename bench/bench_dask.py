@@ -50,9 +50,9 @@ def task_overhead(address: str, shards: int, per_task: int) -> float:
     default, dask_engine.SHARDS_PER_TASK = dask_engine.SHARDS_PER_TASK, per_task
     try:
         with using(address) as engine:
-            list(engine.run_shards(operator.is_, None, plan[:50], workers=None))  # warm
+            list(engine.map_shards(operator.is_, None, plan[:50], workers=None))  # warm
             start = time.perf_counter()
-            for _ in engine.run_shards(operator.is_, None, plan, workers=None):
+            for _ in engine.map_shards(operator.is_, None, plan, workers=None):
                 pass
             return (time.perf_counter() - start) / shards
     finally:

@@ -22,7 +22,7 @@ from typing import Callable, TypeVar
 
 from bench.common import ROOT, report, time_command
 from datagen.generator import generate_documents
-from datagen.journey_run import generate_journeys
+from datagen.journey_generator import generate_journeys
 
 JOURNEY = "job_lifecycle"
 JOURNEYS = 3_000

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench.common import ROOT, Skipped, report, scratch_postgres, time_call
-from datagen.journey_run import generate_journeys
+from datagen.journey_generator import generate_journeys
 from datagen.publish import publish
 from datagen.replay import replay
 from datagen.replay.report import ReplayReport

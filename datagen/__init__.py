@@ -14,7 +14,7 @@ Data flows one way, from producers through one driver to one target protocol
   (:mod:`datagen.scenarios`) plan a population of related tables.
 - Producers, each behind the function its command calls, yield batches (rows
   of one table, or files) shard by shard: documents (:mod:`datagen.generator`),
-  journeys (:mod:`datagen.journey_run`), scenario populations
+  journeys (:mod:`datagen.journey_generator`), scenario populations
   (:mod:`datagen.scenarios.populate`) and runs on disk (:mod:`datagen.publish`,
   which checks them first: :mod:`datagen.run_files`). A shard's random state
   derives from (seed, provider, shard index) only

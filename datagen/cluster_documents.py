@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from datagen.engines import current
 from datagen.errors import SinkError
-from datagen.parallel import run_shards
+from datagen.parallel import map_shards
 from datagen.seeding import Shard, plan_shards
 from datagen.tables import table_for
 from datagen.types import Document, Progress
@@ -49,7 +49,7 @@ def documents_from_workers(
     with open_database(url, foreign_keys=foreign_keys) as sink:
         sink.prepare([table], reset=reset)
         try:
-            written = run_shards(write_shard, (job, records, url, foreign_keys), shards)
+            written = map_shards(write_shard, (job, records, url, foreign_keys), shards)
             for shard, (new, updated) in zip(shards, written):
                 sink.ledger.record(table.name, new, updated)
                 sink.summary.add(table.name, new + updated)

@@ -115,7 +115,7 @@ def upload_run(
             writer.stage(chunk.path, block_id(-1, n), chunk.data)
         totals: Counter[str] = Counter()
         try:
-            results = current().run_shards(upload_shard, (task, job, target), shards, workers=None)
+            results = current().map_shards(upload_shard, (task, job, target), shards, workers=None)
             for shard, (counts, digests, streamed) in zip(shards, results):
                 files.digests.update(digests)
                 for part in streamed:

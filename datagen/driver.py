@@ -6,7 +6,7 @@ Every command that writes (``document``, ``journey``, ``populate``,
 runs its shards on the current engine (:func:`on_engine`: the bounded,
 ordered pool of :mod:`datagen.engines`, local processes or a Dask cluster)
 and yields what they made, in shard order, as *batches*
-(``on_engine`` is :func:`datagen.parallel.run_shards`):
+(``on_engine`` is :func:`datagen.parallel.map_shards`):
 
 - :class:`Prepare`: prepare the target for these tables (none: check the
   place, connect) before the rows that follow;
@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union
 
-from datagen.parallel import run_shards
+from datagen.parallel import map_shards
 from datagen.formats import Chunk
 from datagen.ordering import depth_first
 from datagen.sinks.base import Summary, Target
 from datagen.tablespec import TableSpec
 from datagen.types import Document, Progress
 
-on_engine = run_shards
+on_engine = map_shards
 """``on_engine(task, job, shards, workers=…)``: ``task(job, shard)`` for every shard, in
 order, on the current engine (at most a few shards per worker in flight)."""
 

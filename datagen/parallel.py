@@ -11,7 +11,7 @@ J = TypeVar("J")
 R = TypeVar("R")
 
 
-def run_shards(
+def map_shards(
     task: Callable[[J, Shard], R],
     job: J,
     shards: Sequence[Shard],
@@ -26,4 +26,4 @@ def run_shards(
     way: a shard's result depends on the job and the shard only. Producers
     reach it as :func:`datagen.driver.on_engine`.
     """
-    return current().run_shards(task, job, shards, workers=workers)
+    return current().map_shards(task, job, shards, workers=workers)

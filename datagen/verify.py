@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from datagen import __version__, generator, journey_run
+from datagen import __version__, generator, journey_generator
 from datagen.atomic import hidden, sha256_file
 from datagen.engines import using
 from datagen.errors import ManifestError
@@ -25,7 +25,7 @@ class Regenerator(Protocol):
 
 REGENERATORS: dict[str, Regenerator] = {
     "documents": generator.regenerate_run,
-    "journeys": journey_run.regenerate_run,
+    "journeys": journey_generator.regenerate_run,
     "scenario": populate.regenerate_digests,
 }
 """How to recompute the file digests of a run, by its manifest's ``kind``."""

@@ -249,7 +249,7 @@ writers:
 
 def test_a_report_on_a_full_disk_is_not_said_written(run, small_disk, tmp_path, monkeypatch):
     """Was (replay): `Report: …/rep.json` in the summary, then `cannot write the report …`."""
-    from datagen.journey_run import generate_journeys
+    from datagen.journey_generator import generate_journeys
     from tests.probes.probe_files import write_probe
 
     monkeypatch.chdir(tmp_path)  # the replay's default checkpoint (if any) lands here

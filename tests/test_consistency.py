@@ -17,7 +17,7 @@ import pytest
 
 from datagen.documents import get_provider, registry
 from datagen.generator import generate_documents
-from datagen.journey_run import JourneyJob, build_journey, journey_context
+from datagen.journey_generator import JourneyJob, build_journey, journey_context
 from datagen.lineage import DocumentsLineage, values_at
 from datagen.seeding import entity_key, plan_shards
 from document_providers.user import ROLES, local_part

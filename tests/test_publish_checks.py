@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from datagen.journey_run import build_zip
+from datagen.journey_generator import build_zip
 from tests.azurite import Azurite
 from tests.processes import run_measured
 from tests.trees import forge_manifest

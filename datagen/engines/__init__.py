@@ -3,7 +3,7 @@
 An engine runs a shard function over a run's shards and yields the results in
 shard order. A shard's result is a pure function of the job and the shard, so
 the bytes a run writes are the same whatever the engine and however many
-workers it has. :mod:`datagen.parallel` and :mod:`datagen.scenarios.runner`
+workers it has. :mod:`datagen.parallel` and :mod:`datagen.scenarios.ordered`
 hand their work to the engine current in this context; :func:`using` makes a
 Dask cluster current for the length of a run.
 """
@@ -34,7 +34,7 @@ class Engine(Protocol):
 
     name: str
 
-    def run_shards(
+    def map_shards(
         self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
     ) -> Iterator[R]: ...
 

@@ -58,7 +58,7 @@ class DaskEngine:
     def threads(self) -> int:
         return max(1, int(sum(self.client.nthreads().values())))
 
-    def run_shards(
+    def map_shards(
         self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
     ) -> Iterator[R]:
         """Yield ``task(job, shard)`` for every shard, in order."""

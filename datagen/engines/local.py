@@ -24,7 +24,7 @@ class LocalEngine:
 
     name = "local"
 
-    def run_shards(
+    def map_shards(
         self, task: Callable[[J, Shard], R], job: J, shards: Sequence[Shard], *, workers: int | None
     ) -> Iterator[R]:
         """Yield ``task(job, shard)`` for every shard, in order."""

@@ -5,6 +5,6 @@ scaled by the speed) → engine (scheduler + bounded writer threads, retries)
 → target (database, folder, blob container, HTTP endpoint) → report.
 """
 
-from datagen.replay.run import replay
+from datagen.replay.api import replay
 
 __all__ = ["replay"]

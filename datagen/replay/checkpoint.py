@@ -43,7 +43,7 @@ def journeys_digest(journeys: Sequence[ReplayJourney]) -> str:
 @dataclass(frozen=True)
 class Checkpoint:
     digest: str
-    target: str  # the target's identity (see datagen.replay.run.target_identity): no secrets
+    target: str  # the target's identity (see datagen.replay.api.target_identity): no secrets
     done: frozenset[StepKey]
     schedule_elapsed: float  # schedule seconds reached when it stopped
     ramp_up: float

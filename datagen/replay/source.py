@@ -25,7 +25,7 @@ import orjson
 
 from datagen.atomic import hidden
 from datagen.errors import InputError
-from datagen.journey_run import METADATA_NAME, METADATA_VERSION
+from datagen.journey_generator import METADATA_NAME, METADATA_VERSION
 from datagen.limits import MAX_ENTRY_BYTES, MAX_JOURNEY_BYTES
 from datagen.replay.steps import ReplayStep
 from datagen.sinks.urls import is_blob_url

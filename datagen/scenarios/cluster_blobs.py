@@ -24,7 +24,7 @@ from datagen.formats import Chunk
 from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import build_shard, install, installed_plan, tasks_of
-from datagen.scenarios.runner import run_ordered
+from datagen.scenarios.ordered import run_ordered
 from datagen.seeding import Shard
 from datagen.types import Document, Progress
 

@@ -26,7 +26,7 @@ from datagen.errors import InputError, SinkError
 from datagen.scenarios.copy_load import encode_shard, install_encoding, tables_in_order
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import installed_plan, tasks_of
-from datagen.scenarios.runner import run_ordered
+from datagen.scenarios.ordered import run_ordered
 from datagen.seeding import Shard
 from datagen.sinks.pg_bulk import SHARDS_TABLE, PostgresBulkLoad
 from datagen.types import Progress

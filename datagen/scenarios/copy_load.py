@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence, cast
 
 from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import build_shard, install, installed_plan, tasks_of
-from datagen.scenarios.runner import run_ordered
+from datagen.scenarios.ordered import run_ordered
 from datagen.seeding import Shard
 from datagen.sinks.base import Target
 from datagen.sinks.copy_text import copy_text_encoder

@@ -30,7 +30,7 @@ from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
 from datagen.scenarios.planning import Plan, parent_stats, plan_scenario
 from datagen.scenarios.rows import build_shard, install, tasks_of
-from datagen.scenarios.runner import run_ordered
+from datagen.scenarios.ordered import run_ordered
 from datagen.seeding import choose_seed
 from datagen.sinks.files import ChunkSink
 from datagen.sinks.open import open_target

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from datagen.generator import check_locale
-from datagen.journey_run import DEFAULT_JOURNEYS_DIR, generate_journeys
+from datagen.journey_generator import DEFAULT_JOURNEYS_DIR, generate_journeys
 from datagen.journeys import registry
 from datagen.seeding import choose_seed
 from datagen.sinks.urls import redact

@@ -8,7 +8,7 @@ import click
 import orjson
 
 from datagen.documents import registry as documents
-from datagen.journey_run import JourneyJob, build_journey, journey_context
+from datagen.journey_generator import JourneyJob, build_journey, journey_context
 from datagen.journeys import registry as journeys
 from datagen_cli.app import cli
 

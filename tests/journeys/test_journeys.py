@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from datagen.errors import SchemaError
-from datagen.journey_run import JourneyJob, build_journey, journey_metadata
+from datagen.journey_generator import JourneyJob, build_journey, journey_metadata
 from datagen.journeys import JourneyContext, JourneyProvider, registry
 from datagen.schema import Runtime
 from datagen.seeding import REFERENCE_DATE, SHARD_SIZE, entity_key
@@ -18,7 +18,7 @@ from tests.trees import digest_tree
 
 def journeys(name: str, count: int, seed: int = 5) -> list[JourneyProvider]:
     job = JourneyJob(journey=name, quantity=count, seed=seed)
-    from datagen.journey_run import journey_context
+    from datagen.journey_generator import journey_context
 
     journey_context(job).runtime.reseed(seed)
     return [build_journey(job, i) for i in range(count)]

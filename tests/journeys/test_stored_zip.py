@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datagen.formats import ZIP_EPOCH
-from datagen.journey_run import build_zip
+from datagen.journey_generator import build_zip
 from datagen.stored_zip import _zipfile_zip, build_stored_zip
 
 names = st.text(min_size=1, max_size=40).filter(lambda name: name.partition("\x00")[0] != "")

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from datagen.journey_run import generate_journeys
+from datagen.journey_generator import generate_journeys
 
 SEED = 7
 

@@ -24,7 +24,7 @@ import pytest
 from datagen.replay import replay
 from datagen.replay.checkpoint import default_checkpoint, journeys_digest
 from datagen.replay.engine import Replayer
-from datagen.replay.run import target_identity
+from datagen.replay.api import target_identity
 from datagen.replay.source import load_journeys
 from tests.replay.conftest import Recorder
 

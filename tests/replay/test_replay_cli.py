@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from datagen.journey_run import build_zip
+from datagen.journey_generator import build_zip
 from datagen.replay.source import load_journeys
 from tests.replay.conftest import Recorder
 

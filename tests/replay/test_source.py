@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from datagen.journey_run import build_zip
+from datagen.journey_generator import build_zip
 from datagen.replay.schedule import build_schedule
 from datagen.replay.source import JourneyFormatError, load_journeys, read_journey
 

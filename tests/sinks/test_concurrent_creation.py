@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from datagen.journey_run import generate_journeys
+from datagen.journey_generator import generate_journeys
 from tests.servers import scratch_postgres
 
 REPO = Path(__file__).resolve().parents[2]
