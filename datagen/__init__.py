@@ -26,7 +26,9 @@ Data flows one way, from producers through one driver to one target protocol
   every batch into one target, in order. A run with manifests (documents,
   journeys, a population's tables) goes to a folder, a zip or blobs through
   :func:`datagen.runs.write_run`; every manifest is built by
-  :func:`datagen.manifest.build_manifest`.
+  :func:`datagen.manifest.build_manifest`. On a Dask cluster the workers
+  write database and blob targets themselves (:mod:`datagen.cluster_documents`,
+  :mod:`datagen.cluster_files`, ``scenarios.cluster_load``/``cluster_blobs``).
 - Targets (:mod:`datagen.sinks`): :mod:`datagen.sinks.urls` reads every
   ``--to``, :func:`datagen.sinks.open.open_target` gives a
   :class:`datagen.sinks.base.Target` (databases, folders, zips, blobs).

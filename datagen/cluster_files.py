@@ -153,6 +153,7 @@ class Files:
 
     def commit(self, writer: AzureBlobWriter) -> dict[str, str]:
         """Commit the block lists and wait for every upload; every file's SHA-256, sorted."""
+        writer.drain()  # the blocks the client staged itself (a header) are there first
         for path, idents in self.blocks.items():
             writer.commit_blocks(path, idents)
             self.digests[path] = self.hashes[path].hexdigest()

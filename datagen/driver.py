@@ -2,7 +2,10 @@
 
 Every command that writes (``document``, ``journey``, ``populate``,
 ``publish``) builds a *producer* and a *target*
-(:func:`datagen.sinks.open.open_target`) and calls :func:`write`. A producer
+(:func:`datagen.sinks.open.open_target`) and calls :func:`write` (on a Dask
+cluster, a database or blob target is written by the workers themselves
+instead: :mod:`datagen.cluster_documents`, :mod:`datagen.cluster_files`,
+:mod:`datagen.scenarios.cluster_load`, :mod:`datagen.scenarios.cluster_blobs`). A producer
 runs its shards on the current engine (:func:`on_engine`: the bounded,
 ordered pool of :mod:`datagen.engines`, local processes or a Dask cluster)
 and yields what they made, in shard order, as *batches*

@@ -298,7 +298,7 @@ def journeys_to_blobs(job: JourneyJob, url: str, *, progress: Progress | None) -
         manifest=lambda counts, files: manifest_for(job, counts, files)[MANIFEST_NAME],
         progress=progress,
     )
-    return RunResult(url, job.seed, uploaded.counts, written=uploaded.written)
+    return RunResult(url, job.seed, uploaded.counts, uploaded.files, uploaded.written)
 
 
 def regenerate_run(

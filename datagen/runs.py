@@ -8,8 +8,9 @@ manifests, computed from the digests of what went:
 
 - a folder gets ``TO/NAME/``, built under a hidden temporary name and renamed
   when complete (:func:`datagen.atomic.atomic_directory`);
-- a blob container gets the files as they are made, the manifests last (a run
-  cut short leaves no manifest, so no run);
+- a blob container gets the files as they are made, an earlier run's
+  manifests deleted first and the new ones uploaded last, once every file is
+  uploaded and committed (a run cut short leaves no manifest, so no run);
 - ``NAME.zip`` gets each manifest, then the files it lists, sorted (as
   ``publish`` writes a zip): the files are made first into one anonymous
   temporary file (:class:`Spill`, gone with the process) and then stored.
@@ -23,17 +24,20 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence, cast
 
 from datagen.atomic import atomic_directory, ensure_writable_folder
 from datagen.driver import Batch, Done, Files, Producer, Rows, write
 from datagen.formats import Chunk
-from datagen.manifest import Manifest
+from datagen.manifest import MANIFEST_NAME, Manifest
 from datagen.sinks.base import Summary, Target
 from datagen.sinks.files import ChunkSink, FolderWriter, check_zip_target
 from datagen.sinks.open import open_target
 from datagen.sinks.urls import BLOB, ZIP, target_kind
 from datagen.types import Progress
+
+if TYPE_CHECKING:  # the Azure SDK: heavy, loaded only when a run goes to blobs
+    from datagen.sinks.azure import AzureBlobWriter
 
 Manifests = Callable[[Mapping[str, int], Mapping[str, str]], Mapping[str, Manifest]]
 """``manifests(counts, digests)``: each manifest's path in the run, from the producer's
@@ -72,10 +76,17 @@ class RunWritten:
 class _WithManifests:
     """A producer's batches, then its manifests (made from the digests ``sink`` kept)."""
 
-    def __init__(self, producer: Producer, sink: ChunkSink, manifests: Manifests) -> None:
+    def __init__(
+        self,
+        producer: Producer,
+        sink: ChunkSink,
+        manifests: Manifests,
+        before_manifests: Callable[[], None] = lambda: None,
+    ) -> None:
         self.producer = producer
         self.sink = sink
         self.manifests = manifests
+        self.before_manifests = before_manifests  # e.g. wait until every file has landed
         self.counts: dict[str, int] = {}
         self.files: dict[str, str] = {}
         self.made: dict[str, Manifest] = {}
@@ -89,6 +100,7 @@ class _WithManifests:
         self.counts = dict(sorted(counts.items()))
         self.files = self.sink.digests()
         self.made = dict(self.manifests(self.counts, self.files))
+        self.before_manifests()
         yield Files(
             [Chunk(path, manifest.to_bytes(), whole=True) for path, manifest in self.made.items()]
         )
@@ -100,6 +112,7 @@ def write_run(
     *,
     name: str,  # the run's folder under a folder target
     manifests: Manifests,
+    manifest_paths: Sequence[str] = (MANIFEST_NAME,),  # where ``manifests`` puts them
     folders: Sequence[str] = (),  # folders the files go in (a folder target makes them first)
     workers: int | None = None,
     progress: Progress | None = None,
@@ -109,9 +122,12 @@ def write_run(
     if kind == ZIP:
         return _to_zip(producer, Path(to), manifests, workers=workers, progress=progress)
     if kind == BLOB:
-        with open_target(str(to)) as blobs:  # the container is checked before any work
-            assert isinstance(blobs, ChunkSink)
-            run = _WithManifests(producer, blobs, manifests)
+        with open_target(str(to)) as target:
+            blobs = cast("AzureBlobWriter", target)  # what open_target gives a container URL
+            blobs.prepare()  # the container is checked before any work
+            for path in manifest_paths:
+                blobs.remove(path)  # an earlier run's: this run is not complete yet
+            run = _WithManifests(producer, blobs, manifests, before_manifests=blobs.flush)
             written = write(run, blobs, workers=workers, progress=progress)
         return RunWritten(str(to), run.counts, run.files, written.summary)
     ensure_writable_folder(Path(to))
@@ -121,7 +137,7 @@ def write_run(
             (partial / sub).mkdir(parents=True, exist_ok=True)
         with FolderWriter(partial) as writer:
             run = _WithManifests(producer, writer, manifests)
-            written = write(run, writer, workers=workers, progress=progress)
+            write(run, writer, workers=workers, progress=progress)
     return RunWritten(folder, run.counts, run.files, Summary(str(folder)))
 
 

@@ -25,6 +25,7 @@ from datagen.manifest import MANIFEST_NAME, Manifest, build_manifest
 from datagen.runs import write_run
 from datagen.scenarios import DEFAULT_SCENARIO_DIR
 from datagen.scenarios.checks import CheckResult, run_checks
+from datagen.scenarios.cluster_blobs import upload_population
 from datagen.scenarios.checks import validate as validate_checks
 from datagen.scenarios.loader import load_scenario
 from datagen.scenarios.model import Scenario
@@ -113,8 +114,6 @@ def populate(
                 on_written()
             return PopulateResult(plan, target, written, checks=run_checks(plan, target))
         if kind == BLOB and current().name == "dask":  # each worker uploads its own shards
-            from datagen.scenarios.cluster_blobs import upload_population  # (the Azure SDK)
-
             written = upload_population(
                 plan, target, encode=jsonl_chunk, manifest=table_manifest, progress=progress
             )
@@ -229,6 +228,7 @@ def to_files(
         to,
         name=name,
         manifests=producer.manifests,
+        manifest_paths=[producer.path(table, MANIFEST_NAME) for table in plan.tables],
         folders=list(plan.tables),
         workers=workers,
         progress=progress,

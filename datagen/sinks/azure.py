@@ -277,19 +277,29 @@ class AzureBlobWriter(ChunkSink):
         if self._closed:
             return
         try:
-            self.prepare()
-            for path, buffer in self._buffers.items():
-                if buffer:
-                    self._stage(path, self._blocks[path], bytes(buffer))
-                    buffer.clear()
-            self._drain()
-            for path, blocks in self._blocks.items():
-                self._submit(self._commit, self.blob_name(path), blocks)
-            self._drain()
+            self.flush()
         except BaseException:
             self.abort()
             raise
         self._finish()
+
+    def flush(self) -> None:
+        """Upload everything added so far and commit the streamed blobs, then wait for it.
+
+        What is added after (a run's manifests) lands after all of it; a file
+        streamed before is complete, and is not to be added to again.
+        """
+        self.prepare()
+        for path, buffer in self._buffers.items():
+            if buffer:
+                self._stage(path, self._blocks[path], bytes(buffer))
+                buffer.clear()
+        self._drain()
+        for path, blocks in self._blocks.items():
+            self._submit(self._commit, self.blob_name(path), blocks)
+        self._drain()
+        self._buffers.clear()
+        self._blocks.clear()
 
     def abort(self) -> None:
         """Stop without committing streamed blobs (their staged blocks expire)."""
