@@ -16,6 +16,7 @@ from typing import Any
 from datagen.errors import InputError
 from datagen.scenarios.loader import Marked, _plain, read_yaml
 from datagen.scenarios.model import Where
+from datagen.tables import table_for
 from datagen.tablespec import Column
 from datagen.workloads.model import (
     MERGE_RULES,
@@ -138,8 +139,6 @@ class _Builder(ScheduleReader):
         for name, spec in tables.items():
             where = self.at(tables, name, f"tables.{name}")
             if "provider" in spec:
-                from datagen.tables import table_for
-
                 provider = str(spec["provider"])
                 try:
                     table = table_for(provider)
