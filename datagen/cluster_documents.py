@@ -21,7 +21,7 @@ from datagen.seeding import Shard, plan_shards
 from datagen.tables import table_for
 from datagen.types import Document, Progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy: imported only for database targets (see open_database below)
     from datagen.sinks.database import DatabaseSink
 
 _sinks: dict[tuple[str, str, bool], Any] = {}

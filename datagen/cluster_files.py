@@ -32,12 +32,12 @@ from datagen.engines import current
 from datagen.errors import InputError
 from datagen.formats import Chunk
 from datagen.manifest import MANIFEST_NAME, Manifest
+from datagen.runs import ShardResult
 from datagen.seeding import Shard
 from datagen.sinks.urls import CONNECTION_STRING_ENV, SAS_TOKEN_ENV, redact
 from datagen.types import Progress
 
-if TYPE_CHECKING:
-    from datagen.runs import ShardResult
+if TYPE_CHECKING:  # the Azure SDK: imported when a blob run opens its writer
     from datagen.sinks.azure import AzureBlobWriter
 
 J = TypeVar("J")

@@ -16,7 +16,10 @@ KEPT = {
         "SAS_TOKEN_ENV", "parse_blob_url", "url_uses_sas_query", "endpoint", "redact",
         "unsupported_target", "url_scheme", "url_path", "parse_http_url", "target_kind",
     ],
-    "datagen.specs": ["DECORATIONS", "UniquePool", "Emitter", "condition_of", "unique_text"],
+    "datagen.specs": [
+        "DECORATIONS", "UniquePool", "Emitter", "condition_of", "unique_text", "Condition",
+        "POSITION_KEYS", "SHARE_KEY", "matches",
+    ],
     "datagen.schema": ["FieldFactory", "Compiler", "Runtime", "walk_specs"],
     "datagen.fields": [
         "NULL_TIME", "Batch", "Columns", "constant", "evaluate", "holds", "is_column",

@@ -57,7 +57,7 @@ _current: ContextVar[Engine | None] = ContextVar("datagen_engine", default=None)
 
 def current() -> Engine:
     """The engine of the run in progress: local processes unless :func:`using` said otherwise."""
-    from datagen.engines.local import LOCAL
+    from datagen.engines.local import LOCAL  # local imports Setup from here: a cycle at load
 
     return _current.get() or LOCAL
 

@@ -24,7 +24,7 @@ from datagen.errors import DataGenError
 from datagen.engines.processes import default_workers
 from datagen.seeding import Shard
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # distributed is heavy: imported only for --scheduler (see the docstring)
     from distributed import Client, Future
 
 J = TypeVar("J")
@@ -212,7 +212,7 @@ def check_workers(client: Client, address: str) -> None:
 
     def probe() -> str | None:  # defined here so that it is sent by value, not imported
         try:
-            import datagen
+            import datagen  # on the worker: is the package installed there?
         except ImportError:
             return None
         return str(getattr(datagen, "__version__", None))

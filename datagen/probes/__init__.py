@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 DEFAULT_TARGET = "sqlite:///output/probe.db"
 """Where ``probe`` runs without ``--to``."""
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy and numpy: imported when first used (see __getattr__)
     from datagen.probes.run import ProbeResult, run_probe
 
 __all__ = ["DEFAULT_TARGET", "ProbeResult", "run_probe"]
@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
     """``run_probe`` and ``ProbeResult`` imported when first used: they bring SQLAlchemy and
     numpy, which the CLI must not import to build its help (``tests/test_startup.py``)."""
     if name in ("ProbeResult", "run_probe"):
-        from datagen.probes import run
+        from datagen.probes import run  # heavy (as above): not for the CLI's start-up
 
         return getattr(run, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,15 +12,12 @@ from __future__ import annotations
 import html
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from datagen import __version__
 from datagen.atomic import atomic_write_bytes
+from datagen.probes.outcome import ProbeResult
 from datagen.probes.report import scale_lines
 from datagen.probes.results import Latency
-
-if TYPE_CHECKING:
-    from datagen.probes.outcome import ProbeResult
 
 
 def _series(result: ProbeResult, kind: str, name: str) -> list[tuple[float, Latency, int]]:
@@ -35,10 +32,11 @@ def _series(result: ProbeResult, kind: str, name: str) -> list[tuple[float, Late
 
 def chart_svg(title: str, points: list[tuple[float, Latency, int]], salt: str) -> str:
     """Latency percentiles against scale, with the rows-proportional line."""
+    # matplotlib: heavy, imported only when a chart is drawn, not for the CLI's start-up
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after use("Agg"): no display needed
 
     scales = [p[0] for p in points]
     figure, axes = plt.subplots(figsize=(6.4, 3.2), dpi=96)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator
+from mimesis import Generic
 
 from datagen.limits import SCALE
 from datagen.probes.model import (
@@ -200,8 +201,6 @@ def _param(name: str, value: Any, where: Where) -> ParamDef:
 def _check_mimesis(path: str, args: dict[str, Any], where: Where) -> None:
     """The field exists and takes ``args``: it is called once now, as scenario overrides are
     while planning, so that bad ``args`` are one line here, not a traceback after populating."""
-    from mimesis import Generic
-
     provider, _, method = path.partition(".")
     field = getattr(getattr(Generic(seed=0), provider, None), method, None)
     if not callable(field):

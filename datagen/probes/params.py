@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, Mapping, Protocol, TypeVar
 
 import numpy as np
+from mimesis import Generic as Mimesis
+from mimesis.locales import Locale
 
 from datagen.errors import InputError
 from datagen.probes.database import Session
@@ -102,11 +104,8 @@ class MimesisValues:
         self.field_path, self.args, self.draw, self.locale = field_path, dict(args), draw, locale
 
     def block(self, index: int) -> list[Any]:
-        from mimesis import Generic
-        from mimesis.locales import Locale
-
         seed = int(self.draw.rng(index).integers(0, 2**63))
-        generic = Generic(Locale(self.locale), seed=seed)
+        generic = Mimesis(Locale(self.locale), seed=seed)
         provider, _, method = self.field_path.partition(".")
         call: Callable[..., Any] = getattr(getattr(generic, provider), method)
         return [call(**self.args) for _ in range(BLOCK)]

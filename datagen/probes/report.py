@@ -8,15 +8,12 @@ each plan's accesses and estimates, failures and the comparison entries.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 
 from datagen.atomic import atomic_write_bytes
+from datagen.probes.outcome import ProbeResult
 from datagen.probes.results import Latency, QueryResult, ScaleResult
-
-if TYPE_CHECKING:
-    from datagen.probes.outcome import ProbeResult
 
 
 def write_json(result: ProbeResult, target: Path) -> Path:

@@ -42,6 +42,7 @@ from datagen.probes.queries import QueryWork
 from datagen.probes.runner import Control, TransactionWork, refused, run_clients
 from datagen.probes.statements import Statement
 from datagen.scenarios.planning import Plan
+from datagen.scenarios.populate import populate
 
 DEFAULT_REPEAT = 100
 _CREATED = re.compile(
@@ -95,8 +96,6 @@ def run_scale(settings: Settings, plan: Plan, session: Session, result: ScaleRes
     probe, database, log = settings.probe, settings.database, settings.log
     scale = f"{plan.scale:g}×"
     if settings.populate:
-        from datagen.scenarios.populate import populate
-
         log(f"Scale {scale}: populating {plan.scenario.name} ({plan.rows:,} rows planned)…")
         start = time.perf_counter()
         populate(plan, to=database.url, reset=True, workers=settings.workers)

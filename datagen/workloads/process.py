@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from datagen.engines.processes import die_with_parent  # the workers' PR_SET_PDEATHSIG
 from datagen.errors import DataGenError
 from datagen.workloads.database import Database
 from datagen.workloads.metrics import Stats
@@ -37,8 +38,6 @@ def run_in_process(
     messages: Any,  # multiprocessing.Queue: ("ready"|"status"|"done"|"error", name, data)
 ) -> None:
     """A writer process: connect, say ready, wait for the start, run, send the stats."""
-    from datagen.engines.processes import die_with_parent  # the workers' PR_SET_PDEATHSIG
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     die_with_parent()
     if plan.writer.affinity and plan.writer.connections > 1:

@@ -218,10 +218,11 @@ class LoadReport:
         )
 
     def plots(self) -> str:
+        # matplotlib: heavy, imported only when a report is plotted, not for the CLI's start-up
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # after use("Agg"): no display needed
 
         figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), dpi=96, sharex=True)
         for writer in self.writers:
