@@ -54,7 +54,8 @@ from datagen.specs import (
 )
 
 if TYPE_CHECKING:
-    from datagen.scenarios.planning import EntityPlan, Plan
+    from datagen.scenarios.entity_plan import EntityPlan
+    from datagen.scenarios.plan import Plan
 
 KINDS = (
     "value",
