@@ -14,20 +14,15 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from datagen.codes import field_seed
 from datagen.counters import uniforms
 from datagen.documents import get_provider
 from datagen.lineage import Lineage, generic
-from datagen.scenarios.entity_plan import table_offset
+from datagen.scenarios.entity_plan import EntityPlan, RefPlan, table_offset
 from datagen.scenarios.shard_columns import ShardColumns
 from datagen.seeding import derive_seed
-
-if TYPE_CHECKING:
-    from datagen.scenarios.entity_plan import EntityPlan, RefPlan
 
 SHUFFLED = 64  # targets of up to this many rows get a real shuffle per parent
 CACHED = 32  # sets of rows whose parents are kept (one shard asks for them several times)

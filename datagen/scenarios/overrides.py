@@ -25,19 +25,23 @@ before the rows are built, so that the fields derived from it follow (a
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from datagen.documents import get_provider
 from datagen.errors import SchemaError
+from datagen.scenarios.entity_plan import EntityPlan
 from datagen.scenarios.fields import (
     ChildCount,
     ChildExtreme,
+    Given,
     InOrder,
     ParentIndex,
     Position,
     RowIndex,
 )
 from datagen.scenarios.model import FieldDef, Where
+from datagen.scenarios.plan import Plan
+from datagen.schema import walk_specs
 from datagen.specs import (
     POSITION_KEYS,
     SHARE_KEY,
@@ -52,10 +56,6 @@ from datagen.specs import (
     Weighted,
     condition_of,
 )
-
-if TYPE_CHECKING:
-    from datagen.scenarios.entity_plan import EntityPlan
-    from datagen.scenarios.plan import Plan
 
 KINDS = (
     "value",
@@ -335,9 +335,6 @@ def at_least(value: Any, floor: Any) -> Any:
 
 def entity_template(plan: Plan, entity: EntityPlan) -> dict[str, Any]:
     """The provider's template with ``entity``'s overrides and its records' given values."""
-    from datagen.scenarios.fields import Given
-    from datagen.schema import walk_specs
-
     names = Overrides(plan, entity)
     template = _copied(names.template)
     for path, override in entity.overrides.items():
