@@ -36,7 +36,7 @@ from datagen.ordering import depth_first
 from datagen.scenarios.children import Children
 from datagen.scenarios.entity_plan import EntityPlan, RefPlan
 from datagen.scenarios.model import EntityDef, MinimumDef, Scenario
-from datagen.scenarios.overrides import Overrides, entity_template, unique_columns, unique_fields
+from datagen.scenarios.overrides import Overrides
 from datagen.scenarios.plan import Plan
 from datagen.scenarios.records import (
     FIXED,
@@ -47,6 +47,7 @@ from datagen.scenarios.records import (
     resolve_records,
 )
 from datagen.scenarios.samples import built
+from datagen.scenarios.templates import entity_template, unique_columns, unique_fields
 from datagen.schema import walk_specs
 from datagen.tablespec import Column, TableSpec
 from datagen.specs import POSITION_KEYS, condition_of
