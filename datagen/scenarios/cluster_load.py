@@ -28,6 +28,8 @@ from datagen.scenarios.planning import Plan
 from datagen.scenarios.rows import installed_plan, tasks_of
 from datagen.scenarios.ordered import run_ordered
 from datagen.seeding import Shard
+from datagen.sinks.connections import create_engine_for, reason
+from datagen.sinks.urls import backend_label, location, parse_database_url
 from datagen.sinks.pg_bulk import SHARDS_TABLE, PostgresBulkLoad
 from datagen.types import Progress
 
@@ -128,9 +130,6 @@ def write_shard(task: tuple[str, Shard]) -> tuple[str, int]:
 
 def _connection() -> Any:
     if _worker["connection"] is None:
-        from datagen.sinks.connections import create_engine_for
-        from datagen.sinks.urls import backend_label, location, parse_database_url
-
         backend, parsed = parse_database_url(_worker["url"])
         label, where = backend_label(_worker["url"], backend), location(backend, parsed)
         engine = create_engine_for(backend, parsed, label, where)
@@ -166,8 +165,5 @@ def _quote(name: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    from datagen.sinks.connections import reason
-    from datagen.sinks.urls import parse_database_url
-
     password = parse_database_url(_worker["url"])[1].password if _worker["url"] else None
     return reason(exc, password, full=True)

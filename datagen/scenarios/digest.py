@@ -17,9 +17,13 @@ from typing import Any, Iterable, Sequence
 
 import orjson
 
+from datagen.engines import check_scheduler, using
+from datagen.errors import SinkError
 from datagen.scenarios.planning import Plan
+from datagen.scenarios.populate import generate_rows
 from datagen.tablespec import TableSpec
 from datagen.sinks.dialects import to_json, to_text, to_utc
+from datagen.sinks.urls import SQLITE, backend_label, location, parse_database_url, redact
 from datagen.types import Document
 
 MODULUS = 2**128
@@ -111,8 +115,6 @@ class TableDigest:
 
 def expected_digests(plan: Plan, *, workers: int | None = None) -> dict[str, TableDigest]:
     """The digest of every table of ``plan``, computed by generating (not writing) its rows."""
-    from datagen.scenarios.populate import generate_rows
-
     digests = {name: TableDigest(table) for name, table in plan.tables.items()}
     for entity, rows in generate_rows(plan, workers=workers):
         digests[plan.entities[entity].provider].add_many(rows)
@@ -121,14 +123,16 @@ def expected_digests(plan: Plan, *, workers: int | None = None) -> dict[str, Tab
 
 def found_digests(url: str, tables: Sequence[TableSpec]) -> dict[str, TableDigest | None]:
     """The digest of every table in the database at ``url`` (None: no such table)."""
-    # SQLAlchemy and the database modules: heavy, imported when a database is read.
-    from sqlalchemy import inspect
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy import inspect  # SQLAlchemy: heavy, only when a database is read
+    from sqlalchemy.exc import SQLAlchemyError  # SQLAlchemy: as above
 
-    from datagen.errors import SinkError
-    from datagen.sinks.connections import connect, create_engine_for, driver_errors, reason
-    from datagen.sinks.reading import documents
-    from datagen.sinks.urls import backend_label, SQLITE, location, parse_database_url
+    from datagen.sinks.connections import (  # SQLAlchemy: as above
+        connect,
+        create_engine_for,
+        driver_errors,
+        reason,
+    )
+    from datagen.sinks.reading import documents  # SQLAlchemy: as above
 
     backend, parsed = parse_database_url(url)
     label = backend_label(url, backend)
@@ -169,9 +173,6 @@ def verify_target(
     scheduler: str | None = None,  # same as --scheduler: a Dask cluster; None = local processes
 ) -> VerifyTargetResult:
     """Compare the database at ``url`` with ``plan``'s population, table by table."""
-    from datagen.engines import check_scheduler, using
-    from datagen.sinks.urls import redact
-
     check_scheduler(scheduler)
     found = found_digests(url, list(plan.tables.values()))
     with using(scheduler, workers=workers):

@@ -13,19 +13,16 @@ them its parents' fields, are known without building any other row.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from typing import TYPE_CHECKING
-
+from datetime import datetime
 import numpy as np
 
 from datagen.codes import field_seed
 from datagen.counters import uniforms
 from datagen.documents import get_provider
 from datagen.lineage import Lineage, generic
+from datagen.scenarios.entity_plan import EntityPlan, RefPlan, table_offset
 from datagen.scenarios.shard_columns import ShardColumns
 from datagen.seeding import derive_seed
-
-if TYPE_CHECKING:
-    from datagen.scenarios.planning import EntityPlan, Plan, RefPlan
 
 SHUFFLED = 64  # targets of up to this many rows get a real shuffle per parent
 CACHED = 32  # sets of rows whose parents are kept (one shard asks for them several times)
@@ -34,14 +31,16 @@ CACHED = 32  # sets of rows whose parents are kept (one shard asks for them seve
 class ScenarioLineage(Lineage):
     """The rows of a planned scenario (see the module's docstring)."""
 
-    def __init__(self, plan: Plan):
-        super().__init__(run_seed=plan.seed, reference_date=plan.reference_date, locale=plan.locale)
-        self.plan = plan
+    def __init__(
+        self, entities: dict[str, EntityPlan], *, seed: int, reference_date: datetime, locale: str
+    ):
+        super().__init__(run_seed=seed, reference_date=reference_date, locale=locale)
+        self.entities = entities
         self._record_places: dict[str, tuple[np.ndarray, Counter[int]]] = {}
         self._parents: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def entity(self, name: str) -> EntityPlan:
-        return self.plan.entities[name]
+        return self.entities[name]
 
     def make_columns(self, entity: str) -> ShardColumns:
         found = self.entity(entity)
@@ -52,7 +51,7 @@ class ScenarioLineage(Lineage):
             provider=found.provider,
             lineage=self,
             table=found.provider,
-            code_offset=self.plan.table_offset(entity),
+            code_offset=table_offset(self.entities, entity),
             pools=lambda spec: list(spec.values(generic(self.locale))),  # type: ignore[operator]
         )
 

@@ -21,8 +21,7 @@ row ``r``; generated row ``j`` is row ``len(records) + j``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Callable, NoReturn
 
@@ -30,15 +29,15 @@ import numpy as np
 from mimesis import Generic
 
 from datagen.documents import get_provider, registry
-from datagen.errors import DataGenError, InputError, SchemaError
+from datagen.errors import InputError, SchemaError
 from datagen.fields import Batch, holds
 from datagen.limits import MAX_ROWS
 from datagen.ordering import depth_first
 from datagen.scenarios.children import Children
-from datagen.scenarios.distributions import Distribution
-from datagen.scenarios.lineage import ScenarioLineage
-from datagen.scenarios.model import EntityDef, FieldDef, MinimumDef, Scenario, Where
-from datagen.scenarios.overrides import Overrides, entity_template, unique_columns, unique_fields
+from datagen.scenarios.entity_plan import EntityPlan, RefPlan
+from datagen.scenarios.model import EntityDef, MinimumDef, Scenario
+from datagen.scenarios.overrides import Overrides
+from datagen.scenarios.plan import Plan
 from datagen.scenarios.records import (
     FIXED,
     check_kind,
@@ -47,114 +46,14 @@ from datagen.scenarios.records import (
     resolve_lookups,
     resolve_records,
 )
+from datagen.scenarios.samples import built
+from datagen.scenarios.templates import entity_template, unique_columns, unique_fields
 from datagen.schema import walk_specs
 from datagen.tablespec import Column, TableSpec
 from datagen.specs import POSITION_KEYS, condition_of
 from datagen.tables import column_type, table_for
 
 SAMPLE_ROWS = 50
-
-
-@dataclass(frozen=True)
-class RefPlan:
-    """A reference field of an entity: the entity it picks from, maybe within a parent."""
-
-    field: str
-    target: str
-    same: str | None = None
-    distinct: bool = False  # children of one parent pick different rows
-
-
-@dataclass
-class EntityPlan:
-    """Everything needed to build any row of one entity."""
-
-    name: str
-    provider: str
-    where: Where
-    generated: int = 0
-    parent: str | None = None
-    parent_field: str | None = None
-    distribution: Distribution | None = None
-    children: Children | None = None  # children of each parent row (built ``per`` a parent)
-    refs: list[RefPlan] = field(default_factory=list)
-    nulls: list[str] = field(default_factory=list)  # references outside the scenario
-    overrides: dict[str, FieldDef] = field(default_factory=dict)  # path -> override
-    lookups: dict[str, str] = field(default_factory=dict)  # field -> key (resolved lookups)
-    records: list[dict[str, Any]] = field(default_factory=list)  # resolved record values
-    record_parents: dict[int, int] = field(default_factory=dict)  # record -> parent row
-    record_refs: dict[str, dict[int, int]] = field(default_factory=dict)  # field -> record -> row
-    template: dict[str, Any] = field(default_factory=dict)  # with overrides and records
-    unique: tuple[str, ...] = ()  # the fields its rows keep distinct
-
-    @property
-    def total(self) -> int:
-        return len(self.records) + self.generated
-
-    @property
-    def counts(self) -> np.ndarray | None:
-        """The children of each parent row (drawn again: for reports and tests)."""
-        return None if self.children is None else self.children.counts()
-
-    def references_to(self) -> dict[str, str]:
-        """Reference field -> the entity it holds a key of."""
-        found = {ref.field: ref.target for ref in self.refs}
-        if self.parent_field and self.parent:
-            found[self.parent_field] = self.parent
-        return found
-
-
-@dataclass
-class Plan:
-    """A scenario ready to build: entities in order, their tables, the seed."""
-
-    scenario: Scenario
-    seed: int
-    scale: float
-    entities: dict[str, EntityPlan]
-    tables: dict[str, TableSpec] = field(default_factory=dict)  # provider -> table
-    locale: str = "en"
-    lineage: ScenarioLineage = field(init=False)
-    _record_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.lineage = ScenarioLineage(self)
-
-    @property
-    def reference_date(self) -> datetime:
-        return self.scenario.reference_date
-
-    @property
-    def rows(self) -> int:
-        return sum(entity.total for entity in self.entities.values())
-
-    def table_of(self, entity: str) -> TableSpec:
-        return self.tables[self.entities[entity].provider]
-
-    def table_offset(self, entity: str) -> int:
-        """Where ``entity``'s rows start among the rows of its table (codes are per table)."""
-        provider = self.entities[entity].provider
-        offset = 0
-        for name, other in self.entities.items():
-            if name == entity:
-                return offset
-            if other.provider == provider:
-                offset += other.total
-        return offset
-
-    def record_rows(self, entity: str) -> list[dict[str, Any]]:
-        """The built rows of ``entity``'s records (for lookups by generated fields)."""
-        if entity not in self._record_rows:
-            found = self.entities[entity]
-            self._record_rows[entity] = _built(self, found, len(found.records))
-        return self._record_rows[entity]
-
-    def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        totals: dict[str, int] = {}
-        for entity in self.entities.values():
-            totals[entity.provider] = totals.get(entity.provider, 0) + entity.total
-        return totals
 
 
 def plan_scenario(scenario: Scenario, *, seed: int, scale: float = 1.0) -> Plan:
@@ -407,7 +306,7 @@ def _tables(plan: Plan) -> dict[str, TableSpec]:
     samples: dict[str, list[dict[str, Any]]] = {}
     for entity in plan.entities.values():
         rows = samples.setdefault(entity.provider, [])
-        rows.extend(_built(plan, entity, min(entity.total, SAMPLE_ROWS)))
+        rows.extend(built(plan, entity, min(entity.total, SAMPLE_ROWS)))
     written = set(samples)
     tables = {}
     for provider, rows in samples.items():
@@ -426,28 +325,6 @@ def _tables(plan: Plan) -> dict[str, TableSpec]:
             base, columns=tuple(columns), foreign_keys=foreign, unique=unique
         )
     return tables
-
-
-def _built(plan: Plan, entity: EntityPlan, stop: int) -> list[dict[str, Any]]:
-    """Rows ``[0, stop)`` of ``entity``; what fails in building them is the file's fault.
-
-    A Mimesis field given arguments it does not take (``args: {bogus: 1}``) or
-    cannot use (``start: 10, end: 1``) fails here, while planning, with the
-    place of the entity's field overrides rather than a traceback.
-    """
-    from datagen.scenarios.rows import EntityBuilder
-
-    try:
-        return EntityBuilder(plan, entity).rows(0, stop)
-    except DataGenError:
-        raise
-    except Exception as err:  # noqa: BLE001 - the provider's or Mimesis' own error
-        mimesis = [o for o in entity.overrides.values() if o.kind == "mimesis"]
-        where = mimesis[0].where if len(mimesis) == 1 else entity.where
-        raise where.error(
-            f"cannot build {entity.name!r} rows: {type(err).__name__}: {err}",
-            hint="check the field overrides' Mimesis arguments" if mimesis else None,
-        ) from None
 
 
 def parent_stats(entity: EntityPlan) -> dict[str, float]:

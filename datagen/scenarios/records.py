@@ -8,15 +8,15 @@ fields; no match, or more than one, is an error naming the record.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from datagen.documents import get_provider
+from datagen.scenarios.entity_plan import EntityPlan
 from datagen.scenarios.model import FieldDef, RecordDef, Where
+from datagen.scenarios.plan import Plan
+from datagen.scenarios.samples import record_rows
 from datagen.seeding import entity_key
 from datagen.tables import column_type, table_for
-
-if TYPE_CHECKING:
-    from datagen.scenarios.planning import EntityPlan, Plan
 
 
 def record_field(entity: EntityPlan, key: str) -> str:
@@ -44,7 +44,7 @@ def lookup(plan: Plan, target: str, natural: dict[str, Any], what: str, where: W
     found = plan.entities[target]
     rows = found.records
     if any(k not in row for row in rows for k in natural):  # a generated field: build the rows
-        rows = plan.record_rows(target)
+        rows = record_rows(plan, target)
     matches = [
         index
         for index, row in enumerate(rows)

@@ -35,10 +35,10 @@ def expected_probabilities(entity: EntityPlan, upto: int) -> np.ndarray:
 
 def histogram_svg(entity: EntityPlan, plan: Plan) -> str:
     """The SVG of ``entity``'s children-per-parent histogram against the requested one."""
-    import matplotlib
+    import matplotlib  # heavy: only when a report draws a histogram
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # heavy: as above
 
     counts = entity.counts
     assert counts is not None and entity.distribution is not None

@@ -19,7 +19,8 @@ from typing import Any, Iterator, Mapping
 
 from datagen.documents import get_provider
 from datagen.errors import DataGenError, SchemaError
-from datagen.scenarios.planning import EntityPlan, Plan
+from datagen.scenarios.entity_plan import EntityPlan
+from datagen.scenarios.plan import Plan
 from datagen.schema import Runtime
 from datagen.seeding import Shard, plan_shards
 from datagen.types import Document
