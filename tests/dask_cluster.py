@@ -17,7 +17,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from datagen import generator
 from datagen.scenarios import cluster_blobs, cluster_load
@@ -79,6 +79,35 @@ class Cluster:
         self.workers.append(process)
         self.wait_for(name)
         return process
+
+    def run_killing_a_worker(
+        self, name: str, run: Callable[[Callable[[int], None], int], None], attempts: int = 3
+    ) -> int:
+        """``run(progress, attempt)`` while a new worker ``NAME-ATTEMPT`` is SIGKILLed the
+        first time a shard comes back while it holds shards in flight.
+
+        On a busy machine the other workers may take every task before the new one
+        holds any when a shard comes back: the run is then tried again with a new
+        worker, up to ``attempts`` runs. Returns the attempt that killed its worker.
+        """
+        from distributed import Client
+
+        killed: list[int] = []
+        for attempt in range(attempts):
+            victim = self.add_worker(f"{name}-{attempt}")
+            address = self.worker_address(f"{name}-{attempt}")
+            with Client(self.address, timeout=10) as watcher:
+
+                def progress(count: int) -> None:
+                    if not killed and watcher.processing(workers=[address]).get(address):
+                        os.kill(victim.pid, signal.SIGKILL)
+                        victim.wait()
+                        killed.append(count)
+
+                run(progress, attempt)
+            if killed:
+                return attempt
+        raise AssertionError(f"the victim never held a shard in flight ({attempts} runs)")
 
     def worker_address(self, name: str) -> str | None:
         from distributed import Client

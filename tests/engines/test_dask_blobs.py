@@ -8,7 +8,6 @@ The workers were started without the credentials: they get them from the client.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from typing import Iterator
@@ -92,24 +91,14 @@ def test_journeys_match_one_worker(run, cluster, azurite, monkeypatch):
 
 def test_a_worker_killed_mid_upload_changes_nothing(cluster, azurite, monkeypatch):
     """Its shards are run again elsewhere: the same names with the same bytes."""
-    from distributed import Client
-
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     one, dask, names = targets(azurite, "azure", "killed")
-    victim = cluster.add_worker("victim-blob")
-    address = cluster.worker_address("victim-blob")
-    killed: list[int] = []
-    with Client(cluster.address, timeout=10) as watcher:
+    options = dict(provider="org", quantity=24_000, seed=11, fmt="jsonl")
 
-        def progress(count: int) -> None:
-            if not killed and watcher.processing(workers=[address]).get(address):
-                os.kill(victim.pid, signal.SIGKILL)
-                victim.wait()
-                killed.append(count)
-
-        options = dict(provider="org", quantity=24_000, seed=11, fmt="jsonl")
+    def write(progress, attempt: int) -> None:
         generate_documents(**options, to=dask, scheduler=cluster.address, progress=progress)
-    assert killed, "the victim never held a shard in flight"
+
+    cluster.run_killing_a_worker("victim-blob", write)
     generate_documents(**options, to=one, workers=1)
     assert blobs(azurite, names[1]) == blobs(azurite, names[0])
 

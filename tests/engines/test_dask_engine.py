@@ -134,56 +134,28 @@ def test_documents_into_a_database_match_one_worker(run, cluster, server):
 
 def test_a_worker_killed_mid_run_changes_nothing(cluster, tmp_path):
     """The worker that holds shards in flight is SIGKILLed; Dask reruns them elsewhere."""
-    from distributed import Client
-
     options = dict(provider="org", quantity=24_000, seed=11, fmt="jsonl")
-    killed: list[int] = []
-    # On a busy machine the other workers may take every task before the victim holds
-    # one when a shard comes back: then the run is tried again with a new victim.
-    for attempt in range(3):
-        victim = cluster.add_worker(f"victim-{attempt}")
-        address = cluster.worker_address(f"victim-{attempt}")
-        with Client(cluster.address, timeout=10) as watcher:
 
-            def progress(count: int) -> None:
-                if not killed and watcher.processing(workers=[address]).get(address):
-                    os.kill(victim.pid, signal.SIGKILL)
-                    victim.wait()
-                    killed.append(count)
+    def write(progress, attempt: int) -> None:
+        to = tmp_path / f"dask-{attempt}"
+        generate_documents(**options, to=to, scheduler=cluster.address, progress=progress)
 
-            output = tmp_path / f"dask-{attempt}"
-            generate_documents(**options, to=output, scheduler=cluster.address, progress=progress)
-        if killed:
-            break
-    assert killed, "the victim never held a shard in flight (3 runs)"
+    attempt = cluster.run_killing_a_worker("victim", write)
     generate_documents(**options, to=tmp_path / "one", workers=1)
-    assert_same_tree(output, tmp_path / "one")
+    assert_same_tree(tmp_path / f"dask-{attempt}", tmp_path / "one")
 
 
 @pytest.mark.postgres
 def test_a_worker_killed_while_writing_to_postgres_changes_nothing(run, cluster, postgres_db):
     """Shards its batch committed before it died are claimed in datagen_shards: not loaded twice."""
-    from distributed import Client
-
     from datagen.scenarios.populate import populate, prepare
 
     plan = prepare(SCENARIO, seed=9, scale=0.3)
-    killed: list[int] = []
-    for attempt in range(3):  # a new victim if it held nothing when shards came back
-        victim = cluster.add_worker(f"victim-pg-{attempt}")
-        address = cluster.worker_address(f"victim-pg-{attempt}")
-        with Client(cluster.address, timeout=10) as watcher:
 
-            def progress(count: int) -> None:
-                if not killed and watcher.processing(workers=[address]).get(address):
-                    os.kill(victim.pid, signal.SIGKILL)
-                    victim.wait()
-                    killed.append(count)
+    def load(progress, attempt: int) -> None:
+        populate(plan, to=postgres_db, reset=True, scheduler=cluster.address, progress=progress)
 
-            populate(plan, to=postgres_db, reset=True, scheduler=cluster.address, progress=progress)
-        if killed:
-            break
-    assert killed, "the victim never held a shard in flight (3 runs)"
+    cluster.run_killing_a_worker("victim-pg", load)
     result = run("verify-target", SCENARIO, "--seed", 9, "--scale", 0.3, "--to", postgres_db)
     assert result.exit_code == 0, result.output
 
