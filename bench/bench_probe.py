@@ -22,7 +22,8 @@ the load was alike). With 4 clients on 2 cores a measurement's p50 falls in
 one of a few modes (about 45, 70 or 100 µs on PostgreSQL under load) that
 the scheduling of the 4 backends beside the client decides, whichever side
 runs: the pairs are many (25) so that each side's best and the pairs'
-median are not one lucky or unlucky draw; ``--show`` prints every pair.
+median are not one lucky or unlucky draw, and the median's 95% bootstrap
+interval says how far the pairs pin it down; ``--show`` prints every pair.
 
 Then the client CPU (user + system) per execution of each side, the median
 of the pairs: the CPU time of the client threads over their loops alone
@@ -160,6 +161,16 @@ def bare(
     return float(np.percentile(np.array(timings), 50)) / 1e6, sum(used)
 
 
+def median_interval(ratios: list[float]) -> tuple[float, float]:
+    """A 95% bootstrap interval of the pairs' median ratio (seeded: the same pairs, the same
+    interval): whether the median is told apart from 1 and from the goal, or is noise."""
+    import numpy as np
+
+    draws = np.random.default_rng(SEED).choice(ratios, (5000, len(ratios)))
+    low, high = np.percentile(np.median(draws, axis=1), [2.5, 97.5])
+    return float(low), float(high)
+
+
 def measure(label: str, url: str, connect: Callable[[], Any], mark: str, options: Any) -> None:
     from datagen.scenarios.populate import populate
 
@@ -193,12 +204,14 @@ def measure(label: str, url: str, connect: Callable[[], Any], mark: str, options
                         flush=True,
                     )
             best = min(ours_p50) / min(bare_p50)
+            low, high = median_interval(ratios)
             print(
                 f"{label}, {clients} client{'s' if clients > 1 else ''}: point query by primary "
                 f"key, best p50 {min(ours_p50) * 1000:,.1f} µs (probe) ÷ "
                 f"{min(bare_p50) * 1000:,.1f} µs (bare loop)   ratio {best:5.2f}   (goal <= 1.1); "
-                f"median of {len(ratios)} pairs {statistics.median(ratios):.2f} "
-                f"({min(ratios):.2f}–{max(ratios):.2f}); client CPU per execution: probe "
+                f"median of {len(ratios)} pairs {statistics.median(ratios):.2f} (95% "
+                f"interval {low:.2f}–{high:.2f}, range {min(ratios):.2f}–{max(ratios):.2f}); "
+                f"client CPU per execution: probe "
                 f"{statistics.median(cpus['probe']):.1f} µs, bare loop "
                 f"{statistics.median(cpus['bare']):.1f} µs",
                 flush=True,
