@@ -19,11 +19,16 @@ loop's best p50 (goal ≤ 1.1): on a shared machine the load only ever adds
 time, so the best of each side is the least disturbed. The median and range
 of the ratios of the pairs follow (each pair measured close in time, when
 the load was alike). With 4 clients on 2 cores a measurement's p50 falls in
-one of a few modes (about 45, 70 or 100 µs on PostgreSQL under load) that
-the scheduling of the 4 backends beside the client decides, whichever side
-runs: the pairs are many (25) so that each side's best and the pairs'
-median are not one lucky or unlucky draw, and the median's 95% bootstrap
-interval says how far the pairs pin it down; ``--show`` prints every pair.
+one of a few modes, whichever side runs: about 45, 70 or 100 µs on
+PostgreSQL under load, as the scheduler places the 4 backends beside the
+client, and lower when one thread runs as if alone (its own p50 one
+client's 25 µs) and makes more of the executions than the others: the
+shared counter weighs the p50 by who ran. Clients as processes (a bare loop over 4
+processes, 4 connections) had the same modes and spread, so the clients
+stay threads. The pairs are many (25) so that each side's best and the
+pairs' median are not one lucky or unlucky draw, and the median's 95%
+bootstrap interval says how far the pairs pin it down; ``--show`` prints
+every pair.
 
 Then the client CPU (user + system) per execution of each side, the median
 of the pairs: the CPU time of the client threads over their loops alone
