@@ -16,6 +16,7 @@ import pytest
 
 from datagen.errors import InputError
 from datagen.probes.database import Database
+from datagen.probes import params as params_module
 from datagen.probes.loader import load_probe
 from datagen.probes.params import BLOCK, bind
 from datagen.probes.statements import parameters_of, prepare
@@ -77,6 +78,17 @@ def test_the_same_seed_gives_the_same_values_in_any_order(populated):
     forward = values(populated, 2, range(3 * BLOCK))
     backward = values(populated, 2, reversed(range(3 * BLOCK)))
     assert forward == backward
+
+
+def test_keys_read_from_the_table_made_ahead_are_the_keys_computed_per_draw(populated, monkeypatch):
+    """A pick of a key reads a table of the entity's keys made before the run (small
+    entities) or computes each key drawn (large ones): the same values either way."""
+    order = range(3 * BLOCK)
+    from_table = values(populated, 2, order)
+    monkeypatch.setattr(params_module, "KEY_TABLE", 0)  # every entity is "large"
+    computed = values(populated, 2, order)
+    assert from_table == computed
+    assert len({v["host"] for v in computed.values()}) == 60
 
 
 def test_another_seed_picks_other_rows(populated):
