@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from mimesis import Generic
+from mimesis.enums import CountryCode
 from mimesis.locales import Locale
 from mimesis.providers import Text
 
 from datagen.mimesis_calls import faster
 
-METHODS = ["text.word", "development.boolean"]
+METHODS = ["text.word", "development.boolean", "address.country_code"]
 
 
 def method_of(generic: Generic, path: str):
@@ -26,6 +27,15 @@ def test_a_stand_in_draws_what_mimesis_draws(locale: str, path: str) -> None:
     assert [fast() for _ in range(3000)] == [slow() for _ in range(3000)]
     provider, _, _ = path.partition(".")
     assert getattr(ours, provider).random.random() == getattr(theirs, provider).random.random()
+
+
+@pytest.mark.parametrize("code", [None, *CountryCode])
+def test_country_codes_in_every_format_are_mimesis_own(code) -> None:
+    ours, theirs = Generic(seed=3), Generic(seed=3)
+    fast = faster(ours.address.country_code)
+    drawn = [fast(code) for _ in range(200)] + [fast(code=code) for _ in range(200)]
+    expected = [theirs.address.country_code(code) for _ in range(400)]
+    assert drawn == expected
 
 
 def test_a_reseeded_provider_is_followed() -> None:
