@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 import threading
-from importlib import import_module
 from errno import ENOSPC
+from importlib import import_module
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable

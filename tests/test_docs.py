@@ -46,3 +46,19 @@ def test_each_command_is_added_by_the_module_the_group_names():
         for name, command in cli.commands.items()
     }
     assert defined == COMMANDS
+
+
+def test_a_mistyped_command_gets_a_suggestion_among_commands_not_yet_loaded():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "generate.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "docment"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.splitlines()[-1]
+        == "Error: No such command 'docment'. Did you mean 'document'?"
+    )
