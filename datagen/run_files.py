@@ -23,7 +23,6 @@ from pathlib import Path
 from datagen.atomic import LEFTOVER, hidden, sha256_file
 from datagen.errors import InputError, ManifestError
 from datagen.manifest import MANIFEST_NAME, Manifest, read_manifest
-from datagen.replay.source import read_journey, read_zip_file
 
 DATABASE_FORMATS = ("json", "jsonl")
 """Formats whose documents keep their types (``csv`` does not)."""
@@ -111,6 +110,9 @@ def check_files(run: Run, *, journeys: bool = False) -> None:
 
     ``journeys``: each zip is also read as a journey, with replay's checks.
     """
+    # replay's package loads its engine (tenacity…, ~35 ms): not when a command only lists runs
+    from datagen.replay.source import read_journey, read_zip_file
+
     for name, expected in sorted(run.manifest.files.items()):
         path = run.path / name
         if not path.is_file():

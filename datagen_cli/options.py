@@ -7,10 +7,9 @@ import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import click
-from tqdm import tqdm
 
 from datagen.atomic import ensure_writable_folder
 from datagen.engines import SCHEDULER_ENV, check_scheduler
@@ -19,6 +18,9 @@ from datagen.limits import DURATION, EARLIEST_DATE, LATEST_DATE, QUANTITY, SEED,
 from datagen.limits import Bound, parse_date
 from datagen.sinks.urls import check_target
 from datagen.types import Progress
+
+if TYPE_CHECKING:  # tqdm (~7 ms to import): only when a bar is shown
+    from tqdm import tqdm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -176,9 +178,16 @@ def bar_columns() -> int | None:
     return None if columns >= MIN_COLUMNS else 80
 
 
+def shows_bar(*, quiet: bool) -> bool:
+    """Whether a progress bar is drawn: on a terminal's stderr, without ``--quiet``."""
+    return not quiet and sys.stderr.isatty()
+
+
 def make_bar(total: int | None, unit: str, *, quiet: bool) -> tqdm:  # type: ignore[type-arg]
     """A tqdm bar on stderr when it is a terminal (disabled when piped or ``quiet``)."""
-    disable = quiet or not sys.stderr.isatty()
+    from tqdm import tqdm  # (see above)
+
+    disable = not shows_bar(quiet=quiet)
     return tqdm(
         total=total,
         unit=unit,
@@ -192,8 +201,15 @@ def make_bar(total: int | None, unit: str, *, quiet: bool) -> tqdm:  # type: ign
 @contextmanager
 def progress_bar(total: int | None, unit: str, *, quiet: bool) -> Iterator[Progress]:
     """A progress bar on a terminal; nothing when piped or ``--quiet``."""
+    if not shows_bar(quiet=quiet):
+        yield _no_progress
+        return
     with make_bar(total, unit, quiet=quiet) as bar:
         yield bar.update
+
+
+def _no_progress(done: int) -> None:
+    """Progress where no bar is shown."""
 
 
 def say(message: str, *, quiet: bool, err: bool = False) -> None:

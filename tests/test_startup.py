@@ -28,3 +28,17 @@ def test_building_the_cli_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert found == "", f"imported when the CLI starts: {found}"
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """The group loads a command's module when the command is run (click's lazy loading)."""
+    code = (
+        "import sys, click\n"
+        "from datagen_cli import cli\n"
+        "cli.get_command(click.Context(cli), 'document')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('datagen_cli.commands.'))))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "datagen_cli.commands.documents"

@@ -1,13 +1,2 @@
-"""Each module adds its commands to the group."""
-
-from datagen_cli.commands import (  # noqa: F401
-    documents,
-    journeys,
-    load,
-    probe,
-    providers,
-    publish,
-    replay,
-    scenarios,
-    verify,
-)
+"""One module a concern; each adds its commands to the group when the group asks for them
+(``datagen_cli.app.COMMANDS``), so that a command imports only what it runs."""

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import click
-from tqdm import tqdm
 
 from datagen_cli.app import cli
 from datagen.limits import RETRIES, RUNS_PER_HOUR, SEED
@@ -44,6 +43,8 @@ class LiveLines:
         self.began = time.monotonic()
         if not self.enabled:
             return
+        from tqdm import tqdm  # (~7 ms to import) only for a terminal's lines
+
         for position, writer in enumerate(plan.plans):
             self.bars[writer.name] = tqdm(
                 total=writer.transactions_planned(),

@@ -7,17 +7,18 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
 from datagen.limits import CONCURRENCY, RETRIES
-from datagen.replay import replay as run_replay
-from datagen.replay.engine import Replayer
-from datagen.replay.report import ReplayReport
 from datagen_cli.app import cli
 from datagen_cli.options import Bounded, Duration, Speed, make_bar, quiet_option, say
 from datagen_cli.signals import exit_code, interruptible
+
+if TYPE_CHECKING:  # the replay engine (~35 ms to import): when the command runs
+    from datagen.replay.engine import Replayer
+    from datagen.replay.report import ReplayReport
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
 
@@ -224,6 +225,8 @@ def replay(
         python generate.py replay output/journeys --to http://127.0.0.1:8080/api/{type} \\
             --speed max --concurrency 8 --header 'Authorization: Bearer …' --report replay.json
     """
+    from datagen.replay import replay as run_replay  # (see TYPE_CHECKING above)
+
     header_map = parse_headers(headers)
     with interruptible(quiet) as (stop, abandon, received):
         result = run_replay(
