@@ -98,9 +98,13 @@ SESSION = {
     "PostgreSQL": (
         "SET jit = off",  # compiling a plan costs more than running a check once
         "SET work_mem = '64MB'",  # a join or grouping of a large table in memory, not on disk
+        # A check reads every row it finds through a cursor (rows fetched a batch at a time),
+        # which PostgreSQL plans for its first 10 % by default: nested loops that cost a
+        # whole-table check seconds (suspended_orgs_run_no_job: 1.5 s of CPU instead of 0.05).
+        "SET cursor_tuple_fraction = 1",
     ),
 }
-"""Settings of the checks' own connections, per database."""
+"""Settings of the checks' own connections, per database (committed: they last the session)."""
 
 
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
@@ -167,6 +171,7 @@ def _run_lane(
         quote = conn.dialect.identifier_preparer.quote_identifier
         for setting in SESSION.get(backend.name, ()):
             conn.exec_driver_sql(setting)
+        conn.commit()  # a SET rolled back with the first check's transaction would be undone
         percent = conn.dialect.paramstyle in ("format", "pyformat")  # a LIKE's % is no placeholder
         while (unit := next_unit(dialect, quote)) is not None:
             try:
