@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from datagen.scenarios.check_groups import simple, units
-from datagen.scenarios.checks import DIALECTS, run_checks, sql_for
+from datagen.scenarios.checks import DIALECTS, run_checks, statements
 from datagen.scenarios.populate import populate, prepare
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -85,8 +85,8 @@ def _alone(plan: Any, url: str) -> dict[str, int]:
                 {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[engine.dialect.name]
             ]
             quote = conn.dialect.identifier_preparer.quote_identifier
-            for check in plan.scenario.checks.values():
-                sql = sql_for(check, dialect, set(plan.tables), quote)
+            alone, _ = statements(plan, dialect, quote)  # (views in their place)
+            for check, sql in zip(plan.scenario.checks.values(), alone):
                 assert sql is not None
                 if conn.dialect.paramstyle in ("format", "pyformat"):
                     sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
@@ -115,8 +115,8 @@ def _same_as_alone(plan: Any, url: str) -> None:
     alone = _alone(plan, url)
     assert {result.name: result.violations for result in results} == alone
     names = list(plan.scenario.checks)
-    sqls = [sql_for(c, "sqlite", set(plan.tables), str) for c in plan.scenario.checks.values()]
-    grouped = {names[m] for unit in units(sqls) if len(unit.members) > 1 for m in unit.members}
+    _, made = statements(plan, "sqlite", str)
+    grouped = {names[m] for unit in made if len(unit.members) > 1 for m in unit.members}
     failing = {name for name, count in alone.items() if count}
     assert len(failing & grouped) >= 4, failing  # groups with some members failing
     assert grouped - failing, grouped  # and others passing
