@@ -138,3 +138,22 @@ def test_grouped_checks_find_what_each_finds_alone_on_postgresql(postgres_db: st
     populate(plan, to=postgres_db, reset=True)
     _broken(plan, postgres_db, BREAK)
     _same_as_alone(plan, postgres_db)
+
+
+@pytest.mark.postgres
+def test_the_checks_session_settings_last_for_every_check(postgres_db: str, tmp_path: Path) -> None:
+    """Each lane's settings hold for its last check too (a rollback must not undo them)."""
+    path = tmp_path / "settings.yaml"
+    settings = "current_setting('jit') <> 'off' OR current_setting('cursor_tuple_fraction') <> '1'"
+    path.write_text(
+        f"include: [{SCENARIOS / 'prod_like.yaml'}]\n"
+        "checks:\n"
+        + "".join(
+            f"  zz_settings_{n}: {{sql: {{postgresql: \"SELECT 1 WHERE {settings}\"}}}}\n"
+            for n in range(4)
+        )
+    )
+    plan = prepare(path, seed=5, scale=0.05)
+    populate(plan, to=postgres_db, reset=True)
+    results = {result.name: result for result in run_checks(plan, postgres_db)}
+    assert [results[f"zz_settings_{n}"].violations for n in range(4)] == [0, 0, 0, 0]
