@@ -149,7 +149,7 @@ def test_the_checks_session_settings_last_for_every_check(postgres_db: str, tmp_
         f"include: [{SCENARIOS / 'prod_like.yaml'}]\n"
         "checks:\n"
         + "".join(
-            f"  zz_settings_{n}: {{sql: {{postgresql: \"SELECT 1 WHERE {settings}\"}}}}\n"
+            f'  zz_settings_{n}: {{sql: {{postgresql: "SELECT 1 WHERE {settings}"}}}}\n'
             for n in range(4)
         )
     )
