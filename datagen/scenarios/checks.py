@@ -7,14 +7,20 @@ per dialect (``postgresql``, ``mysql``, ``sqlite``) where they differ (JSON
 paths), and a database it has no SQL for skips it. ``populate`` runs them
 after writing, ``verify-target`` after comparing: each check reports how
 many rows break it and up to :data:`EXAMPLES` of them.
+
+A scenario's ``views:`` are SQL a check reads as ``{name}`` as if it were a
+table (its columns computed once per row: a job's latest run, a run's
+successors' earliest start). Each statement that reads one computes it, as a
+subquery named after it; checks that filter the same view run as one
+statement (:mod:`check_groups`), so one pass over its tables serves them all.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,16 +65,30 @@ def _short(value: Any) -> str:
 
 
 def sql_for(
-    check: CheckDef, dialect: str, tables: set[str], quote: Any, *, check_tables: bool = True
+    check: CheckDef,
+    dialect: str,
+    tables: set[str],
+    quote: Any,
+    *,
+    views: Mapping[str, str | None] | None = None,
 ) -> str | None:
-    """The check's SQL for ``dialect``, with ``{table}`` names quoted (None: no SQL for it)."""
+    """The check's SQL for ``dialect``, with ``{table}`` names quoted (None: no SQL for it).
+
+    ``views``: what takes the place of each ``{view}`` (see :func:`placed_views`;
+    None: the view has no SQL for ``dialect``, so neither has the check).
+    """
     text = check.sql if isinstance(check.sql, str) else check.sql.get(dialect)
     if text is None:
+        return None
+    views = views or {}
+    if any(views.get(name, "") is None for name in _TABLE.findall(text)):
         return None
 
     def table(match: re.Match[str]) -> str:
         name = match.group(1)
-        if check_tables and name not in tables:
+        if name in views:
+            return str(views[name])
+        if name not in tables:
             raise check.where.error(
                 f"{{{name}}} is not a table of the scenario; tables: {', '.join(sorted(tables))}"
             )
@@ -77,18 +97,74 @@ def sql_for(
     return _TABLE.sub(table, text).strip().rstrip(";")
 
 
+def placed_views(plan: Plan, dialect: str, quote: Any) -> dict[str, str | None]:
+    """What a check's ``{view}`` becomes for ``dialect``: ``(SQL) AS view`` (None: no SQL)."""
+    tables, placed = set(plan.tables), {}
+    for name, view in plan.scenario.views.items():
+        sql = sql_for(view, dialect, tables, quote)
+        placed[name] = None if sql is None else f"({sql}) AS {quote(name)}"
+    return placed
+
+
+def statements(plan: Plan, dialect: str, quote: Any) -> tuple[list[str | None], list[Unit]]:
+    """Each check's own SQL for ``dialect`` (None: none), and the statements that run them.
+
+    Checks are grouped by what they read before views are put in their place:
+    checks filtering the same ``{view}`` are one statement, reading it once.
+    """
+    tables, placed = set(plan.tables), placed_views(plan, dialect, quote)
+    checks = plan.scenario.checks.values()
+    alone = [sql_for(check, dialect, tables, quote, views=placed) for check in checks]
+    marked = {name: None if sql is None else f"{{{name}}}" for name, sql in placed.items()}
+    grouped = [sql_for(check, dialect, tables, quote, views=marked) for check in checks]
+
+    def view(match: re.Match[str]) -> str:
+        return placed.get(match.group(1)) or match.group(0)
+
+    found = [replace(unit, sql=_TABLE.sub(view, unit.sql)) for unit in units(grouped)]
+    return alone, found
+
+
 def validate(plan: Plan) -> None:
-    """Every check names tables the scenario writes (an InputError naming its line)."""
-    tables = set(plan.tables)
+    """Every check names tables the scenario writes, or its views; views name tables.
+
+    A view is named by its name only (its subquery's alias): ``{view} v`` is an
+    error, as is a view named like a table (an InputError naming its line).
+    """
+    tables, views = set(plan.tables), set(plan.scenario.views)
+    for view in plan.scenario.views.values():
+        if view.name in tables:
+            raise view.where.error(f"view {view.name!r} has the name of a table of the scenario")
+        _validate(view, tables, set())
     for check in plan.scenario.checks.values():
-        texts = [check.sql] if isinstance(check.sql, str) else list(check.sql.values())
-        for text in texts:
-            for name in _TABLE.findall(text):
-                if name not in tables:
+        _validate(check, tables, views)
+
+
+def _validate(check: CheckDef, tables: set[str], views: set[str]) -> None:
+    texts = [check.sql] if isinstance(check.sql, str) else list(check.sql.values())
+    for text in texts:
+        for found in _TABLE.finditer(text):
+            name = found.group(1)
+            if name in views:
+                alias = _ALIAS.match(text, found.end())
+                if alias and alias.group(1).upper() not in _AFTER_FROM:
                     raise check.where.error(
-                        f"{{{name}}} is not a table of the scenario; "
-                        f"tables: {', '.join(sorted(tables))}"
+                        f"view {{{name}}} is named {name} in the SQL: write {{{name}}}, "
+                        f"not {{{name}}} {alias.group(1)}"
                     )
+            elif name not in tables:
+                known = ", ".join(sorted(tables))
+                others = f"; views: {', '.join(sorted(views))}" if views else ""
+                raise check.where.error(
+                    f"{{{name}}} is not a table of the scenario; tables: {known}{others}"
+                )
+
+
+_ALIAS = re.compile(r"\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_AFTER_FROM = set(  # what may follow a view's name (anything else would be an alias)
+    "WHERE JOIN LEFT RIGHT INNER OUTER FULL CROSS NATURAL ON USING GROUP HAVING ORDER LIMIT "
+    "UNION EXCEPT INTERSECT WINDOW".split()
+)
 
 
 CONNECTIONS = 2
@@ -98,9 +174,13 @@ SESSION = {
     "PostgreSQL": (
         "SET jit = off",  # compiling a plan costs more than running a check once
         "SET work_mem = '64MB'",  # a join or grouping of a large table in memory, not on disk
+        # A check reads every row it finds through a cursor (rows fetched a batch at a time),
+        # which PostgreSQL plans for its first 10 % by default: nested loops that cost a
+        # whole-table check seconds (suspended_orgs_run_no_job: 1.5 s of CPU instead of 0.05).
+        "SET cursor_tuple_fraction = 1",
     ),
 }
-"""Settings of the checks' own connections, per database."""
+"""Settings of the checks' own connections, per database (committed: they last the session)."""
 
 
 def run_checks(plan: Plan, url: str) -> list[CheckResult]:
@@ -117,19 +197,20 @@ def run_checks(plan: Plan, url: str) -> list[CheckResult]:
     results: list[CheckResult | BaseException | None] = [None] * len(checks)
     failures: list[BaseException] = []  # a lane that could not connect, or crashed
     queue: list[Unit] | None = None  # the statements, made by the first lane connected
+    alone: list[str | None] = []  # each check's own SQL (run alone if its statement fails)
     lock = threading.Lock()
 
-    def next_unit(dialect: str, quote: Any) -> Unit | None:
+    def next_unit(dialect: str, quote: Any) -> tuple[Unit, list[str | None]] | None:
         nonlocal queue
         with lock:
             if queue is None:
-                sqls = [sql_for(check, dialect, set(plan.tables), quote) for check in checks]
+                sqls, queue = statements(plan, dialect, quote)
+                alone.extend(sqls)
                 for i, sql in enumerate(sqls):
                     if sql is None:
                         results[i] = CheckResult(checks[i].name, checks[i].description, None)
-                queue = units(sqls)
                 queue.reverse()
-            return queue.pop() if queue else None
+            return (queue.pop(), alone) if queue else None
 
     def lane() -> None:
         try:
@@ -156,7 +237,7 @@ def run_checks(plan: Plan, url: str) -> list[CheckResult]:
 def _run_lane(
     url: str,
     checks: list[CheckDef],
-    next_unit: Callable[[str, Any], Unit | None],
+    next_unit: Callable[[str, Any], tuple[Unit, list[str | None]] | None],
     results: list[CheckResult | BaseException | None],
 ) -> None:
     """Run statements on one connection until none is left, each check's result in its place."""
@@ -167,18 +248,20 @@ def _run_lane(
         quote = conn.dialect.identifier_preparer.quote_identifier
         for setting in SESSION.get(backend.name, ()):
             conn.exec_driver_sql(setting)
+        conn.commit()  # a SET rolled back with the first check's transaction would be undone
         percent = conn.dialect.paramstyle in ("format", "pyformat")  # a LIKE's % is no placeholder
-        while (unit := next_unit(dialect, quote)) is not None:
+        while (taken := next_unit(dialect, quote)) is not None:
+            unit, alone = taken
             try:
                 found = _run(conn, unit, percent)
             except SQLAlchemyError as exc:
                 conn.rollback()
                 if len(unit.members) > 1:  # which of them: each alone
                     for member in unit.members:
-                        alone = sql_for(checks[member], dialect, set(), quote, check_tables=False)
-                        assert alone is not None
+                        sql = alone[member]
+                        assert sql is not None
                         try:
-                            found = _run(conn, Unit((member,), alone), percent)
+                            found = _run(conn, Unit((member,), sql), percent)
                         except SQLAlchemyError as exc_alone:
                             conn.rollback()
                             results[member] = _failed(checks[member], backend, where, exc_alone)

@@ -77,20 +77,22 @@ def _load(
     _entities(document, shown, scenario, scale)
     _fields(document, shown, scenario)
     _records(document, shown, scenario)
-    _checks(document, shown, scenario)
+    _checks(document, shown, "views", scenario.views)
+    _checks(document, shown, "checks", scenario.checks)
 
 
-def _checks(document: Marked, shown: str, scenario: Scenario) -> None:
-    checks = document.get("checks", Marked())
+def _checks(document: Marked, shown: str, key: str, found: dict[str, CheckDef]) -> None:
+    """The file's ``checks:`` (or ``views:``, the SQL checks read) into ``found``."""
+    checks = document.get(key, Marked())
     for name, given in checks.items():
-        where = Where(shown, checks.lines[name], f"checks.{name}")
+        where = Where(shown, checks.lines[name], f"{key}.{name}")
         if isinstance(given, str):
             sql: Any = given
             description = ""
         else:
             sql, description = _plain(given["sql"]), str(given.get("description", ""))
-        scenario.checks.pop(str(name), None)  # a later file's check of the same name wins
-        scenario.checks[str(name)] = CheckDef(str(name), sql, where, description)
+        found.pop(str(name), None)  # a later file's check of the same name wins
+        found[str(name)] = CheckDef(str(name), sql, where, description)
 
 
 def _reference_date(value: Any, where: Where) -> datetime:

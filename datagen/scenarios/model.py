@@ -127,6 +127,7 @@ class Scenario:
     records: dict[str, list[RecordDef]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # entities by first mention, file order
     checks: dict[str, CheckDef] = field(default_factory=dict)  # name -> check, in file order
+    views: dict[str, CheckDef] = field(default_factory=dict)  # name -> SQL checks read as {name}
 
     def mention(self, entity: str) -> None:
         if entity not in self.order:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from datagen.scenarios.check_groups import simple, units
-from datagen.scenarios.checks import DIALECTS, run_checks, sql_for
+from datagen.scenarios.checks import DIALECTS, run_checks, statements
 from datagen.scenarios.populate import populate, prepare
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -85,8 +85,8 @@ def _alone(plan: Any, url: str) -> dict[str, int]:
                 {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[engine.dialect.name]
             ]
             quote = conn.dialect.identifier_preparer.quote_identifier
-            for check in plan.scenario.checks.values():
-                sql = sql_for(check, dialect, set(plan.tables), quote)
+            alone, _ = statements(plan, dialect, quote)  # (views in their place)
+            for check, sql in zip(plan.scenario.checks.values(), alone):
                 assert sql is not None
                 if conn.dialect.paramstyle in ("format", "pyformat"):
                     sql = sql.replace("%", "%%")  # a LIKE's % is not a placeholder
@@ -115,8 +115,8 @@ def _same_as_alone(plan: Any, url: str) -> None:
     alone = _alone(plan, url)
     assert {result.name: result.violations for result in results} == alone
     names = list(plan.scenario.checks)
-    sqls = [sql_for(c, "sqlite", set(plan.tables), str) for c in plan.scenario.checks.values()]
-    grouped = {names[m] for unit in units(sqls) if len(unit.members) > 1 for m in unit.members}
+    _, made = statements(plan, "sqlite", str)
+    grouped = {names[m] for unit in made if len(unit.members) > 1 for m in unit.members}
     failing = {name for name, count in alone.items() if count}
     assert len(failing & grouped) >= 4, failing  # groups with some members failing
     assert grouped - failing, grouped  # and others passing
@@ -138,3 +138,22 @@ def test_grouped_checks_find_what_each_finds_alone_on_postgresql(postgres_db: st
     populate(plan, to=postgres_db, reset=True)
     _broken(plan, postgres_db, BREAK)
     _same_as_alone(plan, postgres_db)
+
+
+@pytest.mark.postgres
+def test_the_checks_session_settings_last_for_every_check(postgres_db: str, tmp_path: Path) -> None:
+    """Each lane's settings hold for its last check too (a rollback must not undo them)."""
+    path = tmp_path / "settings.yaml"
+    settings = "current_setting('jit') <> 'off' OR current_setting('cursor_tuple_fraction') <> '1'"
+    path.write_text(
+        f"include: [{SCENARIOS / 'prod_like.yaml'}]\n"
+        "checks:\n"
+        + "".join(
+            f'  zz_settings_{n}: {{sql: {{postgresql: "SELECT 1 WHERE {settings}"}}}}\n'
+            for n in range(4)
+        )
+    )
+    plan = prepare(path, seed=5, scale=0.05)
+    populate(plan, to=postgres_db, reset=True)
+    results = {result.name: result for result in run_checks(plan, postgres_db)}
+    assert [results[f"zz_settings_{n}"].violations for n in range(4)] == [0, 0, 0, 0]
