@@ -233,8 +233,10 @@ class Multiplexer:
         elif timed:  # the next transaction's intended time
             due = writer.intended(self.ahead)  # type: ignore[arg-type]
             timeout = min(timeout, max(0.0, due - self.now()))
-        if self.busy == len(self.retrying):  # nothing on the wire
-            writer.stop.wait(timeout)
+        if self.busy == len(self.retrying):  # nothing on the wire: a plain sleep
+            # (not the stop Event's wait: a multiprocessing Condition, in Python, several
+            # system calls; the stop signal is looked at every STOP_CHECK seconds anyway)
+            time.sleep(timeout)
             return
         events = self.poller.poll(timeout)
         if events:
