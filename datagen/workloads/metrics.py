@@ -8,8 +8,10 @@ histograms (microseconds, 3 significant digits), which merge across
 connections and processes without keeping every value. A commit appends its
 values to an array (tens of nanoseconds, where the histogram's own
 ``record_value``, in Python, takes microseconds of the CPU the writer shares
-with the server); they go into the histograms a batch at a time, each
-distinct value once, before anything reads them.
+with the server); they go into the histograms a batch at a time, counted
+with numpy, before anything reads them, and percentiles are read with numpy
+too (``hdrh`` walks its counts in Python: milliseconds a writer's process
+would hold the GIL its connections wait for).
 """
 
 from __future__ import annotations
