@@ -346,9 +346,20 @@ def _text(value: Any) -> bytes | None:
     return to_json(value).encode()
 
 
+_DATES: dict[date, bytes] = {}  # the dates' texts: a writer's rows share a few days
+
+
+def _date_text(value: date) -> bytes:
+    if len(_DATES) >= 4096:
+        _DATES.clear()
+    text = _DATES[value] = value.isoformat().encode()
+    return text
+
+
 def texts(values: Sequence[Any]) -> list[bytes | None]:
-    """``values`` in PostgreSQL's text format (as ``_text`` makes each; text and integers
-    inline, without a call)."""
+    """``values`` in PostgreSQL's text format (as ``_text`` makes each; text, integers and
+    dates inline, without a call, a date's text made once)."""
+    dates = _DATES
     return [
         (
             value.encode()
@@ -356,7 +367,7 @@ def texts(values: Sequence[Any]) -> list[bytes | None]:
             else (
                 b"%d" % value
                 if kind is int
-                else value.isoformat().encode() if kind is date else _text(value)
+                else (dates.get(value) or _date_text(value)) if kind is date else _text(value)
             )
         )
         for value in values

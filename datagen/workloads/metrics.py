@@ -8,8 +8,10 @@ histograms (microseconds, 3 significant digits), which merge across
 connections and processes without keeping every value. A commit appends its
 values to an array (tens of nanoseconds, where the histogram's own
 ``record_value``, in Python, takes microseconds of the CPU the writer shares
-with the server); they go into the histograms a batch at a time, each
-distinct value once, before anything reads them.
+with the server); they go into the histograms a batch at a time, counted
+with numpy, before anything reads them, and percentiles are read with numpy
+too (``hdrh`` walks its counts in Python: milliseconds a writer's process
+would hold the GIL its connections wait for).
 """
 
 from __future__ import annotations
@@ -39,19 +41,42 @@ def record(hist: HdrHistogram, seconds: float) -> None:
 
 
 def record_all(hist: HdrHistogram, microseconds: array) -> None:
-    """Record every value of ``microseconds`` (clipped as ``record`` does), each distinct one once.
+    """Record every value of ``microseconds`` (clipped as ``record`` does) at once.
 
-    The same histogram as ``record`` of each: a value and its histogram bucket's
-    lowest value count in the same bucket, so they are rounded down to it first.
+    The same histogram as ``record`` of each, its counts added with numpy
+    (each value's place in the counts array worked out as ``hdrh`` does it,
+    ``_counts_index_for``): ``record_value`` is Python, microseconds a value,
+    and a writer's process holds the GIL its connections wait for meanwhile.
     """
     if not microseconds:
         return
     values = np.clip(np.frombuffer(microseconds, dtype=np.int64), LOWEST_US, HIGHEST_US)
-    # the bucket's resolution: 2,048 sub-buckets (3 digits), so all but the top 11 bits go
-    shift = np.maximum(np.floor(np.log2(values)).astype(np.int64) - 10, 0)
-    distinct, counts = np.unique((values >> shift) << shift, return_counts=True)
-    for value, count in zip(distinct.tolist(), counts.tolist()):
-        hist.record_value(value, count)
+    # the smallest power of 2 holding the value: its bit length (frexp's exponent, exact)
+    pow2ceiling = np.frexp((values | hist.sub_bucket_mask).astype(np.float64))[1]
+    bucket = pow2ceiling - hist.unit_magnitude - (hist.sub_bucket_half_count_magnitude + 1)
+    sub_bucket = values >> (bucket + hist.unit_magnitude)
+    index = ((bucket + 1) << hist.sub_bucket_half_count_magnitude) + (
+        sub_bucket - hist.sub_bucket_half_count
+    )
+    counts = np.ctypeslib.as_array(hist.counts)
+    counts += np.bincount(index, minlength=hist.counts_len).astype(counts.dtype)
+    hist.total_count += len(values)
+    hist.min_value = min(hist.min_value, int(values.min()))
+    hist.max_value = max(hist.max_value, int(values.max()))
+
+
+def value_at_percentile(hist: HdrHistogram, percentile: float) -> int:
+    """``hist.get_value_at_percentile(percentile)``, its counts summed by numpy (the same value:
+    ``hdrh`` walks the counts array in Python, milliseconds the live status held the GIL)."""
+    target = max(int(min(percentile, 100.0) * hist.total_count / 100 + 0.5), 1)
+    cumulative = np.cumsum(np.ctypeslib.as_array(hist.counts))
+    index = int(np.searchsorted(cumulative, target, side="left"))
+    if index >= hist.counts_len:
+        return 0
+    value = hist.get_value_from_index(index)
+    if percentile:
+        return int(hist.get_highest_equivalent_value(value))
+    return int(hist.get_lowest_equivalent_value(value))
 
 
 def percentiles_ms(hist: HdrHistogram) -> dict[str, float] | None:
@@ -60,7 +85,7 @@ def percentiles_ms(hist: HdrHistogram) -> dict[str, float] | None:
         return None
     result = {}
     for name, q in PERCENTILES:
-        value = hist.get_max_value() if q == 100.0 else hist.get_value_at_percentile(q)
+        value = hist.get_max_value() if q == 100.0 else value_at_percentile(hist, q)
         result[name] = round(value / 1000, 3)
     return result
 
@@ -133,6 +158,46 @@ class Stats:
                 if shown > bucket[3]:
                     bucket[3] = shown
 
+    def committed_many(self, commits: "Commits") -> None:
+        """One-row transactions a single thread committed (``Commits``), all at once.
+
+        The same values ``committed`` would have recorded for each, worked out
+        with numpy: that thread's per-transaction cost is four appends.
+        """
+        if not commits.index:
+            return
+        index = np.array(commits.index, dtype=np.int64)  # copies: the arrays are emptied
+        ended = np.array(commits.ended, dtype=np.float64)
+        service = ended - np.array(commits.sent, dtype=np.float64)
+        latency = None
+        if commits.speed is not None:
+            intended = commits.t0 + np.array(commits.due, dtype=np.float64) / commits.speed
+            latency = ended - intended
+        shown = service if latency is None else latency
+        seconds = (ended - commits.t0).astype(np.int64)
+        with self.lock:
+            self.transactions += len(index)
+            self.rows += len(index)
+            np.frombuffer(self.status, dtype=np.uint8)[index] = 1
+            self._services.frombytes((service * 1_000_000).astype(np.int64).tobytes())
+            if latency is not None:
+                self._latencies.frombytes((latency * 1_000_000).astype(np.int64).tobytes())
+            if len(self._services) >= FLUSH_EVERY:
+                self._flush()
+            for second in np.unique(seconds).tolist():
+                values = shown[seconds == second]
+                count, total, worst = len(values), float(values.sum()), float(values.max())
+                bucket = self.timeline.get(second)
+                if bucket is None:
+                    self.timeline[second] = [count, count, total, worst]
+                else:
+                    bucket[0] += count
+                    bucket[1] += count
+                    bucket[2] += total
+                    if worst > bucket[3]:
+                        bucket[3] = worst
+        commits.clear()
+
     def attempt_failed(self, kind: str, retried: bool) -> None:
         with self.lock:
             self.attempts_failed[kind] += 1
@@ -161,8 +226,8 @@ class Stats:
                 "failed": self.failed,
                 "retries": self.retries,
                 "handed_out": self.handed_out,
-                "p50_ms": shown.get_value_at_percentile(50) / 1000,
-                "p99_ms": shown.get_value_at_percentile(99) / 1000,
+                "p50_ms": value_at_percentile(shown, 50) / 1000,
+                "p99_ms": value_at_percentile(shown, 99) / 1000,
             }
 
     def to_wire(self) -> dict[str, Any]:
@@ -238,3 +303,23 @@ def merged_status(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for name in ("p50_ms", "p99_ms"):
         status[name] = max(part[name] for part in parts)
     return status
+
+
+class Commits:
+    """One thread's one-row commits, kept in arrays until ``Stats.committed_many`` takes them.
+
+    Per transaction: its number, when it was due (schedule seconds), sent and
+    committed (the clock's seconds).
+    """
+
+    def __init__(self, t0: float, speed: float | None) -> None:
+        self.t0 = t0
+        self.speed = speed
+        self.index = array("q")
+        self.due = array("d")
+        self.sent = array("d")
+        self.ended = array("d")
+
+    def clear(self) -> None:
+        """Empty (the same arrays: a caller may hold them)."""
+        del self.index[:], self.due[:], self.sent[:], self.ended[:]

@@ -22,13 +22,15 @@ from typing import Any
 from datagen.errors import DataGenError
 from datagen.workloads.database import OK, Session, _raise, texts
 from datagen.replay.clock import SystemClock
-from datagen.workloads.metrics import Stats
+from datagen.workloads.metrics import Commits, Stats
 from datagen.workloads.schedule import Txn
 from datagen.workloads.writer import Writer
 
 MAX_BACKOFF = 2.0
 STOP_CHECK = 0.005  # seconds between looks at the stop signal
 QUEUED = 64  # transactions waiting for one busy connection (affinity: key)
+FLUSH = 0.05  # seconds between handing the commits to the writer's Stats (its live status)
+FLUSH_COUNT = 4096  # commits, at most, between two
 
 
 def run_writer(writer: Writer, t0: float | None = None) -> Stats:
@@ -92,6 +94,8 @@ class Multiplexer:
         self.now = time.monotonic
         self.stopped = False
         self.next_check = 0.0
+        self.commits = Commits(writer.t0, writer.speed)
+        self.next_flush = 0.0
 
     def run(self) -> None:
         try:
@@ -107,6 +111,7 @@ class Multiplexer:
                     return
                 self._wait()
         finally:
+            self.writer.stats.committed_many(self.commits)
             self.poller.close()
 
     def _stopping(self) -> bool:
@@ -121,6 +126,9 @@ class Multiplexer:
         if now >= self.next_check:
             self.next_check = now + STOP_CHECK
             self.stopped = self.writer.stop.is_set()
+            if now >= self.next_flush or len(self.commits.index) >= FLUSH_COUNT:
+                self.next_flush = now + FLUSH
+                self.writer.stats.committed_many(self.commits)
         return self.stopped
 
     # Connections ----------------------------------------------------------------------
@@ -157,10 +165,11 @@ class Multiplexer:
 
     def _hand_out(self) -> None:
         writer = self.writer
-        speed = writer.speed
-        now = self.now()
+        speed, t0 = writer.speed, writer.t0
+        now = self.now()  # the sending time of those sent now
         source = writer._source
         free = self.free
+        stats = writer.stats
         while not self.exhausted:
             if not self.affinity and not free:
                 return
@@ -169,7 +178,7 @@ class Multiplexer:
             if txn is None:
                 self.exhausted = True
                 return
-            if speed is not None and writer.t0 + txn.due / speed > now:
+            if speed is not None and t0 + txn.due / speed > now:
                 self.ahead = txn  # not due yet
                 return
             if self.affinity:
@@ -179,19 +188,19 @@ class Multiplexer:
                         self.ahead = txn  # that connection is far behind: wait for it
                         return
                     channel.waiting.append(txn)
-                    writer.stats.handed_out += 1
+                    stats.handed_out += 1
                     continue
             else:
                 channel = free.pop()
-            writer.stats.handed_out += 1
+            stats.handed_out += 1
             self.busy += 1
-            self._send(channel, txn)
+            self._send(channel, txn, now)
 
-    def _send(self, channel: Channel, txn: Txn) -> None:
+    def _send(self, channel: Channel, txn: Txn, now: float | None = None) -> None:
         if channel.txn is not txn:
             channel.attempt = 0
         channel.txn, channel.retry_at = txn, None
-        channel.started = self.now()
+        channel.started = self.now() if now is None else now
         try:
             if channel.fd is None:
                 self._connect(channel)
@@ -203,7 +212,7 @@ class Multiplexer:
         """The connection's transaction is done: its next one, or it is free."""
         channel.txn = None
         self.busy -= 1
-        if channel.waiting and not self.writer.stop.is_set():
+        if channel.waiting and not self._stopping():
             self.busy += 1
             self._send(channel, channel.waiting.popleft())
         elif not self.affinity:
@@ -214,43 +223,58 @@ class Multiplexer:
     def _wait(self) -> None:
         writer = self.writer
         timeout = 0.1
-        if self.retrying or (self.ahead is not None and writer.speed is not None):
+        timed = self.ahead is not None and writer.speed is not None
+        if self.retrying:
             deadlines = [c.retry_at for c in self.retrying if c.retry_at is not None]
-            if self.ahead is not None and writer.speed is not None:
-                deadlines.append(writer.intended(self.ahead))
+            if timed:
+                deadlines.append(writer.intended(self.ahead))  # type: ignore[arg-type]
             if deadlines:
                 timeout = min(timeout, max(0.0, min(deadlines) - self.now()))
-        if self.busy == len(self.retrying):  # nothing on the wire
-            writer.stop.wait(timeout)
+        elif timed:  # the next transaction's intended time
+            due = writer.intended(self.ahead)  # type: ignore[arg-type]
+            timeout = min(timeout, max(0.0, due - self.now()))
+        if self.busy == len(self.retrying):  # nothing on the wire: a plain sleep
+            # (not the stop Event's wait: a multiprocessing Condition, in Python, several
+            # system calls; the stop signal is looked at every STOP_CHECK seconds anyway)
+            time.sleep(timeout)
             return
-        by_fd = self.by_fd
-        for fd, _ in self.poller.poll(timeout):
-            channel = by_fd.get(fd)
-            if channel is not None and channel.txn is not None and channel.retry_at is None:
-                self._read(channel)
+        events = self.poller.poll(timeout)
+        if events:
+            self._read(events)
 
-    def _read(self, channel: Channel) -> None:
-        pgconn = channel.pgconn
-        try:
-            pgconn.consume_input()
-            if pgconn.is_busy():
-                return
-            result = pgconn.get_result()
-            while pgconn.get_result() is not None:  # the end of the results
-                pass
-            if result is None or result.status not in OK:
-                _raise(result, pgconn)
-        except (DataGenError, channel.session.driver_error()) as exc:
-            self._failed(channel, exc)
-            return
-        writer = self.writer
-        txn = channel.txn
-        assert txn is not None
+    def _read(self, events: list[tuple[int, int]]) -> None:
+        """The results of the connections ``events`` names, their commits recorded.
+
+        One clock reading for all of them, taken when the poll returned (as
+        pgbench reads its clock once per wake-up): their answers were in by then.
+        """
         end = self.now()
-        speed = writer.speed
-        latency = None if speed is None else end - (writer.t0 + txn.due / speed)
-        writer.stats.committed(txn.index, 1, int(end - writer.t0), latency, end - channel.started)
-        self._finished(channel)
+        by_fd = self.by_fd
+        commits = self.commits
+        index, due, sent, ended = commits.index, commits.due, commits.sent, commits.ended
+        for fd, _ in events:
+            channel = by_fd.get(fd)
+            txn = None if channel is None else channel.txn
+            if txn is None or channel.retry_at is not None:  # type: ignore[union-attr]
+                continue
+            pgconn = channel.pgconn  # type: ignore[union-attr]
+            try:
+                pgconn.consume_input()
+                if pgconn.is_busy():
+                    continue
+                result = pgconn.get_result()
+                while pgconn.get_result() is not None:  # the end of the results
+                    pass
+                if result is None or result.status not in OK:
+                    _raise(result, pgconn)
+            except (DataGenError, channel.session.driver_error()) as exc:  # type: ignore
+                self._failed(channel, exc)  # type: ignore[arg-type]
+                continue
+            index.append(txn.index)
+            due.append(txn.due)
+            sent.append(channel.started)  # type: ignore[union-attr]
+            ended.append(end)
+            self._finished(channel)  # type: ignore[arg-type]
 
     def _failed(self, channel: Channel, exc: BaseException) -> None:
         writer = self.writer

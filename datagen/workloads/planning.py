@@ -16,7 +16,10 @@ from datagen.workloads.values import RowMaker
 
 NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB", "sqlite": "SQLite"}
 MAX_PROCESSES = 4  # of one writer (pgbench's -j in the bench)
-CONNECTIONS_PER_PROCESS = 8  # at least: a process waiting on fewer wakes up per transaction
+# At least: a process waiting on fewer wakes up more often for fewer answers. At 32
+# connections on 2 cores, 2 processes of 16 took 25 µs of client CPU a transaction where
+# 4 of 8 took 32 (bench_load, 4 runs, each ratio to pgbench as good or better).
+CONNECTIONS_PER_PROCESS = 16
 
 
 @dataclass

@@ -142,17 +142,22 @@ class RowMaker:
 
     def row(self, position: int, run: int, due: float, keys: tuple[str, ...]) -> Row:
         """Row ``position`` (0-based in its transaction) of run ``run``, due at ``due``."""
-        row: Row = {}
         if self.days:
             number = int(due // DAY)
             if number != self._day_number:
                 self._day_values = [(n, day + timedelta(days=number)) for n, day in self.days]
                 self._day_number = number
-            row.update(self._day_values)
-        row.update(zip(self.pool_names, keys))
+            row: Row = dict(self._day_values)
+        else:
+            row = {}
+        if keys:
+            row.update(zip(self.pool_names, keys))
         row.update(self.build(position))
-        for name, which in self.numbers:
-            row[name] = run if which == "run" else position
+        if self.numbers:
+            for name, which in self.numbers:
+                row[name] = run if which == "run" else position
+        if not self.templates:
+            return row
         for name, text, generator in self.templates:
             try:
                 row[name] = text.format_map({"run": run, "n": position + 1, **row})

@@ -181,12 +181,12 @@ def test_the_same_counters_as_one_upsert_lose_nothing(run, workload_file, postgr
         "counters: {columns: {site: text, hits: integer}",
         "counters: {columns: {site: text, hits: integer, delta: integer}",
     )
-    path = workload_file(safe.replace("connections: 8", "connections: 16"))  # two processes
+    path = workload_file(safe.replace("connections: 8", "connections: 32"))  # two processes
     result = run("load", path, "--to", postgres_db, "--reset", "--speed", "max")
     assert result.exit_code == 0, result.output
     assert "Check: nothing lost: counters (3 rows merged)" in result.output  # every sum exact
     dry = run("load", path, "--dry-run", "--to", postgres_db)
-    assert "runs in 2 processes sharing its 16 connections" in dry.output
+    assert "runs in 2 processes sharing its 32 connections" in dry.output
 
 
 AFFINITY = """
