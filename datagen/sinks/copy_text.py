@@ -79,7 +79,11 @@ def _text_column(values: list[Any], column: Column) -> list[str]:
     try:
         joined = "".join(values)  # a TypeError if one is None or not a string
     except TypeError:
-        return _careful_column(values, column)
+        if not _TEXTS.issuperset(map(type, values)):
+            return _careful_column(values, column)
+        if special("".join([v for v in values if v is not None])):  # (not NULL's backslash)
+            return [NULL if v is None else escape(v) for v in values]
+        return [NULL if v is None else v for v in values]
     return [escape(v) for v in values] if special(joined) else values
 
 
@@ -149,6 +153,7 @@ _FORMATS: dict[str, Callable[[list[Any], Column], list[str]]] = {
     "json": _json_column,
 }
 dumps, NON_STR_KEYS = orjson.dumps, orjson.OPT_NON_STR_KEYS
+_TEXTS = frozenset((str, type(None)))
 _INTEGERS = frozenset((int, type(None)))
 _NUMBERS = frozenset((int, float, type(None)))
 _ZONE = attrgetter("tzinfo")
