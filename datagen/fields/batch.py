@@ -136,8 +136,9 @@ class Batch:
             batch, mask = self._origin
             whole = batch._memo.get(path)
             if whole is not None:
-                found = self._memo[path] = whole[mask]
-                return found
+                mine: np.ndarray = whole[mask]
+                self._memo[path] = mine
+                return mine
         columns = self.columns
         if path not in columns.leaves:
             raise SchemaError(
