@@ -31,8 +31,17 @@ def some_groups(random: Random) -> list[str]:
 
 def local_part(full_name: str) -> str:
     """``maria.lopez`` from "María López", in ASCII whatever the locale's script."""
-    words = [re.sub(r"[^a-z0-9]", "", anyascii(w).lower()) for w in full_name.split()]
-    return ".".join(w for w in words if w) or "user"
+    words = []
+    for word in full_name.split():  # anyascii and the regex only where they change something
+        word = (word if word.isascii() else anyascii(word)).lower()
+        if not word.isalnum():  # (ASCII and lower-case: alphanumeric is [a-z0-9])
+            word = _NOT_ALNUM.sub("", word)
+        if word:
+            words.append(word)
+    return ".".join(words) or "user"
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def email_of(full_name: str, code: str, org_domain: str | None, mailbox: str) -> str:

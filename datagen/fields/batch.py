@@ -111,13 +111,17 @@ def unwrapped(value: Any) -> Any:
 class Batch:
     """The columns of one set of rows of one entity: each computed once."""
 
-    def __init__(self, columns: Columns, rows: np.ndarray):
+    def __init__(
+        self, columns: Columns, rows: np.ndarray, origin: tuple[Batch, np.ndarray] | None = None
+    ):
         self.columns = columns
         self.rows = np.asarray(rows, dtype=np.int64)
         self.size = len(self.rows)
         self._memo: dict[str, np.ndarray] = {}
         self._python: dict[str, list[Any]] = {}
         self._busy: list[str] = []
+        self._reads: dict[str, np.ndarray] = {}  # other rows' fields (``org_id.domain``)
+        self._origin = origin  # (batch, mask): a subset's rows are batch's rows[mask]
 
     @property
     def lineage(self) -> Population:
@@ -128,6 +132,13 @@ class Batch:
         found = self._memo.get(path)
         if found is not None:
             return found
+        if self._origin is not None:  # computed for the whole batch already: its rows' values
+            batch, mask = self._origin
+            whole = batch._memo.get(path)
+            if whole is not None:
+                mine: np.ndarray = whole[mask]
+                self._memo[path] = mine
+                return mine
         columns = self.columns
         if path not in columns.leaves:
             raise SchemaError(
@@ -148,9 +159,17 @@ class Batch:
     def read(self, path: str) -> np.ndarray:
         """``path`` of these rows, or of the rows their reference points to (``org_id.domain``)."""
         head, _, rest = path.partition(".")
-        if rest and head in self.columns.references:
-            return self.lineage.field_of(self.columns.entity, head, rest, self.rows)
-        return self.value(path)
+        if not rest or head not in self.columns.references:
+            return self.value(path)
+        found = self._reads.get(path)
+        if found is None:
+            if self._origin is not None:  # read once for the whole batch, shared by its subsets
+                batch, mask = self._origin
+                found = batch.read(path)[mask]
+            else:
+                found = self.lineage.field_of(self.columns.entity, head, rest, self.rows)
+            self._reads[path] = found
+        return found
 
     def python(self, path: str) -> list[Any]:
         """``read(path)`` as the documents' Python values (converted once)."""
@@ -160,8 +179,14 @@ class Batch:
         return found
 
     def subset(self, mask: np.ndarray) -> Batch:
-        """The batch of the rows where ``mask`` holds (sharing nothing with this one)."""
-        return Batch(self.columns, self.rows[mask])
+        """The batch of the rows where ``mask`` holds.
+
+        A value is a pure function of its row, so the subset takes the fields
+        this batch has computed, and other rows' fields it reads are read once
+        for this batch's rows (the branches of a ``cases`` read them once, not
+        once each).
+        """
+        return Batch(self.columns, self.rows[mask], origin=(self, mask))
 
     def seed(self, path: str, *salt: object) -> int:
         return self.columns.seed(path, *salt)

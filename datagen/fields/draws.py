@@ -192,7 +192,7 @@ def _derive(spec: Derive, batch: Batch, path: str) -> np.ndarray:
         )
         for n, arg in enumerate(spec.args)
     ]
-    return objects([spec.function(*values) for values in zip(*lists)] if lists else [])
+    return objects(list(map(spec.function, *lists)) if lists else [])
 
 
 @evaluate.register

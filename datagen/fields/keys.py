@@ -10,9 +10,16 @@ import numpy as np
 
 def keys_of(seed: int, provider: str, indices: Any) -> list[str]:
     """``[entity_key(seed, provider, i) for i in indices]``, formatted by numpy at once."""
-    digest, prefix = hashlib.blake2b, f"{seed}\x1f{provider}\x1f"
-    digests = b"".join([digest(f"{prefix}{i}".encode(), digest_size=16).digest() for i in indices])
-    return _uuid_texts(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16))
+    # The prefix hashed once and its state copied: blake2b(prefix + index) at 60 % of the cost
+    # of a new hash a key (most of which is parsing digest_size).
+    copy = hashlib.blake2b(f"{seed}\x1f{provider}\x1f".encode(), digest_size=16).copy
+    digests = []
+    for index in indices:
+        state = copy()
+        state.update(b"%d" % index)
+        digests.append(state.digest())
+    raw = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 16)
+    return _uuid_texts(raw)
 
 
 def uuids_of(high: np.ndarray, low: np.ndarray) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,12 @@ def to_times(values: np.ndarray) -> np.ndarray:
 
 def datetimes(values: np.ndarray, zone: Any) -> list[datetime | None]:
     """A time column as the datetimes of the documents (in ``zone``; None where none)."""
-    result: list[datetime | None] = []
     fixed = zone if isinstance(zone, timezone) else None
+    if fixed is not None and len(values):
+        found = _whole_seconds(values, fixed)
+        if found is not None:
+            return found
+    result: list[datetime | None] = []
     at = datetime.fromtimestamp
     for micros in values.tolist():
         if micros == NULL_TIME:
@@ -50,4 +55,18 @@ def datetimes(values: np.ndarray, zone: Any) -> list[datetime | None]:
             continue
         moment = _EPOCH + timedelta(microseconds=micros)
         result.append(moment.astimezone(zone) if zone is not None else moment.replace(tzinfo=None))
+    return result
+
+
+def _whole_seconds(values: np.ndarray, zone: timezone) -> list[datetime | None] | None:
+    """:func:`datetimes` in a fixed zone at once, if every time is a whole second (else None)."""
+    missing = values == NULL_TIME
+    times = np.where(missing, 0, values) if missing.any() else values
+    if (times % MICROS).any():
+        return None
+    result: list[datetime | None] = list(
+        map(datetime.fromtimestamp, (times // MICROS).tolist(), repeat(zone))
+    )
+    for place in np.flatnonzero(missing).tolist():
+        result[place] = None
     return result

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-import orjson
-
 from datagen.driver import Batch, Files, Load, Prepare, Rows, write
 from datagen.engines import check_target, current, using
 from datagen.errors import InputError
-from datagen.formats import Chunk
+from datagen.formats import Chunk, jsonl
 from datagen.limits import check_inputs
 from datagen.manifest import MANIFEST_NAME, Manifest, build_manifest
 from datagen.runs import write_run
@@ -255,7 +253,7 @@ def table_manifest(plan: Plan, table: str, sha256: str) -> Manifest:
 
 def jsonl_chunk(rows: list[Document]) -> bytes:
     """The bytes a shard's rows add to their table's JSONL file."""
-    return b"\n".join(map(orjson.dumps, rows)) + b"\n" if rows else b""
+    return jsonl(rows)  # one buffer: joining kept lines costs ~3 µs a line
 
 
 _regenerated: dict[tuple[str, int, float], dict[str, str]] = {}

@@ -11,9 +11,8 @@ ISO 8601 timestamps, and backslash, tab, newline and carriage return escaped
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Callable, Sequence
 
 import orjson
@@ -80,20 +79,38 @@ def _text_column(values: list[Any], column: Column) -> list[str]:
     try:
         joined = "".join(values)  # a TypeError if one is None or not a string
     except TypeError:
-        return _careful_column(values, column)
-    return [escape(v) for v in values] if _SPECIAL.search(joined) else values
+        if not _TEXTS.issuperset(map(type, values)):
+            return _careful_column(values, column)
+        if special("".join([v for v in values if v is not None])):  # (not NULL's backslash)
+            return [NULL if v is None else escape(v) for v in values]
+        return [NULL if v is None else v for v in values]
+    return [escape(v) for v in values] if special(joined) else values
+
+
+def special(text: str) -> bool:
+    """Whether ``text`` holds a backslash, tab, newline or carriage return.
+
+    Four substring searches (memchr) take ~1 % of a regex character class' time.
+    """
+    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
 
 
 def _integer_column(values: list[Any], column: Column) -> list[str]:
-    if all(v.__class__ is int or v is None for v in values):
-        return [NULL if v is None else str(v) for v in values]
+    if _INTEGERS.issuperset(map(type, values)):  # (not bool: a bool's type is bool)
+        return _texts(values)
     return _careful_column(values, column)
 
 
 def _float_column(values: list[Any], column: Column) -> list[str]:
-    if all(v.__class__ is float or v.__class__ is int or v is None for v in values):
-        return [NULL if v is None else str(v) for v in values]
+    if _NUMBERS.issuperset(map(type, values)):
+        return _texts(values)
     return _careful_column(values, column)
+
+
+def _texts(values: list[Any]) -> list[str]:
+    if None in values:
+        return [NULL if v is None else str(v) for v in values]
+    return list(map(str, values))
 
 
 def _boolean_column(values: list[Any], column: Column) -> list[str]:
@@ -103,12 +120,18 @@ def _boolean_column(values: list[Any], column: Column) -> list[str]:
 
 
 def _timestamp_column(values: list[Any], column: Column) -> list[str]:
-    present = [v for v in values if v is not None]
-    if not all(v.__class__ is datetime and v.tzinfo is UTC for v in present):
-        return _careful_column(values, column)
+    nulls = None in values
+    present = [v for v in values if v is not None] if nulls else values
+    if not present:
+        return [NULL] * len(values)
+    if {datetime} != set(map(type, present)) or {id(UTC)} != set(map(id, map(_ZONE, present))):
+        return _careful_column(values, column)  # (a datetime's zone must be UTC itself)
     # ["2024-01-01T00:00:00+00:00", …] in one call: ISO 8601 with its offset, as PostgreSQL reads
-    texts = iter(orjson.dumps(present)[2:-2].decode().split('","'))
-    return [NULL if v is None else next(texts) for v in values]
+    texts = orjson.dumps(present)[2:-2].decode().split('","')
+    if not nulls:
+        return texts
+    found = iter(texts)
+    return [NULL if v is None else next(found) for v in values]
 
 
 def _json_column(values: list[Any], column: Column) -> list[str]:
@@ -129,5 +152,8 @@ _FORMATS: dict[str, Callable[[list[Any], Column], list[str]]] = {
     "timestamp": _timestamp_column,
     "json": _json_column,
 }
-_SPECIAL = re.compile(r"[\\\t\n\r]")
 dumps, NON_STR_KEYS = orjson.dumps, orjson.OPT_NON_STR_KEYS
+_TEXTS = frozenset((str, type(None)))
+_INTEGERS = frozenset((int, type(None)))
+_NUMBERS = frozenset((int, float, type(None)))
+_ZONE = attrgetter("tzinfo")

@@ -4,7 +4,7 @@ foreign keys added after the rows (against the real server)."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import pytest
@@ -71,6 +71,26 @@ def test_copy_text_is_the_careful_encoding_column_by_column() -> None:
         assert text([record]) == careful(record)
     assert text(records).count("\n") == len(records) and "\r" not in text(records)
     assert text([]) == ""
+
+
+def test_columns_with_nulls_and_odd_types_take_the_careful_way_or_agree_with_it() -> None:
+    columns = (
+        Column("a", "text"),
+        Column("b", "integer"),
+        Column("e", "float"),
+        Column("t", "timestamp"),
+    )
+    text, careful = copy_text_encoder(columns), careful_line_of(columns)
+    paris = timezone(timedelta(hours=1))
+    cases = [
+        [{"a": "x", "b": 1, "e": 1.5, "t": None}, {"a": None, "b": None, "e": None, "t": None}],
+        [{"a": "tab\there", "b": True, "e": 2}, {"a": None, "b": 3, "e": False}],
+        [{"a": "\\N"}, {"a": None}],
+        [{"t": datetime(2024, 1, 2, 1, tzinfo=paris)}, {"t": datetime(2024, 1, 2, tzinfo=UTC)}],
+        [{"t": datetime(2024, 1, 2)}, {"t": None}, {"a": 5}],
+    ]
+    for records in cases:
+        assert text(records) == "".join(map(careful, records))
 
 
 def test_timestamps_are_iso_8601_with_their_offset() -> None:
