@@ -22,6 +22,7 @@ from typing import Any
 from datagen.errors import DataGenError
 from datagen.workloads.database import OK, Session, _raise, texts
 from datagen.replay.clock import SystemClock
+from datagen.workloads.fused import fused
 from datagen.workloads.metrics import Commits, Stats
 from datagen.workloads.schedule import Txn
 from datagen.workloads.writer import Writer
@@ -96,6 +97,9 @@ class Multiplexer:
         self.next_check = 0.0
         self.commits = Commits(writer.t0, writer.speed)
         self.next_flush = 0.0
+        source = fused(writer.plan, writer.statements.names)
+        if source is not None:  # parameters made a chunk at a time, the same texts
+            writer._source = source
 
     def run(self) -> None:
         try:
@@ -204,7 +208,10 @@ class Multiplexer:
         try:
             if channel.fd is None:
                 self._connect(channel)
-            channel.pgconn.send_query_prepared(channel.name, texts(self.values(txn.rows[0])))
+            params = txn.params
+            if params is None:
+                params = texts(self.values(txn.rows[0]))
+            channel.pgconn.send_query_prepared(channel.name, params)
         except (DataGenError, channel.session.driver_error()) as exc:
             self._failed(channel, exc)
 

@@ -45,6 +45,7 @@ class Txn:
     rows: list[Row]
     route: int  # the same for the same key (affinity)
     closes_run: bool  # the run's last transaction: its ``after`` SQL follows
+    params: Any = None  # the texts sent (``fused``), made with the rows, or None
 
 
 @dataclass

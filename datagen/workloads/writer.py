@@ -54,15 +54,16 @@ class Statements:
         writer = plan.writer
         self.many: str | None = None  # one statement for all rows (upsert, insert)
         self.values = getter(())
+        self.names: tuple[str, ...] = ()  # the values of ``many``, in order
         self.each: list[tuple[str, Callable[[Row], tuple[Any, ...]], bool]] = []  # sql:
         if writer.action == "upsert":
             assert writer.upsert is not None
-            self.many, names = sql.upsert_statement(dialect, writer.upsert)
-            self.values = getter(names)
+            self.many, self.names = sql.upsert_statement(dialect, writer.upsert)
+            self.values = getter(self.names)
         elif writer.action == "insert":
             assert writer.table is not None
-            self.many, names = sql.insert_statement(dialect, writer.table, list(writer.values))
-            self.values = getter(names)
+            self.many, self.names = sql.insert_statement(dialect, writer.table, list(writer.values))
+            self.values = getter(self.names)
         else:
             for statement in writer.sql:
                 text = statement.for_dialect(dialect)
