@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from datagen.engines import Setup
-from datagen.engines.processes import default_workers, forked_pool
+from datagen.engines.processes import collector_tuned, default_workers, forked_pool
 from datagen.seeding import Shard
 
 J = TypeVar("J")
@@ -30,8 +30,9 @@ class LocalEngine:
         """Yield ``task(job, shard)`` for every shard, in order."""
         count = min(workers or default_workers(), len(shards))
         if count <= 1:
-            for shard in shards:
-                yield task(job, shard)
+            with collector_tuned():
+                for shard in shards:
+                    yield task(job, shard)
             return
         with forked_pool(count) as pool:
             yield from in_order(pool, partial(task, job), shards, limit=SHARDS_AHEAD * count)
@@ -54,8 +55,9 @@ class LocalEngine:
             install(state)
         count = workers or default_workers()
         if count <= 1:
-            for item in items:
-                yield task(item)
+            with collector_tuned():
+                for item in items:
+                    yield task(item)
             return
         with forked_pool(count) as pool:
             yield from in_order(pool, task, items, limit=ahead * count)

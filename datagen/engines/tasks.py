@@ -13,6 +13,7 @@ import gc
 import threading
 from typing import Any, Callable, Sequence, TypeVar
 
+from datagen.engines.processes import THRESHOLD
 from datagen.seeding import Shard
 
 J = TypeVar("J")
@@ -28,7 +29,7 @@ def _tune() -> None:
     """Collect after 50,000 allocations instead of 700, as the local workers do (shards
     make many short-lived dicts that reference counting frees anyway)."""
     if not _tuned:
-        gc.set_threshold(50_000, 20, 100)
+        gc.set_threshold(*THRESHOLD)
         _tuned.append(True)
 
 
