@@ -5,7 +5,7 @@ from typing import Any
 from mimesis.random import Random
 
 from datagen.documents import DocumentProvider
-from datagen.draws import between, some
+from datagen.draws import between, pick, some
 from datagen.schema import FieldFactory
 
 
@@ -58,18 +58,10 @@ def stage(choice: tuple[str, str, str, str], number: int) -> dict[str, Any]:
 
 
 def stages(random: Random) -> list[dict[str, Any]]:
-    """An origin, 0-5 processors and 1-2 destinations, numbered in order.
-
-    Each stage is ``stage(pick(random, kind), n)``, inlined (a pipeline has ~5).
-    """
+    """An origin, 0-5 processors and 1-2 destinations, numbered in order."""
     middle = [PROCESSORS] * between(random, 0, 5)
     ends = [DESTINATIONS] * between(random, 1, 2)
-    draw = random.random
-    return [
-        {"instance_name": prefix + NUMBERED[n], "label": label, "type": kind, "library": library}
-        for n, choices in enumerate([ORIGINS, *middle, *ends], 1)
-        for label, library, prefix, kind in (choices[int(draw() * len(choices))],)
-    ]
+    return [stage(pick(random, kind), n) for n, kind in enumerate([ORIGINS, *middle, *ends], 1)]
 
 
 def pipeline_name(stages: list[dict[str, Any]], number: int) -> str:

@@ -215,12 +215,7 @@ def validate(document: Marked, shown: str, validator: Draft202012Validator | Non
         return
     path = list(error.absolute_path)
     message = _message(error)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = [key for key in error.instance if key not in allowed]
-        if extra:
-            path.append(extra[0])
-            message = f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+    path, message = unknown_key(error, path, message)
     line, dotted = line_of(document, path)
     if len(message) > MAX_MESSAGE:  # jsonschema quotes the whole value
         message = message[: MAX_MESSAGE - 3] + "..."
@@ -228,6 +223,16 @@ def validate(document: Marked, shown: str, validator: Draft202012Validator | Non
 
 
 MAX_MESSAGE = 300
+
+
+def unknown_key(error: ValidationError, path: list[Any], message: str) -> tuple[list[Any], str]:
+    """For a key the schema doesn't know: its path and "unknown key; expected one of: …"."""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [key for key in error.instance if key not in allowed]
+        if extra:
+            return [*path, extra[0]], f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+    return path, message
 
 
 def _message(error: ValidationError) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 from datagen.workloads.database import texts
 from datagen.workloads.model import Stream
-from datagen.workloads.schedule import CHUNK, Txn, WriterPlan, stream_chunks, units
+from datagen.workloads.schedule import CHUNK, Txn, WriterPlan, my_chunks
 from datagen.workloads.values import DAY, RowMaker, SMALL_POOL
 
 NO_ROWS: list[Any] = []  # a fused transaction's rows: its params hold what is sent
@@ -53,11 +53,7 @@ def _chunks(plan: WriterPlan, maker: RowMaker, names: tuple[str, ...]) -> Iterat
     distinct = list(dict.fromkeys(names))  # a value named twice is made once
     build = maker.build
     day_texts: dict[tuple[str, int], bytes | None] = {}
-    mine = units(plan)
-    wanted = next(mine)
-    for chunk, times in stream_chunks(plan):
-        if chunk != wanted:  # another process's chunk
-            continue
+    for chunk, times in my_chunks(plan):
         maker.reseed(chunk)
         rng = maker.rng(chunk)
         draws = [rng.integers(0, pool.count, size=CHUNK).tolist() for pool in pools]
@@ -84,7 +80,6 @@ def _chunks(plan: WriterPlan, maker: RowMaker, names: tuple[str, ...]) -> Iterat
         for params, due in zip(zip(*(columns[name] for name in names)), times):
             yield Txn(index, due, index, NO_ROWS, 0, True, params)
             index += 1
-        wanted = next(mine)  # taken once this chunk is handed out (the generator is lazy)
 
 
 def _days(

@@ -129,6 +129,20 @@ def stream_times(plan: WriterPlan) -> Iterator[float]:
         yield from times
 
 
+def my_chunks(plan: WriterPlan) -> Iterator[tuple[int, list[float]]]:
+    """The chunks of ``stream_chunks`` this process writes (``units``).
+
+    The next one is taken only when this one is done with (the generator is
+    lazy): with a shared counter, a process claims a chunk when it needs one.
+    """
+    mine = units(plan)
+    wanted = next(mine)
+    for chunk, times in stream_chunks(plan):
+        if chunk == wanted:
+            yield chunk, times
+            wanted = next(mine)
+
+
 def stream_chunks(plan: WriterPlan) -> Iterator[tuple[int, list[float]]]:
     """The arrival times of a stream writer, ``CHUNK`` at a time: (chunk number, times).
 
@@ -221,11 +235,7 @@ def _run(
 def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
     route_by, count = plan.route_by, stream.rows
     row = maker.row
-    mine = units(plan)
-    wanted = next(mine)
-    for chunk, times in stream_chunks(plan):
-        if chunk != wanted:  # another process's chunk
-            continue
+    for chunk, times in my_chunks(plan):
         maker.reseed(chunk)
         keys = maker.random_keys(maker.rng(chunk), CHUNK * count)
         index = chunk * CHUNK
@@ -237,4 +247,3 @@ def _stream(plan: WriterPlan, stream: Stream, maker: RowMaker) -> Iterator[Txn]:
                 rows = [row(n, index, due, keys[offset + n]) for n in range(count)]
             yield Txn(index, due, index, rows, route(rows[0], route_by) if route_by else 0, True)
             index += 1
-        wanted = next(mine)  # taken once this chunk is handed out (the generator is lazy)

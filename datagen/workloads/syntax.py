@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from datagen.scenarios.loader import Marked, _message, line_of
+from datagen.scenarios.marked import unknown_key
 from datagen.scenarios.model import Where
 
 SCHEMA_PATH = Path(__file__).with_name("workload.schema.json")
@@ -65,11 +66,6 @@ def validate(document: Marked, shown: str) -> None:
         if inner is not None:  # the mapping's own problem, not "it is not a number"
             error, path = inner, list(inner.absolute_path)
             message = _message(inner)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = [key for key in error.instance if key not in allowed]
-        if extra:
-            path.append(extra[0])
-            message = f"unknown key; expected one of: {', '.join(sorted(allowed))}"
+    path, message = unknown_key(error, path, message)
     line, dotted = line_of(document, path)
     raise Where(shown, line, dotted or "(top)").error(message)
